@@ -1,0 +1,200 @@
+"""Trellis: the partner-account portal. ``create_app`` builds the Flask application."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import Connection, Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import db
+from portal.config import load_config
+from portal.extensions import babel, csrf, limiter, login_manager
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides the environment (tests pass a mapping)."""
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"), instance_relative_config=True)
+    app.config.update(load_config(Path(app.instance_path), config))
+    register_database(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_security_headers(app)
+    register_commands(app)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    return app
+
+
+def register_database(app: Flask) -> None:
+    bind: Engine | Connection | None = app.config.get("DB_BIND")
+    if bind is None:
+        bind = db.make_engine(app.config["DATABASE_URL"])
+    app.extensions["trellis.engine"] = bind if isinstance(bind, Engine) else bind.engine
+    app.extensions["trellis.session_factory"] = db.make_session_factory(bind)
+    app.teardown_appcontext(db.close_session)
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.services import auth, passwords
+
+    passwords.configure(app.config["PASSWORD_HASH_PROFILE"])
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    policy = auth.SessionPolicy(
+        idle=_minutes(app.config["SESSION_IDLE_MINUTES"]),
+        absolute=_minutes(app.config["SESSION_MAX_HOURS"] * 60),
+    )
+    app.extensions["trellis.session_policy"] = policy
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        return auth.load_user(db.get_session(), token, policy=policy)
+
+
+def _minutes(n: int):
+    from datetime import timedelta
+
+    return timedelta(minutes=n)
+
+
+def _select_locale() -> str | None:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
+    from portal.api import register_api
+    from portal.auth.views import bp as auth_bp
+    from portal.main.views import bp as main_bp
+    from portal.manage.views import bp as manage_bp
+    from portal.people.views import bp as people_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(people_bp)
+    app.register_blueprint(manage_bp)
+    app.register_blueprint(admin_bp)
+    register_api(app)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_errors(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        401: lambda: _("Sign in to continue."),
+        403: lambda: _("You do not have access to this page."),
+        404: lambda: _("This page does not exist."),
+        405: lambda: _("This action is not allowed here."),
+        413: lambda: _("The upload is too large."),
+        429: lambda: _("Too many attempts. Wait a few minutes and try again."),
+        500: lambda: _("Something went wrong on our side. It has been logged."),
+        503: lambda: _("The service is temporarily unavailable. Try again shortly."),
+    }
+
+    def render(code: int, message: str | None = None, error_code: str | None = None,
+               details: dict | None = None):
+        message = message or messages.get(code, messages[500])()
+        if _wants_json():
+            body = {"error": {"code": error_code or _error_code(code), "message": message}}
+            if details:
+                body["error"]["details"] = details
+            response = make_response(jsonify(body), code)
+            if code == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="trellis"'
+            return response
+        return make_response(render_template("error.html", code=code, message=message), code)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        message = _("The form has expired or was not sent from this site. Reload and try again.")
+        return render(400, message, "csrf_failed")
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if err.code == 403:
+            _audit_denial()
+        data = getattr(err, "data", None) or {}
+        # webargs puts validation errors in data["messages"]; services' messages in "message".
+        response = render(err.code or 500, data.get("message"), data.get("error_code"),
+                          data.get("errors") or data.get("messages"))
+        if err.code == 405 and getattr(err, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(err.valid_methods)
+        if err.code == 429 and getattr(err, "retry_after", None):
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
+
+    @app.errorhandler(Exception)
+    def unhandled(err: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render(500)
+
+
+def _error_code(status: int) -> str:
+    return {
+        400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+        405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
+        429: "rate_limited", 503: "unavailable",
+    }.get(status, "server_error")
+
+
+def _audit_denial() -> None:
+    from portal.services import audit
+
+    try:
+        actor = current_user.id if current_user.is_authenticated else None
+        audit.record_denial(db.get_session(), actor_id=actor, path=request.path,
+                            ip=request.remote_addr)
+    except Exception:  # the denial itself must still be answered
+        log.exception("could not audit an authorization denial")
+
+
+def register_security_headers(app: Flask) -> None:
+    production = app.config["TRELLIS_ENV"] == "production"
+    csp = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if production:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if current_user and getattr(current_user, "is_authenticated", False):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import demo, partners, users
+
+    app.cli.add_command(users.group)
+    app.cli.add_command(partners.group)
+    app.cli.add_command(demo.group)

@@ -1,0 +1,26 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from portal.services.passwords import MAX_LENGTH, MIN_LENGTH
+
+
+class PartnerForm(FlaskForm):
+    name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(min=2, max=40)])
+    tier = SelectField(_l("Price tier"), choices=[], validators=[Optional()])
+    manager = SelectField(_l("Account manager"), choices=[], validators=[Optional()])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=[
+        ("account_manager", _l("Account manager")), ("admin", _l("Administrator")),
+        ("partner_admin", _l("Partner administrator")), ("buyer", _l("Buyer")),
+    ])
+    partner = StringField(_l("Partner code (partner users only)"), validators=[Length(max=40)])
+    password = PasswordField(
+        _l("Initial password"), validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
+    )

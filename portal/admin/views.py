@@ -1,0 +1,88 @@
+"""The operator's pages: partners and staff."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.admin.forms import PartnerForm, UserForm
+from portal.db import get_session
+from portal.forms import ActionForm
+from portal.models import Partner, PriceTier, User
+from portal.security import admin_required
+from portal.services import people
+from portal.services.errors import NotFound, ServiceError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+@login_required
+@admin_required
+def new_partner():
+    """Create a partner company."""
+    db = get_session()
+    form = PartnerForm()
+    form.tier.choices = [("", "—")] + [
+        (t.name, t.name) for t in db.scalars(select(PriceTier).order_by(PriceTier.name))
+    ]
+    form.manager.choices = [("", "—")] + [
+        (u.email, u.name or u.email)
+        for u in db.scalars(select(User).where(User.role == "account_manager").order_by(User.email))
+    ]
+    if form.validate_on_submit():
+        try:
+            partner = people.create_partner(
+                db, name=form.name.data, code=form.code.data, tier_name=form.tier.data or None,
+                manager_email=form.manager.data or None, actor_id=current_user.id,
+            )
+        except ServiceError as err:
+            getattr(form, err.field or "name").errors.append(str(err))
+        else:
+            flash(_("Partner %(name)s created.", name=partner.name), "success")
+            return redirect(url_for("manage.partner", partner_id=partner.id))
+    return render_template("admin/partner_form.html", form=form)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+@admin_required
+def users():
+    """All users; create staff and partner users."""
+    db = get_session()
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = people.create_user(
+                db, email=form.email.data, password=form.password.data, role=form.role.data,
+                name=form.name.data or "", partner_code=form.partner.data or None,
+                actor_id=current_user.id,
+            )
+        except ServiceError as err:
+            getattr(form, err.field or "email").errors.append(str(err))
+        else:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    rows = db.execute(
+        select(User, Partner.code).outerjoin(Partner, User.partner_id == Partner.id)
+        .order_by(User.role, User.email)
+    ).all()
+    return render_template("admin/users.html", form=form, rows=rows, action_form=ActionForm())
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@login_required
+@admin_required
+def deactivate_user(user_id: int):
+    """Deactivate any user; their sessions end at once."""
+    if ActionForm().validate_on_submit():
+        try:
+            user = people.set_user_active(get_session(), current_user, user_id, False)
+        except NotFound:
+            abort(404)
+        except ServiceError as err:
+            flash(str(err), "error")
+        else:
+            flash(_("%(email)s is deactivated and signed out.", email=user.email), "success")
+    return redirect(url_for("admin.users"))

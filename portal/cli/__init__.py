@@ -1,0 +1,1 @@
+"""Command-line tools: `flask --app wsgi <group> <command>`."""

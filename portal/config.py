@@ -1,0 +1,75 @@
+"""Configuration from the environment; secrets never live in code."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration."""
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A development key, generated once and kept in instance/ so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the app configuration: defaults, then the environment, then ``overrides``."""
+    overrides = dict(overrides or {})
+    env = overrides.get("TRELLIS_ENV") or os.environ.get("TRELLIS_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"TRELLIS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    production = env == "production"
+    default_db = f"sqlite:///{instance_path / 'trellis.db'}"
+    config: dict[str, Any] = {
+        "TRELLIS_ENV": env,
+        "TESTING": env == "testing",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+        "LOGIN_RATE_LIMIT_IP": os.environ.get("LOGIN_RATE_LIMIT_IP", "20 per 10 minutes"),
+        "LOGIN_RATE_LIMIT_EMAIL": os.environ.get("LOGIN_RATE_LIMIT_EMAIL", "5 per 10 minutes"),
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "120")),
+        "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", "12")),
+        "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS", "24")),
+        "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "7")),
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "__Host-trellis" if production else "trellis",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": ("en", "pl"),
+        "PASSWORD_HASH_PROFILE": "default",
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Trellis API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+    config.update(overrides)
+    if not config.get("SECRET_KEY"):
+        if production:
+            raise ConfigError("SECRET_KEY must be set in production (TRELLIS_ENV=production)")
+        config["SECRET_KEY"] = (
+            secrets.token_hex(32) if config["TESTING"] else _instance_secret(instance_path)
+        )
+    return config

@@ -1,0 +1,64 @@
+"""Orders and their lines, priced as charged."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base
+from portal.models.base import ZERO, Money, UTCDateTime, utc_now
+from portal.models.partner import Partner
+
+ORDER_SOURCES = ("portal", "reorder", "recurring", "api", "import")
+ORDER_STATUSES = ("submitted", "confirmed", "shipped", "delivered", "cancelled")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(f"source IN {ORDER_SOURCES}", name="source"),
+        CheckConstraint(f"status IN {ORDER_STATUSES}", name="status"),
+        CheckConstraint("total >= 0", name="total"),
+        UniqueConstraint("partner_id", "idempotency_key"),
+        Index("ix_orders_partner_id_created_at", "partner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"))
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(20), default="portal")
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    requested_delivery_date: Mapped[date | None]
+    promised_date: Mapped[date | None]
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+
+    partner: Mapped[Partner] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    line_total: Mapped[Decimal] = mapped_column(Money)
+
+    order: Mapped[Order] = relationship(back_populates="lines")

@@ -1,0 +1,76 @@
+"""A partner admin manages the users of their own company."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.db import get_session
+from portal.forms import ActionForm
+from portal.people.forms import InviteForm
+from portal.security import roles_required
+from portal.services import people
+from portal.services.errors import NotFound, ServiceError
+
+bp = Blueprint("people", __name__, url_prefix="/company")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+@roles_required("partner_admin")
+def users():
+    """List the company's users and invite new ones."""
+    db = get_session()
+    form = InviteForm()
+    invite_link = None
+    if form.validate_on_submit():
+        try:
+            days = current_app.config["INVITATION_DAYS"]
+            invitation, token = people.invite_user(
+                db, current_user, email=form.email.data, name=form.name.data or "",
+                role=form.role.data, valid_for=timedelta(days=days),
+            )
+        except ServiceError as err:
+            getattr(form, err.field or "email").errors.append(str(err))
+        else:
+            invite_link = url_for("auth.accept_invitation", token=token, _external=True)
+            flash(_("Invitation created for %(email)s. Send them the link below; it works once.",
+                    email=invitation.email), "success")
+            form = InviteForm(formdata=None)
+    return render_template(
+        "people/users.html", form=form, action_form=ActionForm(), invite_link=invite_link,
+        users=people.company_users(db, current_user.partner_id),
+        invitations=people.open_invitations(db, current_user.partner_id),
+    )
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@login_required
+@roles_required("partner_admin")
+def deactivate(user_id: int):
+    """Deactivate a colleague; their sessions end at once."""
+    return _set_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/activate")
+@login_required
+@roles_required("partner_admin")
+def activate(user_id: int):
+    """Let a deactivated colleague sign in again."""
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    if ActionForm().validate_on_submit():
+        try:
+            user = people.set_user_active(get_session(), current_user, user_id, active)
+        except NotFound:
+            abort(404)
+        except ServiceError as err:
+            flash(str(err), "error")
+        else:
+            flash(_("%(email)s can sign in again.", email=user.email) if active
+                  else _("%(email)s is deactivated and signed out.", email=user.email), "success")
+    return redirect(url_for("people.users"))

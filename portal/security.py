@@ -1,0 +1,83 @@
+"""Role checks and partner scoping for views."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, request
+from flask_login import current_user
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from portal.models import Partner
+
+T = TypeVar("T")
+
+
+def roles_required(*roles: str):
+    """Allow only these roles (stack under @login_required); others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):
+            if not current_user.is_authenticated:
+                abort(401)
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+partner_required = roles_required("buyer", "partner_admin")
+staff_required = roles_required("account_manager", "admin")
+admin_required = roles_required("admin")
+
+
+def get_owned_or_404(session: Session, model: type[T], row_id: int, partner_id: int | None) -> T:
+    """Load a partner-owned row; another partner's row is answered exactly like a missing one."""
+    row = session.get(model, row_id)
+    if row is None or partner_id is None or getattr(row, "partner_id", None) != partner_id:
+        abort(404)
+    return row
+
+
+def scope_partners(stmt: Select, user: Any) -> Select:
+    """Restrict a query over partners to those the staff user may see."""
+    if user.role == "admin":
+        return stmt
+    if user.role == "account_manager":
+        return stmt.where(Partner.account_manager_id == user.id)
+    return stmt.where(Partner.id == user.partner_id)
+
+
+def get_visible_partner_or_404(session: Session, user: Any, partner_id: int) -> Partner:
+    """A partner the staff user may see, else 404."""
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        abort(404)
+    if user.role == "admin":
+        return partner
+    if user.role == "account_manager" and partner.account_manager_id == user.id:
+        return partner
+    abort(404)
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Return ``target`` only when it is a path on this host (no open redirect)."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def client_ip() -> str | None:
+    return request.remote_addr

@@ -1,0 +1,27 @@
+"""Errors services raise; views turn them into a flash, a form error or a JSON error."""
+
+
+class ServiceError(Exception):
+    """A business rule refused the request; the message is safe to show to the user."""
+
+    code = "invalid"
+    field: str | None = None
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        if field is not None:
+            self.field = field
+        if code is not None:
+            self.code = code
+
+
+class AuthError(ServiceError):
+    code = "unauthorized"
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    code = "conflict"

@@ -1,0 +1,192 @@
+"""Partners, users and invitations."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.models import (
+    PARTNER_ROLES,
+    ROLES,
+    STAFF_ROLES,
+    Invitation,
+    Partner,
+    PriceTier,
+    User,
+    utc_now,
+)
+from portal.services import audit, passwords
+from portal.services.auth import hash_token, normalize_email, revoke_sessions
+from portal.services.errors import Conflict, NotFound, ServiceError
+
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_email(session: Session, email: str) -> str:
+    email = normalize_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise ServiceError(_("Enter a valid email address."), field="email")
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise Conflict(_("A user with this email already exists."), field="email")
+    return email
+
+
+def create_partner(
+    session: Session, *, name: str, code: str, tier_name: str | None = None,
+    manager_email: str | None = None, actor_id: int | None = None,
+) -> Partner:
+    """Create a partner company."""
+    code = code.strip().upper()
+    name = name.strip()
+    if not name:
+        raise ServiceError(_("Enter the company name."), field="name")
+    if not CODE_RE.match(code):
+        raise ServiceError(
+            _("The code uses 2–40 letters, digits, '-' or '_'."), field="code"
+        )
+    if session.scalar(select(Partner.id).where(Partner.code == code)):
+        raise Conflict(_("A partner with code %(code)s already exists.", code=code), field="code")
+    partner = Partner(name=name, code=code)
+    if tier_name:
+        tier = session.scalar(select(PriceTier).where(PriceTier.name == tier_name))
+        if tier is None:
+            raise NotFound(_("No price tier named %(name)s.", name=tier_name), field="tier")
+        partner.price_tier = tier
+    if manager_email:
+        manager = session.scalar(select(User).where(User.email == normalize_email(manager_email)))
+        if manager is None or manager.role != "account_manager":
+            raise NotFound(_("No account manager with that email."), field="manager")
+        partner.account_manager_id = manager.id
+    session.add(partner)
+    session.flush()
+    audit.record(session, "partner_created", actor_id=actor_id, target=partner,
+                 partner_id=partner.id, code=code)
+    session.commit()
+    return partner
+
+
+def create_user(
+    session: Session, *, email: str, password: str, role: str, name: str = "",
+    partner_code: str | None = None, actor_id: int | None = None,
+) -> User:
+    """Create a user: staff without a partner, partner users with one."""
+    if role not in ROLES:
+        raise ServiceError(_("Unknown role %(role)s.", role=role), field="role")
+    email = _check_email(session, email)
+    partner = None
+    if role in PARTNER_ROLES:
+        if not partner_code:
+            raise ServiceError(_("A %(role)s needs a partner.", role=role), field="partner")
+        partner = session.scalar(select(Partner).where(Partner.code == partner_code.upper()))
+        if partner is None:
+            raise NotFound(_("No partner with code %(code)s.", code=partner_code), field="partner")
+    elif partner_code:
+        raise ServiceError(_("Staff users do not belong to a partner."), field="partner")
+    passwords.check_policy(password)
+    user = User(email=email, name=name.strip(), role=role, partner=partner,
+                password_hash=passwords.hash_password(password))
+    session.add(user)
+    session.flush()
+    audit.record(session, "user_created", actor_id=actor_id, target=user,
+                 partner_id=user.partner_id, role=role)
+    session.commit()
+    return user
+
+
+def invite_user(
+    session: Session, inviter: User, *, email: str, name: str = "", role: str = "buyer",
+    valid_for: timedelta = timedelta(days=7),
+) -> tuple[Invitation, str]:
+    """A partner admin invites a colleague; returns the invitation and its one-time token."""
+    if inviter.role != "partner_admin" or inviter.partner_id is None:
+        raise ServiceError(_("Only a partner administrator can invite users."))
+    if role not in PARTNER_ROLES:
+        raise ServiceError(_("Unknown role %(role)s.", role=role), field="role")
+    email = _check_email(session, email)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        partner_id=inviter.partner_id, email=email, name=name.strip(), role=role,
+        token_hash=hash_token(token), invited_by_id=inviter.id,
+        expires_at=utc_now() + valid_for,
+    )
+    session.add(invitation)
+    session.flush()
+    audit.record(session, "user_invited", actor_id=inviter.id, target=invitation,
+                 partner_id=inviter.partner_id, email=email, role=role)
+    session.commit()
+    return invitation, token
+
+
+def find_invitation(session: Session, token: str) -> Invitation:
+    """The open invitation behind a token; NotFound when used, revoked or expired."""
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    )
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= utc_now()
+        or not invitation.partner.is_active
+    ):
+        raise NotFound(_("This invitation link is not valid any more. Ask for a new one."))
+    return invitation
+
+
+def accept_invitation(session: Session, token: str, *, password: str, name: str = "") -> User:
+    """The invitee sets a password; the invitation is spent."""
+    invitation = find_invitation(session, token)
+    passwords.check_policy(password)
+    email = _check_email(session, invitation.email)
+    user = User(email=email, name=(name or invitation.name).strip(), role=invitation.role,
+                partner_id=invitation.partner_id, password_hash=passwords.hash_password(password))
+    session.add(user)
+    invitation.accepted_at = utc_now()
+    session.flush()
+    audit.record(session, "invitation_accepted", actor_id=user.id, target=user,
+                 partner_id=user.partner_id)
+    session.commit()
+    return user
+
+
+def set_user_active(session: Session, actor: User, user_id: int, active: bool) -> User:
+    """Deactivate (ending their sessions at once) or reactivate a user of the actor's company."""
+    user = session.get(User, user_id)
+    if actor.role == "admin":
+        allowed = user is not None
+    else:
+        allowed = (
+            user is not None and actor.role == "partner_admin"
+            and user.partner_id == actor.partner_id
+        )
+    if not allowed:
+        raise NotFound(_("No such user."))
+    if user.id == actor.id:
+        raise ServiceError(_("You cannot deactivate yourself."))
+    user.active = active
+    ended = 0 if active else revoke_sessions(session, user.id)
+    audit.record(session, "user_activated" if active else "user_deactivated", actor_id=actor.id,
+                 target=user, partner_id=user.partner_id, sessions_ended=ended)
+    session.commit()
+    return user
+
+
+def company_users(session: Session, partner_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(User.partner_id == partner_id).order_by(User.email)))
+
+
+def open_invitations(session: Session, partner_id: int) -> list[Invitation]:
+    return list(session.scalars(
+        select(Invitation).where(
+            Invitation.partner_id == partner_id, Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None), Invitation.expires_at > utc_now(),
+        ).order_by(Invitation.created_at.desc())
+    ))
+
+
+__all__ = ["STAFF_ROLES"]
