@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test migrate demo worker lint clean
+.PHONY: run test install install-test migrate demo lint translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,12 @@ $(BIN)/python:
 # Re-install only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pybabel compile --use-fuzzy -d portal/translations
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pybabel compile --use-fuzzy -d portal/translations
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -36,6 +38,12 @@ run: demo
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# After changing user-facing strings: extract them and update the Polish catalogue.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel compile -d portal/translations
 
 lint: install-test
 	$(BIN)/python -m ruff check . || true

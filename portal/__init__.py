@@ -5,7 +5,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, has_request_context, jsonify, make_response, render_template, request
+from flask_babel import format_currency, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -52,7 +53,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
-    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.filters["money"] = _money
+
+    @app.context_processor
+    def template_globals():
+        return {"lang": str(get_locale() or "en")}
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -73,10 +78,18 @@ def _minutes(n: int):
     return timedelta(minutes=n)
 
 
+def _money(value) -> str:
+    from flask import current_app
+
+    return format_currency(value, current_app.config["CURRENCY"])
+
+
 def _select_locale() -> str | None:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return None  # CLI and jobs: the default locale
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages)

@@ -55,6 +55,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_NAME": "__Host-trellis" if production else "trellis",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "CURRENCY": os.environ.get("TRELLIS_CURRENCY", "PLN"),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ("en", "pl"),
         "PASSWORD_HASH_PROFILE": "default",

@@ -79,5 +79,10 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
+def acting_user():
+    """The signed-in User object itself (not Flask-Login's proxy), to hand to services."""
+    return current_user._get_current_object()
+
+
 def client_ip() -> str | None:
     return request.remote_addr

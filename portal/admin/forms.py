@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import SelectChoice, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
-from portal.services.passwords import MAX_LENGTH, MIN_LENGTH
+from portal.services.passwords import MAX_LENGTH
 
 
 class PartnerForm(FlaskForm):
@@ -14,13 +14,13 @@ class PartnerForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=[
-        ("account_manager", _l("Account manager")), ("admin", _l("Administrator")),
-        ("partner_admin", _l("Partner administrator")), ("buyer", _l("Buyer")),
+        SelectChoice("account_manager", _l("Account manager")), SelectChoice("admin", _l("Administrator")),
+        SelectChoice("partner_admin", _l("Partner administrator")), SelectChoice("buyer", _l("Buyer")),
     ])
     partner = StringField(_l("Partner code (partner users only)"), validators=[Length(max=40)])
     password = PasswordField(
-        _l("Initial password"), validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
+        _l("Initial password"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
     )

@@ -6,11 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from wtforms import SelectChoice
+
 from portal.admin.forms import PartnerForm, UserForm
 from portal.db import get_session
 from portal.forms import ActionForm
 from portal.models import Partner, PriceTier, User
-from portal.security import admin_required
+from portal.security import acting_user, admin_required
 from portal.services import people
 from portal.services.errors import NotFound, ServiceError
 
@@ -24,11 +26,11 @@ def new_partner():
     """Create a partner company."""
     db = get_session()
     form = PartnerForm()
-    form.tier.choices = [("", "—")] + [
-        (t.name, t.name) for t in db.scalars(select(PriceTier).order_by(PriceTier.name))
+    form.tier.choices = [SelectChoice("", "—")] + [
+        SelectChoice(t.name) for t in db.scalars(select(PriceTier).order_by(PriceTier.name))
     ]
-    form.manager.choices = [("", "—")] + [
-        (u.email, u.name or u.email)
+    form.manager.choices = [SelectChoice("", "—")] + [
+        SelectChoice(u.email, u.name or u.email)
         for u in db.scalars(select(User).where(User.role == "account_manager").order_by(User.email))
     ]
     if form.validate_on_submit():
@@ -78,7 +80,7 @@ def deactivate_user(user_id: int):
     """Deactivate any user; their sessions end at once."""
     if ActionForm().validate_on_submit():
         try:
-            user = people.set_user_active(get_session(), current_user, user_id, False)
+            user = people.set_user_active(get_session(), acting_user(), user_id, False)
         except NotFound:
             abort(404)
         except ServiceError as err:

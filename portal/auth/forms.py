@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from portal.services.passwords import MAX_LENGTH, MIN_LENGTH
+from portal.services.passwords import MAX_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -13,7 +13,7 @@ class LoginForm(FlaskForm):
 
 class NewPasswordMixin:
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
+        _l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -29,4 +29,4 @@ class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
 
 
-__all__ = ["LoginForm", "ChangePasswordForm", "AcceptInvitationForm", "Email"]
+

@@ -18,7 +18,7 @@ from portal.auth.forms import AcceptInvitationForm, ChangePasswordForm, LoginFor
 from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms import ActionForm
-from portal.security import client_ip, safe_next_url
+from portal.security import acting_user, client_ip, safe_next_url
 from portal.services import auth, people
 from portal.services.errors import AuthError, ServiceError
 
@@ -79,7 +79,7 @@ def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            auth.change_password(get_session(), current_user, form.current_password.data,
+            auth.change_password(get_session(), acting_user(), form.current_password.data,
                                  form.password.data, ip=client_ip())
         except ServiceError as err:
             getattr(form, err.field or "password").errors.append(str(err))

@@ -1,6 +1,8 @@
 """`flask --app wsgi demo load|logins`"""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -30,7 +32,7 @@ def load(partners: int, years: int, seed: int, force: bool, if_empty: bool):
             nonlocal bar
             if bar is None:
                 bar = click.progressbar(length=total, label="Generating order history",
-                                        show_pos=True, file=click.get_text_stream("stderr"))
+                                        show_pos=True, file=sys.stderr)
                 bar.__enter__()
             bar.update(done - bar.pos)
 

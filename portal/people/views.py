@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from portal.db import get_session
 from portal.forms import ActionForm
 from portal.people.forms import InviteForm
-from portal.security import roles_required
+from portal.security import acting_user, roles_required
 from portal.services import people
 from portal.services.errors import NotFound, ServiceError
 
@@ -29,7 +29,7 @@ def users():
         try:
             days = current_app.config["INVITATION_DAYS"]
             invitation, token = people.invite_user(
-                db, current_user, email=form.email.data, name=form.name.data or "",
+                db, acting_user(), email=form.email.data, name=form.name.data or "",
                 role=form.role.data, valid_for=timedelta(days=days),
             )
         except ServiceError as err:
@@ -65,7 +65,7 @@ def activate(user_id: int):
 def _set_active(user_id: int, active: bool):
     if ActionForm().validate_on_submit():
         try:
-            user = people.set_user_active(get_session(), current_user, user_id, active)
+            user = people.set_user_active(get_session(), acting_user(), user_id, active)
         except NotFound:
             abort(404)
         except ServiceError as err:

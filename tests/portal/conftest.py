@@ -1,0 +1,108 @@
+"""Portal fixtures: an app per test on a fresh database (SQLite, and PostgreSQL when set)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.db import Base, make_engine
+from portal.services import auth
+from tests.portal import factories
+
+BASE_CONFIG = {
+    "TRELLIS_ENV": "testing",
+    "WTF_CSRF_ENABLED": False,
+    "PASSWORD_HASH_PROFILE": "cheapest",
+    "SECRET_KEY": "test-secret",
+}
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_schema_url):
+    engine = make_engine(pg_schema_url)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_bind(backend, request):
+    """A fresh, empty database for one test."""
+    if backend == "sqlite":
+        engine = make_engine("sqlite://")
+        Base.metadata.create_all(engine)
+        yield engine
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("pg_engine")
+    # SQLAlchemy's "join an external transaction" recipe: every commit is a savepoint and the
+    # whole test is rolled back at the end.
+    connection = engine.connect()
+    transaction = connection.begin()
+    yield connection
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def make_app(db_bind):
+    def make(**config):
+        return create_app({**BASE_CONFIG, "DB_BIND": db_bind, **config})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    # No app context stays pushed: each test request gets its own context, session and `g`,
+    # as in production.
+    return make_app()
+
+
+@pytest.fixture
+def db(app):
+    """The test's own session (requests use theirs); expire_all() before re-reading."""
+    session = app.extensions["trellis.session_factory"]()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def f(db):
+    """Factories bound to the test's session: f.partner(), f.user(role=...), ..."""
+    return factories.Factories(db)
+
+
+def sign_in(client, user, password=factories.PASSWORD):
+    """Sign in through the real login form; returns the response."""
+    return client.post("/login", data={"email": user.email, "password": password})
+
+
+def session_token_for(app, user, password=factories.PASSWORD) -> str:
+    """Open a server-side session through the service and return its token."""
+    from portal.db import session_factory
+
+    with app.app_context(), session_factory()() as s:
+        _user, token = auth.login(s, user.email, password)
+    return token
+
+
+def attach_token(client, token: str) -> None:
+    """Put a session token into the client's cookie, as Flask-Login does at sign-in."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = token
+        sess["_fresh"] = True
+
+
+def raw_count(db, table: str) -> int:
+    return db.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()

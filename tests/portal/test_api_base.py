@@ -1,0 +1,96 @@
+"""The JSON API base: tokens, /me, JSON errors, the OpenAPI document."""
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from portal.models import ApiToken
+from tests.portal.factories import PASSWORD
+
+
+def basic(email, password):
+    return {"Authorization": "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()}
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def issue(client, user, password=PASSWORD):
+    response = client.post("/api/v1/tokens", headers=basic(user.email, password))
+    assert response.status_code == 201, response.json
+    return response.json["token"]
+
+
+def test_token_is_issued_for_basic_credentials_and_identifies_the_caller(client, f, db):
+    user = f.user(name="Api Buyer")
+    token = issue(client, user)
+    me = client.get("/api/v1/me", headers=bearer(token))
+    assert me.status_code == 200
+    assert me.json["email"] == user.email and me.json["partner"]["code"] == user.partner.code
+    stored = db.scalars(select(ApiToken.token_hash)).all()
+    assert token not in stored and len(stored) == 1
+
+
+def test_wrong_credentials_get_a_json_401(client, f):
+    user = f.user()
+    response = client.post("/api/v1/tokens", headers=basic(user.email, "wrong password"))
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_me_without_credentials_is_401_json(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert set(response.json["error"]) >= {"code", "message"}
+
+
+def test_revoked_token_stops_working(client, f):
+    token = issue(client, f.user())
+    assert client.delete("/api/v1/tokens", headers=bearer(token)).status_code == 204
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    assert client.delete("/api/v1/tokens", headers=bearer(token)).status_code == 401
+
+
+def test_token_expires(app, client, f):
+    token = issue(client, f.user())
+    later = datetime.now(UTC) + timedelta(hours=app.config["API_TOKEN_HOURS"], minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_token_of_a_deactivated_user_stops_working(client, f, db):
+    user = f.user()
+    token = issue(client, user)
+    user.active = False
+    db.commit()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_a_json_405_with_allow(client):
+    response = client.put("/api/v1/me")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+
+
+def test_openapi_document_describes_the_api(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert {"/api/v1/tokens", "/api/v1/me"} <= set(spec["paths"])
+    assert "bearerAuth" in spec["components"]["securitySchemes"]
+
+
+def test_cookie_session_also_works_for_api_reads(client, f):
+    user = f.user()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert client.get("/api/v1/me").json["email"] == user.email

@@ -1,0 +1,89 @@
+"""Factory, configuration, health check, error pages and security headers."""
+from __future__ import annotations
+
+import pytest
+
+from portal import create_app
+from portal.config import ConfigError
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"TRELLIS_ENV": "production", "DATABASE_URL": "sqlite://"})
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigError, match="TRELLIS_ENV"):
+        create_app({"TRELLIS_ENV": "staging", "DATABASE_URL": "sqlite://"})
+
+
+def test_development_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = create_app({"TRELLIS_ENV": "development", "DATABASE_URL": "sqlite://"})
+    second = create_app({"TRELLIS_ENV": "development", "DATABASE_URL": "sqlite://"})
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_environment_variables_configure_the_app(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    app = create_app({"TRELLIS_ENV": "testing"})
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["DATABASE_URL"] == "sqlite://"
+
+
+def test_production_cookies_and_headers(db_bind, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 64)
+    app = create_app({"TRELLIS_ENV": "production", "DB_BIND": db_bind, "PASSWORD_HASH_PROFILE": "cheapest"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
+    response = app.test_client().get("/login", base_url="https://portal.example")
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "charset=utf-8" in headers["Content-Type"]
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_healthz_is_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_healthz_is_503_when_the_database_is_unreachable():
+    app = create_app({
+        "TRELLIS_ENV": "testing",
+        "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=1",
+    })
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["status"] == "unavailable"
+
+
+def test_404_page_leaks_nothing(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "This page does not exist." in response.text and "Traceback" not in response.text
+
+
+def test_500_page_is_generic(make_app):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "secret internals" not in response.text and "Something went wrong" in response.text
+
+
+def test_pages_are_translated_to_polish(client):
+    response = client.get("/login", headers={"Accept-Language": "pl"})
+    assert "Zaloguj się" in response.text

@@ -1,0 +1,125 @@
+"""Partner admins manage their company's users; admins create partners and staff."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from portal.models import User
+from tests.portal.conftest import sign_in
+
+
+def invite(client, email="new.colleague@example.test", role="buyer"):
+    response = client.post("/company/users", data={"email": email, "name": "New Colleague", "role": role})
+    assert response.status_code == 200, response.text
+    return re.search(r"http://localhost(/invitations/[\w-]+)", response.text).group(1)
+
+
+def test_partner_admin_invites_a_colleague_who_sets_a_password_once(app, f, db):
+    owner = f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, owner)
+    link = invite(client)
+    invitee = app.test_client()
+    assert "Choose your password" in invitee.get(link).text
+    response = invitee.post(link, data={"name": "New Colleague", "password": "my own passphrase",
+                                        "confirm": "my own passphrase"})
+    assert response.status_code == 302
+    user = db.scalar(select(User).where(User.email == "new.colleague@example.test"))
+    assert user.partner_id == owner.partner_id and user.role == "buyer"
+    assert user.password_hash.startswith("$argon2id$")
+    assert invitee.post("/login", data={"email": user.email, "password": "my own passphrase"}).status_code == 302
+    # The link is spent.
+    assert app.test_client().get(link).status_code == 404
+
+
+def test_invitation_link_expires(app, f):
+    owner = f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, owner)
+    link = invite(client)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=app.config["INVITATION_DAYS"], hours=1)):
+        assert app.test_client().get(link).status_code == 404
+
+
+def test_inviting_an_existing_email_is_a_form_error(app, f):
+    owner = f.user(role="partner_admin")
+    existing = f.user()
+    client = app.test_client()
+    sign_in(client, owner)
+    response = client.post("/company/users", data={"email": existing.email.upper(), "role": "buyer"})
+    assert "already exists" in response.text
+
+
+def test_partner_admin_deactivates_a_colleague_who_is_signed_out_at_once(app, f):
+    owner = f.user(role="partner_admin")
+    colleague = f.user(partner=owner.partner)
+    colleague_client = app.test_client()
+    sign_in(colleague_client, colleague)
+    client = app.test_client()
+    sign_in(client, owner)
+    response = client.post(f"/company/users/{colleague.id}/deactivate")
+    assert response.status_code == 302
+    assert colleague_client.get("/dashboard").status_code == 302
+    assert sign_in(app.test_client(), colleague).status_code == 401
+
+
+def test_partner_admin_cannot_deactivate_users_of_another_company(app, f, db):
+    owner = f.user(role="partner_admin")
+    stranger = f.user()
+    client = app.test_client()
+    sign_in(client, owner)
+    assert client.post(f"/company/users/{stranger.id}/deactivate").status_code == 404
+    db.expire_all()
+    assert db.get(User, stranger.id).active is True
+
+
+def test_company_users_page_lists_only_own_company(app, f):
+    owner = f.user(role="partner_admin", email="owner@own.test")
+    f.user(partner=owner.partner, email="colleague@own.test")
+    f.user(email="stranger@other.test")
+    client = app.test_client()
+    sign_in(client, owner)
+    page = client.get("/company/users").text
+    assert "colleague@own.test" in page and "stranger@other.test" not in page
+
+
+def test_buyer_cannot_invite(app, f):
+    buyer = f.user()
+    client = app.test_client()
+    sign_in(client, buyer)
+    assert client.post("/company/users", data={"email": "x@example.test", "role": "buyer"}).status_code == 403
+
+
+def test_admin_creates_a_partner_and_its_first_user(app, f, db):
+    admin = f.user(role="admin")
+    client = app.test_client()
+    sign_in(client, admin)
+    response = client.post("/admin/partners/new", data={"name": "Harbour Deli", "code": "hd-01"})
+    assert response.status_code == 302
+    response = client.post("/admin/users", data={"email": "owner@harbour.test", "role": "partner_admin",
+                                                 "partner": "HD-01", "password": "harbour deli owner"})
+    assert response.status_code == 302
+    user = db.scalar(select(User).where(User.email == "owner@harbour.test"))
+    assert user.partner.code == "HD-01"
+
+
+def test_admin_gets_a_form_error_for_duplicate_partner_code(app, f):
+    admin = f.user(role="admin")
+    f.partner(code="TAKEN")
+    client = app.test_client()
+    sign_in(client, admin)
+    response = client.post("/admin/partners/new", data={"name": "Copycat", "code": "taken"})
+    assert response.status_code == 200 and "already exists" in response.text
+
+
+def test_staff_user_with_a_partner_is_refused(app, f):
+    admin = f.user(role="admin")
+    partner = f.partner()
+    client = app.test_client()
+    sign_in(client, admin)
+    response = client.post("/admin/users", data={"email": "am@example.test", "role": "account_manager",
+                                                 "partner": partner.code, "password": "long enough pass"})
+    assert "do not belong to a partner" in response.text
