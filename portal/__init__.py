@@ -99,15 +99,15 @@ def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.api import register_api
     from portal.auth.views import bp as auth_bp
+    from portal.catalog_admin.views import bp as catalog_admin_bp
     from portal.main.views import bp as main_bp
     from portal.manage.views import bp as manage_bp
     from portal.people.views import bp as people_bp
+    from portal.tasks.views import bp as tasks_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(people_bp)
-    app.register_blueprint(manage_bp)
-    app.register_blueprint(admin_bp)
+    for blueprint in (main_bp, auth_bp, people_bp, manage_bp, admin_bp, catalog_admin_bp,
+                      tasks_bp):
+        app.register_blueprint(blueprint)
     register_api(app)
 
 
@@ -206,8 +206,7 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from portal.cli import demo, partners, users
+    from portal.cli import demo, importer, notifications, partners, users
 
-    app.cli.add_command(users.group)
-    app.cli.add_command(partners.group)
-    app.cli.add_command(demo.group)
+    for module in (users, partners, demo, importer, notifications):
+        app.cli.add_command(module.group)

@@ -1,7 +1,9 @@
 """All models, imported here so that Base.metadata knows every table."""
 from portal.models.audit import AuditEvent
 from portal.models.base import Money, UTCDateTime, to_money, utc_now
+from portal.models.cart import CartLine
 from portal.models.catalog import Product, TierPrice
+from portal.models.notification import NOTIFICATION_STATUSES, Notification, Task
 from portal.models.order import ORDER_SOURCES, ORDER_STATUSES, Order, OrderLine
 from portal.models.partner import CHANNELS, PARTNER_STATUSES, STAGES, Partner, PriceTier
 from portal.models.user import (
@@ -18,5 +20,6 @@ __all__ = [
     "AuditEvent", "Money", "UTCDateTime", "to_money", "utc_now", "Product", "TierPrice",
     "ORDER_SOURCES", "ORDER_STATUSES", "Order", "OrderLine", "CHANNELS", "PARTNER_STATUSES",
     "STAGES", "Partner", "PriceTier", "PARTNER_ROLES", "ROLES", "STAFF_ROLES", "ApiToken",
-    "Invitation", "User", "UserSession",
+    "Invitation", "User", "UserSession", "CartLine", "Notification", "Task",
+    "NOTIFICATION_STATUSES",
 ]

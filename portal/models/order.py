@@ -22,6 +22,7 @@ class Order(Base):
         CheckConstraint(f"status IN {ORDER_STATUSES}", name="status"),
         CheckConstraint("total >= 0", name="total"),
         UniqueConstraint("partner_id", "idempotency_key"),
+        UniqueConstraint("partner_id", "external_ref"),
         Index("ix_orders_partner_id_created_at", "partner_id", "created_at"),
     )
 
@@ -31,6 +32,10 @@ class Order(Base):
     source: Mapped[str] = mapped_column(String(20), default="portal")
     status: Mapped[str] = mapped_column(String(20), default="submitted")
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 of the normalised request, so a reused key with a different body is refused.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    # The wholesaler's own reference for imported history (order_ref, or the day of the order).
+    external_ref: Mapped[str | None] = mapped_column(String(100))
     requested_delivery_date: Mapped[date | None]
     promised_date: Mapped[date | None]
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
