@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import db
 from portal.config import load_config
 from portal.extensions import babel, csrf, limiter, login_manager
+from portal.labels import label
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     app.jinja_env.filters["money"] = _money
+    app.jinja_env.filters["label"] = label
 
     @app.context_processor
     def template_globals():
@@ -99,14 +101,16 @@ def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.api import register_api
     from portal.auth.views import bp as auth_bp
+    from portal.catalog.views import bp as catalog_bp
     from portal.catalog_admin.views import bp as catalog_admin_bp
     from portal.main.views import bp as main_bp
     from portal.manage.views import bp as manage_bp
+    from portal.orders.views import bp as orders_bp
     from portal.people.views import bp as people_bp
     from portal.tasks.views import bp as tasks_bp
 
-    for blueprint in (main_bp, auth_bp, people_bp, manage_bp, admin_bp, catalog_admin_bp,
-                      tasks_bp):
+    for blueprint in (main_bp, auth_bp, people_bp, catalog_bp, orders_bp, manage_bp, admin_bp,
+                      catalog_admin_bp, tasks_bp):
         app.register_blueprint(blueprint)
     register_api(app)
 

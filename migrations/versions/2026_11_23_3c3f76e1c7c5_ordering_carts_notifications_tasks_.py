@@ -9,8 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
-
 revision: str = '3c3f76e1c7c5'
 down_revision: str | Sequence[str] | None = '4fee74427fa6'
 branch_labels: str | Sequence[str] | None = None

@@ -1,15 +1,13 @@
 """initial schema
 
 Revision ID: 4fee74427fa6
-Revises: 
+Revises:
 Create Date: 2026-11-23 01:28:14.105216
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-
 
 revision: str = '4fee74427fa6'
 down_revision: str | Sequence[str] | None = None

@@ -5,7 +5,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-
 from wtforms import SelectChoice
 
 from portal.admin.forms import PartnerForm, UserForm

@@ -15,7 +15,7 @@ class Api(_Api):
 
 
 def register_api(app: Flask) -> Api:
-    from portal.api import auth
+    from portal.api import auth, orders
 
     api = Api(app, spec_kwargs={"info": {"description": "Trellis partner portal API."}})
     api.spec.components.security_scheme(
@@ -23,7 +23,7 @@ def register_api(app: Flask) -> Api:
                        "description": "A token from POST /api/v1/tokens"}
     )
     api.spec.components.security_scheme("basicAuth", {"type": "http", "scheme": "basic"})
-    for blp in auth.blueprints:
+    for blp in auth.blueprints + orders.blueprints:
         csrf.exempt(blp)  # CSRF is enforced in authenticate() for cookie-authenticated calls
         api.register_blueprint(blp)
     app.extensions["trellis.api"] = api

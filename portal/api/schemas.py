@@ -1,5 +1,9 @@
 """Marshmallow schemas shared by the API blueprints."""
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
+
+from portal.models import ORDER_STATUSES
+from portal.services.cart import MAX_LINES, MAX_QUANTITY
+from portal.services.orders import MAX_NOTE
 
 
 class ApiErrorBody(Schema):
@@ -30,3 +34,114 @@ class MeOut(Schema):
     role = fields.String(required=True)
     locale = fields.String(required=True)
     partner = fields.Nested(PartnerOut, allow_none=True)
+
+
+class ProductOut(Schema):
+    id = fields.Integer(required=True)
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    category = fields.String(required=True)
+    unit = fields.String(required=True)
+    pack_size = fields.Integer(required=True)
+    base_price = fields.Decimal(required=True, as_string=True)
+    price = fields.Decimal(required=True, as_string=True, metadata={"description": "The caller's price"})
+
+
+class ProductQuery(Schema):
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+    category = fields.String(load_default="", validate=validate.Length(max=80))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ProductPage(Schema):
+    items = fields.List(fields.Nested(ProductOut), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+class OrderLineOut(Schema):
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    unit_price = fields.Decimal(required=True, as_string=True)
+    line_total = fields.Decimal(required=True, as_string=True)
+
+
+class OrderOut(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    source = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    requested_delivery_date = fields.Date(allow_none=True)
+    promised_date = fields.Date(allow_none=True)
+    note = fields.String(required=True)
+    total = fields.Decimal(required=True, as_string=True)
+    lines = fields.List(fields.Nested(OrderLineOut), required=True)
+
+
+class OrderSummaryOut(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    source = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    total = fields.Decimal(required=True, as_string=True)
+
+
+class OrderQuery(Schema):
+    status = fields.String(load_default="", validate=validate.OneOf(["", *ORDER_STATUSES]))
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class OrderPageOut(Schema):
+    items = fields.List(fields.Nested(OrderSummaryOut), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+class LineIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    quantity = fields.Integer(required=True, strict=True,
+                              validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+
+class OrderIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    lines = fields.List(fields.Nested(LineIn), required=True,
+                        validate=validate.Length(min=1, max=MAX_LINES))
+    requested_delivery_date = fields.Date(load_default=None, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=MAX_NOTE))
+
+
+class ReorderLineOut(Schema):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+
+
+class UnavailableLineOut(Schema):
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+
+
+class ReorderOut(Schema):
+    order = fields.Nested(OrderOut, required=True)
+    reordered = fields.List(fields.Nested(ReorderLineOut), required=True)
+    unavailable = fields.List(fields.Nested(UnavailableLineOut), required=True)
+
+
+class IdempotencyHeader(Schema):
+    idempotency_key = fields.String(
+        required=True, data_key="Idempotency-Key", validate=validate.Length(min=1, max=100),
+        metadata={"description": "A unique key per order; retries with the same key are safe."},
+    )

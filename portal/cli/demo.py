@@ -53,7 +53,7 @@ def load(partners: int, years: int, seed: int, force: bool, if_empty: bool):
 @group.command("logins")
 def logins():
     """Print the demo sign-ins."""
-    click.echo("Demo sign-ins (password for all: %s):" % demo.DEMO_PASSWORD)
+    click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
     for email, role, what in demo.DEMO_LOGINS:
         click.echo(f"  {email:<22} {role:<16} {what}")
     click.echo("Open http://127.0.0.1:5000")

@@ -1,13 +1,29 @@
 """The account manager's (and admin's) view of partners."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from portal.db import get_session
-from portal.models import Order, Partner, User
-from portal.security import get_visible_partner_or_404, scope_partners, staff_required
+from portal.forms import ActionForm
+from portal.models import ORDER_STATUSES, Order, Partner, User
+from portal.orders.forms import ConfirmForm, OrderFilterForm
+from portal.security import acting_user, get_visible_partner_or_404, scope_partners, staff_required
+from portal.services import exports, orders
+from portal.services.errors import NotFound, ServiceError
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 PAGE_SIZE = 50
@@ -47,3 +63,77 @@ def partner(partner_id: int):
     ).one()
     return render_template("manage/partner.html", partner=partner, users=users,
                            order_count=count, order_total=total)
+
+
+@bp.get("/orders")
+@login_required
+@staff_required
+def orders_list():
+    """Orders of the partners this staff member looks after, with filters."""
+    form = OrderFilterForm(request.args)
+    filters = _staff_filters(form)
+    page = orders.list_orders(get_session(), acting_user(), filters,
+                              page=request.args.get("page", 1, type=int))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("orders/history.html", page=page, form=form, args=args, staff=True,
+                           detail_endpoint="manage.order", export_endpoint="manage.orders_export")
+
+
+def _staff_filters(form: OrderFilterForm) -> orders.OrderFilters:
+    form.status.choices = [SelectChoice("", _("Any status"))] + [
+        SelectChoice(s, s) for s in ORDER_STATUSES
+    ]
+    partner_id = request.args.get("partner", type=int)
+    if not form.validate():
+        return orders.OrderFilters(partner_id=partner_id)
+    return orders.OrderFilters(status=form.status.data or "", date_from=form.date_from.data,
+                               date_to=form.date_to.data, partner_id=partner_id)
+
+
+@bp.get("/orders/export.csv")
+@login_required
+@staff_required
+def orders_export():
+    """The filtered orders as CSV."""
+    filters = _staff_filters(OrderFilterForm(request.args))
+    stmt = orders.filtered(orders.scoped_orders(acting_user()), filters)
+    return Response(stream_with_context(exports.orders_csv(get_session(), stmt)),
+                    mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="orders.csv"'})
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+@staff_required
+def order(order_id: int):
+    """One order, with the next steps of its lifecycle."""
+    try:
+        found = orders.get_for_staff(get_session(), acting_user(), order_id)
+    except NotFound:
+        abort(404)
+    return render_template("manage/order.html", order=found, action_form=ActionForm(),
+                           confirm_form=ConfirmForm(), transitions=orders.TRANSITIONS)
+
+
+@bp.post("/orders/<int:order_id>/<action>")
+@login_required
+@staff_required
+def advance(order_id: int, action: str):
+    """Confirm, ship, deliver or cancel an order (audited)."""
+    if action not in orders.TRANSITIONS:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            orders.advance(get_session(), acting_user(), order_id, action,
+                           promised_date=form.promised_date.data)
+        except NotFound:
+            abort(404)
+        except ServiceError as err:
+            flash(str(err), "error")
+        else:
+            flash(_("Order #%(id)d is %(status)s.", id=order_id,
+                    status=orders._status_label(orders.TRANSITIONS[action][1])), "success")
+    else:
+        flash(_("Enter a valid date."), "error")
+    return redirect(url_for("manage.order", order_id=order_id))

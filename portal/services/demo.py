@@ -337,7 +337,7 @@ def _history(session, rng, partner, profile, products, years, today):
     ids = session.scalars(
         insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows
     ).all()
-    all_lines = [{**line, "order_id": order_id} for order_id, group in zip(ids, line_groups)
+    all_lines = [{**line, "order_id": order_id} for order_id, group in zip(ids, line_groups, strict=True)
                  for line in group]
     session.execute(insert(OrderLine), all_lines)
     return len(ids), len(all_lines)

@@ -27,7 +27,7 @@ def test_login_with_right_password_reaches_dashboard_and_is_audited(client, f, d
 
 
 def test_email_is_case_insensitive_at_login(client, f):
-    user = f.user(email="mixed@example.test")
+    f.user(email="mixed@example.test")
     response = client.post("/login", data={"email": "  MIXED@Example.TEST ", "password": PASSWORD})
     assert response.status_code == 302
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import func, select
 

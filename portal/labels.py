@@ -1,0 +1,32 @@
+"""Translated labels for the values stored in the database (statuses, roles, channels...)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    # order statuses
+    "submitted": _l("submitted"), "confirmed": _l("confirmed"), "shipped": _l("shipped"),
+    "delivered": _l("delivered"), "cancelled": _l("cancelled"),
+    # order sources
+    "portal": _l("portal"), "reorder": _l("reorder"), "recurring": _l("recurring"),
+    "api": _l("API"), "import": _l("import"),
+    # partner statuses and stages
+    "active": _l("active"), "paused": _l("paused"), "churned": _l("churned"),
+    "prospect": _l("prospect"), "customer": _l("customer"), "client": _l("client"),
+    "supporter": _l("supporter"), "advocate": _l("advocate"), "partner": _l("partner"),
+    # roles
+    "buyer": _l("buyer"), "partner_admin": _l("partner administrator"),
+    "account_manager": _l("account manager"), "admin": _l("administrator"),
+    # channels
+    "email": _l("email"), "phone": _l("phone"), "visit": _l("visit"), "none": _l("none"),
+    # tasks and notifications
+    "open": _l("open"), "done": _l("done"), "pending": _l("pending"), "sent": _l("sent"),
+    "task": _l("task"), "skipped": _l("skipped"), "failed": _l("failed"),
+}
+
+
+def label(value: str | None) -> str:
+    """The translated label of a stored value (the value itself when unknown)."""
+    if value is None:
+        return ""
+    return str(LABELS.get(value, value))

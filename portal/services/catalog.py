@@ -1,0 +1,99 @@
+"""The catalog as one partner sees it: active products at that partner's prices."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.models import Partner, PriceTier, Product, TierPrice
+from portal.services.pricing import unit_price
+
+
+@dataclass(frozen=True)
+class PricedProduct:
+    id: int
+    sku: str
+    name: str
+    category: str
+    unit: str
+    pack_size: int
+    base_price: Decimal
+    price: Decimal
+    active: bool
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    items: list[PricedProduct]
+    total: int
+    page: int
+    pages: int
+    categories: list[str]
+
+
+def _priced(session: Session, partner: Partner | None, where) -> list[PricedProduct]:
+    tier_id = partner.price_tier_id if partner is not None else None
+    discount = None
+    if tier_id is not None:
+        discount = session.scalar(select(PriceTier.discount_percent).where(PriceTier.id == tier_id))
+    stmt = (
+        select(Product, TierPrice.price)
+        .outerjoin(TierPrice, and_(TierPrice.product_id == Product.id, TierPrice.tier_id == tier_id))
+        .where(where)
+        .order_by(Product.category, Product.name, Product.id)
+    )
+    return [
+        PricedProduct(p.id, p.sku, p.name, p.category, p.unit, p.pack_size, p.base_price,
+                      unit_price(p.base_price, discount, explicit), p.active)
+        for p, explicit in session.execute(stmt)
+    ]
+
+
+def browse(
+    session: Session, partner: Partner | None, *, q: str = "", category: str = "",
+    page: int = 1, per_page: int = 24,
+) -> CatalogPage:
+    """One page of orderable products, searched by name or SKU and filtered by category."""
+    where = [Product.active.is_(True)]
+    q = q.strip()[:100]
+    if q:
+        like = f"%{q.lower()}%"
+        where.append(or_(func.lower(Product.name).like(like), func.lower(Product.sku).like(like)))
+    if category:
+        where.append(Product.category == category)
+    condition = and_(*where)
+    total = session.scalar(select(func.count(Product.id)).where(condition)) or 0
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    ids = session.scalars(
+        select(Product.id).where(condition).order_by(Product.category, Product.name, Product.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    items = _priced(session, partner, Product.id.in_(ids)) if ids else []
+    categories = session.scalars(
+        select(Product.category).where(Product.active.is_(True)).distinct().order_by(Product.category)
+    ).all()
+    return CatalogPage(items, total, page, pages, list(categories))
+
+
+def priced_by_id(
+    session: Session, partner: Partner | None, ids: Iterable[int]
+) -> dict[int, PricedProduct]:
+    """Products (active or not) by id, at the partner's prices."""
+    ids = list(set(ids))
+    return {p.id: p for p in _priced(session, partner, Product.id.in_(ids))} if ids else {}
+
+
+def priced_by_sku(
+    session: Session, partner: Partner | None, skus: Iterable[str]
+) -> dict[str, PricedProduct]:
+    """Products (active or not) keyed by the SKU as asked; a SKU matches as typed or upper-cased."""
+    asked = {s.strip() for s in skus if s.strip()}
+    if not asked:
+        return {}
+    candidates = asked | {s.upper() for s in asked}
+    found = {p.sku: p for p in _priced(session, partner, Product.sku.in_(candidates))}
+    return {s: found.get(s) or found[s.upper()] for s in asked if s in found or s.upper() in found}

@@ -1,0 +1,388 @@
+"""Placing, listing, cancelling, reordering and moving orders along their lifecycle."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from portal.labels import label
+from portal.models import ZERO, CartLine, Order, OrderLine, Partner, User, to_money, utc_now
+from portal.security import scope_partners
+from portal.services import audit, cart, catalog, notifications
+from portal.services.errors import Conflict, NotFound, ServiceError
+
+MAX_NOTE = 1000
+MAX_KEY = 100
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS = {
+    "confirm": (("submitted",), "confirmed"),
+    "ship": (("confirmed",), "shipped"),
+    "deliver": (("shipped",), "delivered"),
+    "cancel": (("submitted", "confirmed"), "cancelled"),
+}
+MILESTONE_EVERY = 10
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku: str
+    quantity: int
+
+
+@dataclass
+class PlaceResult:
+    order: Order
+    created: bool
+    thank_you: bool = False
+
+
+@dataclass
+class ReorderResult:
+    reordered: list[tuple[str, int]] = field(default_factory=list)
+    unavailable: list[tuple[str, str, int]] = field(default_factory=list)  # sku, name, quantity
+
+
+def request_hash(lines: Sequence[LineRequest], requested: date | None, note: str) -> str:
+    """A fingerprint of what was asked, so a reused idempotency key can be checked."""
+    merged: dict[str, int] = {}
+    for line in lines:
+        merged[line.sku.strip().upper()] = merged.get(line.sku.strip().upper(), 0) + line.quantity
+    body = {"lines": sorted(merged.items()), "requested": requested.isoformat() if requested else None,
+            "note": note.strip()}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _existing(session: Session, partner_id: int, key: str) -> Order | None:
+    return session.scalar(
+        select(Order).where(Order.partner_id == partner_id, Order.idempotency_key == key)
+    )
+
+
+def _validate(lines: Sequence[LineRequest], requested: date | None, note: str, key: str) -> None:
+    if not key or len(key) > MAX_KEY:
+        raise ServiceError(_("The order form is incomplete. Reload the page and try again."),
+                           field="idempotency_key")
+    if not lines:
+        raise ServiceError(_("The order has no lines."), field="lines")
+    if len(lines) > cart.MAX_LINES:
+        raise ServiceError(_("An order has at most %(n)d lines.", n=cart.MAX_LINES), field="lines")
+    for line in lines:
+        cart.check_quantity(line.quantity)
+    if requested is not None and requested < datetime.now(UTC).date():
+        raise ServiceError(_("The delivery date cannot be in the past."), field="requested_delivery_date")
+    if requested is not None and requested > datetime.now(UTC).date() + timedelta(days=366):
+        raise ServiceError(_("The delivery date is more than a year away."),
+                           field="requested_delivery_date")
+    if len(note) > MAX_NOTE:
+        raise ServiceError(_("The note is longer than %(n)d characters.", n=MAX_NOTE), field="note")
+    if "\x00" in note:
+        raise ServiceError(_("The note contains a forbidden character."), field="note")
+
+
+def place_order(
+    session: Session, user: User, lines: Sequence[LineRequest], *, key: str,
+    requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
+    strict_key: bool = False, clear_cart: bool = False,
+) -> PlaceResult:
+    """Price and store an order in one transaction; a repeated key returns the first order.
+
+    With ``strict_key`` (the API), reusing a key for a different request raises Conflict.
+    """
+    if user.partner_id is None:
+        raise ServiceError(_("Only partner users can place orders."))
+    key = (key or "").strip()
+    note = (note or "").strip()
+    fingerprint = request_hash(lines, requested_delivery_date, note)
+    existing = _existing(session, user.partner_id, key) if key else None
+    if existing is not None:
+        return _replay(existing, fingerprint, strict_key)
+    _validate(lines, requested_delivery_date, note, key)
+    products = catalog.priced_by_sku(session, user.partner, [line.sku for line in lines])
+    merged: dict[int, int] = {}
+    for n, line in enumerate(lines, start=1):
+        product = products.get(line.sku.strip())
+        if product is None:
+            raise ServiceError(_("Line %(n)d: unknown SKU %(sku)s.", n=n, sku=line.sku), field="lines")
+        if not product.active:
+            raise ServiceError(_("Line %(n)d: %(name)s is no longer sold.", n=n, name=product.name),
+                               field="lines")
+        merged[product.id] = merged.get(product.id, 0) + line.quantity
+    by_id = {p.id: p for p in products.values()}
+    order = Order(partner_id=user.partner_id, placed_by_id=user.id, source=source,
+                  status="submitted", idempotency_key=key, request_hash=fingerprint,
+                  requested_delivery_date=requested_delivery_date, note=note)
+    total = ZERO
+    for product_id, quantity in merged.items():
+        cart.check_quantity(quantity)
+        product = by_id[product_id]
+        line_total = to_money(product.price * quantity)
+        total += line_total
+        order.lines.append(OrderLine(product_id=product_id, sku=product.sku, name=product.name,
+                                     quantity=quantity, unit_price=product.price,
+                                     line_total=line_total))
+    order.total = total
+    try:
+        with session.begin_nested():
+            session.add(order)
+    except IntegrityError:
+        # The same key won a race in another transaction: answer with that order.
+        existing = _existing(session, user.partner_id, key)
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint, strict_key)
+    if clear_cart:
+        cart.clear(session, user)
+    count = session.scalar(select(func.count(Order.id)).where(Order.partner_id == user.partner_id))
+    thank_you = count == 1 or count % MILESTONE_EVERY == 0
+    if thank_you:
+        notifications.queue(
+            session, partner_id=user.partner_id, user_id=user.id,
+            kind="thank_you_first_order" if count == 1 else "thank_you_order_milestone",
+            subject_key=f"partner:{user.partner_id}:orders:{count}",
+            payload={"order_id": order.id, "order_count": count, "partner_name": user.partner.name},
+        )
+    audit.record(session, "order_placed", actor_id=user.id, target=order,
+                 partner_id=user.partner_id, source=source, total=str(total))
+    session.commit()
+    return PlaceResult(order, created=True, thank_you=thank_you)
+
+
+def _replay(existing: Order, fingerprint: str, strict: bool) -> PlaceResult:
+    if strict and existing.request_hash != fingerprint:
+        raise Conflict(_("This idempotency key was already used for a different order."),
+                       code="idempotency_key_reused")
+    return PlaceResult(existing, created=False)
+
+
+def checkout(
+    session: Session, user: User, *, key: str, requested_delivery_date: date | None, note: str
+) -> PlaceResult:
+    """Place the user's cart as an order and empty the cart."""
+    existing = _existing(session, user.partner_id, (key or "").strip()) if key else None
+    if existing is not None:  # a double click or a resubmitted form: the cart is already empty
+        return PlaceResult(existing, created=False)
+    view = cart.view(session, user)
+    if view.unavailable:
+        names = ", ".join(item.product.name for item in view.unavailable)
+        raise ServiceError(_("Remove products that are no longer sold: %(names)s.", names=names))
+    lines = [LineRequest(item.product.sku, item.quantity) for item in view.items]
+    return place_order(session, user, lines, key=key, requested_delivery_date=requested_delivery_date,
+                       note=note, source="portal", clear_cart=True)
+
+
+def get_order(session: Session, partner_id: int, order_id: int) -> Order:
+    """The partner's order with its lines; another partner's order is NotFound."""
+    order = session.scalar(
+        select(Order).options(selectinload(Order.lines))
+        .where(Order.id == order_id, Order.partner_id == partner_id)
+    )
+    if order is None:
+        raise NotFound(_("No such order."))
+    return order
+
+
+def cancel(session: Session, user: User, order_id: int) -> Order:
+    """A partner user cancels their company's order while it is still submitted."""
+    order = get_order(session, user.partner_id, order_id)
+    if order.status != "submitted":
+        raise Conflict(_("Only a submitted order can be cancelled; this one is %(status)s.",
+                         status=_status_label(order.status)))
+    order.status = "cancelled"
+    audit.record(session, "order_cancelled", actor_id=user.id, target=order,
+                 partner_id=order.partner_id)
+    session.commit()
+    return order
+
+
+def reorder_into_cart(session: Session, user: User, order_id: int) -> ReorderResult:
+    """Put a past order's products into the cart at today's prices; list what can't be."""
+    order = get_order(session, user.partner_id, order_id)
+    products = catalog.priced_by_id(session, user.partner, [line.product_id for line in order.lines])
+    result = ReorderResult()
+    for line in order.lines:
+        product = products.get(line.product_id)
+        if product is None or not product.active:
+            result.unavailable.append((line.sku, line.name, line.quantity))
+            continue
+        try:
+            with session.begin_nested():
+                cart._add(session, user, product.id, line.quantity, replace=False)
+        except ServiceError:
+            result.unavailable.append((line.sku, line.name, line.quantity))
+        else:
+            result.reordered.append((product.sku, line.quantity))
+    session.commit()
+    return result
+
+
+def reorder_lines(session: Session, user: User, order_id: int) -> tuple[list[LineRequest], ReorderResult]:
+    """A past order's lines that can be ordered today, and those that cannot."""
+    order = get_order(session, user.partner_id, order_id)
+    products = catalog.priced_by_id(session, user.partner, [line.product_id for line in order.lines])
+    result = ReorderResult()
+    lines = []
+    for line in order.lines:
+        product = products.get(line.product_id)
+        if product is None or not product.active:
+            result.unavailable.append((line.sku, line.name, line.quantity))
+        else:
+            lines.append(LineRequest(product.sku, line.quantity))
+            result.reordered.append((product.sku, line.quantity))
+    return lines, result
+
+
+def last_order_id(session: Session, partner_id: int) -> int | None:
+    """The partner's most recent order that was not cancelled."""
+    return session.scalar(
+        select(Order.id).where(Order.partner_id == partner_id, Order.status != "cancelled")
+        .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class UsualItem:
+    product: catalog.PricedProduct
+    times_ordered: int
+    last_quantity: int
+
+
+def usual_basket(session: Session, partner: Partner, *, limit: int = 12,
+                 today: date | None = None) -> list[UsualItem]:
+    """The products the partner ordered most often in the last 12 months, with the last quantity."""
+    since = datetime.combine((today or datetime.now(UTC).date()) - timedelta(days=365), time(0), tzinfo=UTC)
+    recent = (
+        select(OrderLine.product_id, func.count(func.distinct(Order.id)).label("times"),
+               func.max(Order.created_at).label("last_at"))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.partner_id == partner.id, Order.created_at >= since, Order.status != "cancelled")
+        .group_by(OrderLine.product_id)
+        .subquery()
+    )
+    top = session.execute(
+        select(recent.c.product_id, recent.c.times).order_by(recent.c.times.desc(), recent.c.product_id)
+        .limit(limit * 2)
+    ).all()
+    if not top:
+        return []
+    ids = [row.product_id for row in top]
+    last_quantities = dict(session.execute(
+        select(OrderLine.product_id, OrderLine.quantity)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(recent, (recent.c.product_id == OrderLine.product_id) & (recent.c.last_at == Order.created_at))
+        .where(Order.partner_id == partner.id, OrderLine.product_id.in_(ids))
+    ).all())
+    products = catalog.priced_by_id(session, partner, ids)
+    items = [UsualItem(products[pid], times, last_quantities.get(pid, 1)) for pid, times in top
+             if products[pid].active]
+    return items[:limit]
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    partner_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[tuple[Order, str, str]]  # order, partner code, partner name
+    total: int
+    page: int
+    pages: int
+
+
+def filtered(stmt: Select, filters: OrderFilters) -> Select:
+    """Apply the list filters to a select over orders."""
+    if filters.status:
+        stmt = stmt.where(Order.status == filters.status)
+    if filters.date_from:
+        stmt = stmt.where(Order.created_at >= datetime.combine(filters.date_from, time(0), tzinfo=UTC))
+    if filters.date_to:
+        stmt = stmt.where(
+            Order.created_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), tzinfo=UTC)
+        )
+    if filters.partner_id:
+        stmt = stmt.where(Order.partner_id == filters.partner_id)
+    return stmt
+
+
+def scoped_orders(user: User) -> Select:
+    """All orders the user may see: their company's, or their partners' for staff."""
+    stmt = select(Order)
+    if user.partner_id is not None:
+        return stmt.where(Order.partner_id == user.partner_id)
+    return stmt.where(Order.partner_id.in_(scope_partners(select(Partner.id), user).scalar_subquery()))
+
+
+def list_orders(session: Session, user: User, filters: OrderFilters, *, page: int = 1,
+                per_page: int = 25) -> OrderPage:
+    """One page of orders, newest first, in two queries whatever the history's size."""
+    stmt = filtered(scoped_orders(user), filters)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    rows = session.execute(
+        stmt.join(Partner, Partner.id == Order.partner_id)
+        .add_columns(Partner.code, Partner.name)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return OrderPage([(row[0], row[1], row[2]) for row in rows], total, page, pages)
+
+
+def get_for_staff(session: Session, user: User, order_id: int) -> Order:
+    """An order of a partner the staff user looks after, with its lines; else NotFound."""
+    order = session.scalar(
+        scoped_orders(user).options(selectinload(Order.lines), selectinload(Order.partner))
+        .where(Order.id == order_id)
+    )
+    if order is None:
+        raise NotFound(_("No such order."))
+    return order
+
+
+def advance(session: Session, staff: User, order_id: int, action: str, *,
+            promised_date: date | None = None) -> Order:
+    """Staff move an order along submitted → confirmed → shipped → delivered, or cancel it."""
+    if action not in TRANSITIONS:
+        raise ServiceError(_("Unknown action."))
+    order = get_for_staff(session, staff, order_id)
+    allowed_from, target = TRANSITIONS[action]
+    if order.status not in allowed_from:
+        raise Conflict(_("An order that is %(status)s cannot be moved to %(target)s.",
+                         status=_status_label(order.status), target=_status_label(target)))
+    if action == "confirm":
+        today = datetime.now(UTC).date()
+        promised = promised_date or order.requested_delivery_date or today + timedelta(days=3)
+        if promised < today:
+            raise ServiceError(_("The promised date cannot be in the past."), field="promised_date")
+        order.promised_date = promised
+    previous = order.status
+    order.status = target
+    if action == "deliver":
+        order.delivered_at = utc_now()
+    audit.record(session, f"order_{target}", actor_id=staff.id, target=order,
+                 partner_id=order.partner_id, previous=previous, status=target)
+    session.commit()
+    return order
+
+
+def _status_label(status: str) -> str:
+    return label(status)
+
+
+def cart_line_count(session: Session, user: User) -> int:
+    """How many lines the user's cart has (for the navigation badge)."""
+    return session.scalar(select(func.count(CartLine.id)).where(CartLine.user_id == user.id)) or 0
+
+
+__all__ = ["LineRequest", "PlaceResult", "place_order", "checkout", "cancel", "advance"]

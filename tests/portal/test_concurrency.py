@@ -1,0 +1,59 @@
+"""Races that only a real database shows: run on PostgreSQL (SQLite has one writer)."""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.db import Base, make_engine
+from portal.models import Order, OrderLine
+from tests.portal.conftest import BASE_CONFIG
+from tests.portal.factories import Factories
+from tests.portal.test_api_base import bearer, issue
+
+pytestmark = pytest.mark.postgres
+THREADS = 10
+
+
+@pytest.fixture
+def live_pg_app(empty_pg_schema_url):
+    """An app on a real PostgreSQL schema where commits are real (no wrapping transaction)."""
+    engine = make_engine(empty_pg_schema_url, pool_size=THREADS + 2)
+    Base.metadata.create_all(engine)
+    app = create_app({**BASE_CONFIG, "DB_BIND": engine})
+    yield app
+    engine.dispose()
+
+
+def test_ten_simultaneous_submissions_with_one_key_make_one_order(live_pg_app):
+    app = live_pg_app
+    with app.extensions["trellis.session_factory"]() as db:
+        f = Factories(db)
+        user = f.user()
+        f.product(sku="BEV-001", base_price=Decimal("1.05"))
+    token = issue(app.test_client(), user)
+    barrier = threading.Barrier(THREADS)
+    responses = []
+
+    def submit():
+        client = app.test_client()
+        barrier.wait()
+        responses.append(client.post(
+            "/api/v1/orders", json={"lines": [{"sku": "BEV-001", "quantity": 3}]},
+            headers={**bearer(token), "Idempotency-Key": "same-key"},
+        ))
+
+    threads = [threading.Thread(target=submit) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * (THREADS - 1) + [201], [r.json for r in responses]
+    assert len({r.json["id"] for r in responses}) == 1
+    with app.extensions["trellis.session_factory"]() as db:
+        assert db.scalar(select(func.count(Order.id))) == 1
+        assert db.scalar(select(func.count(OrderLine.id))) == 1

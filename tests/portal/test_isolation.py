@@ -1,0 +1,88 @@
+"""A partner never reaches another partner's orders: every page and API route answers 404."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.models import AuditEvent, CartLine, Order
+from tests.portal.conftest import sign_in
+from tests.portal.test_api_base import bearer, issue
+
+# Every route with an order id, for the partner side (pages and API).
+ORDER_ROUTES = [
+    ("GET", "/orders/{id}"),
+    ("GET", "/orders/{id}/thank-you"),
+    ("POST", "/orders/{id}/cancel"),
+    ("POST", "/orders/{id}/reorder"),
+    ("GET", "/api/v1/orders/{id}"),
+    ("POST", "/api/v1/orders/{id}/cancel"),
+    ("POST", "/api/v1/orders/{id}/reorder"),
+]
+# Routes with an id argument that belong to other tests' tables (staff pages, people, invitations).
+COVERED_ELSEWHERE = {
+    "/manage/partners/<int:partner_id>", "/manage/orders/<int:order_id>",
+    "/manage/orders/<int:order_id>/<action>", "/company/users/<int:user_id>/deactivate",
+    "/company/users/<int:user_id>/activate", "/admin/users/<int:user_id>/deactivate",
+    "/invitations/<token>", "/cart/<int:product_id>/quantity", "/cart/<int:product_id>/remove",
+    "/static/<path:filename>",
+    # staff-only: test_notifications.py (tasks) and test_catalog_admin.py (admin pages)
+    "/manage/tasks/<int:task_id>/done", "/admin/catalog/products/<int:product_id>",
+    "/admin/catalog/products/<int:product_id>/deactivate",
+    "/admin/catalog/products/<int:product_id>/reactivate", "/admin/catalog/tiers/<int:tier_id>",
+    "/admin/catalog/tiers/<int:tier_id>/prices",
+    "/admin/catalog/tiers/<int:tier_id>/prices/<int:product_id>/remove",
+}
+
+
+@pytest.fixture
+def two_partners(app, f):
+    mine, theirs = f.partner(name="Mine"), f.partner(name="Theirs")
+    me = f.user(partner=mine)
+    product = f.product()
+    their_order = f.order(theirs, lines=[(product, 7)])
+    return me, their_order
+
+
+@pytest.mark.parametrize(("method", "route"), ORDER_ROUTES)
+def test_another_partners_order_is_not_found_and_unchanged(app, f, db, two_partners, method, route):
+    me, their_order = two_partners
+    client = app.test_client()
+    headers = {"Idempotency-Key": "x"}
+    if route.startswith("/api/"):
+        headers.update(bearer(issue(client, me)))
+    else:
+        sign_in(client, me)
+    response = client.open(route.format(id=their_order.id), method=method, headers=headers)
+    assert response.status_code == 404
+    db.expire_all()
+    assert db.get(Order, their_order.id).status == "submitted"
+    assert db.scalar(select(func.count(Order.id))) == 1
+    assert db.scalar(select(func.count(CartLine.id))) == 0
+
+
+def test_every_id_route_is_in_an_isolation_table(app):
+    listed = {route.replace("{id}", "<int:order_id>") for _m, route in ORDER_ROUTES}
+    for rule in app.url_map.iter_rules():
+        if rule.arguments and rule.rule not in listed and rule.rule not in COVERED_ELSEWHERE:
+            pytest.fail(f"{rule.rule} takes an id but no cross-partner test covers it")
+
+
+def test_lists_and_exports_show_only_own_orders(app, f, two_partners):
+    me, their_order = two_partners
+    client = app.test_client()
+    sign_in(client, me)
+    assert "0 orders" in client.get("/orders").text
+    assert "0 orders" in client.get(f"/orders?partner_id={their_order.partner_id}").text
+    api = app.test_client()
+    headers = bearer(issue(api, me))
+    assert api.get("/api/v1/orders", headers=headers).json["total"] == 0
+    export = client.get("/orders/export.csv").text
+    assert f"{their_order.id}," not in export
+
+
+def test_cross_partner_attempt_leaves_an_audit_trail_of_nothing_changed(app, f, db, two_partners):
+    me, their_order = two_partners
+    client = app.test_client()
+    sign_in(client, me)
+    client.post(f"/orders/{their_order.id}/cancel")
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "order_cancelled")) is None
