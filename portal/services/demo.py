@@ -143,12 +143,13 @@ def load(
     partner_rows, users = _partners(session, rng, partners, years, today, tiers, staff, password_hash)
     session.flush()
 
-    orders = lines = 0
+    history: list[tuple[dict, list[dict]]] = []
     for i, (partner, profile) in enumerate(partner_rows, start=1):
-        o, n = _history(session, rng, partner, profile, products, years, today)
-        orders += o
-        lines += n
+        history += _history(session, rng, partner, profile, products, years, today)
         report("orders", i, len(partner_rows))
+    # Insert in date order, so order numbers grow with time as in a real system.
+    history.sort(key=lambda item: (item[0]["created_at"], item[0]["partner_id"]))
+    orders, lines = _insert_orders(session, history)
     session.commit()
     return DemoResult(len(partner_rows), len(products), users + len(staff), orders, lines)
 
@@ -278,7 +279,7 @@ def _person(rng: random.Random) -> str:
 
 
 def _history(session, rng, partner, profile, products, years, today):
-    """Insert one partner's orders month by month; returns (orders, lines)."""
+    """One partner's orders month by month, as (order row, line rows) pairs."""
     tier = partner.price_tier
     explicit = {tp.product_id: tp.price for tp in session.scalars(
         select(TierPrice).where(TierPrice.tier_id == tier.id))} if tier else {}
@@ -332,15 +333,22 @@ def _history(session, rng, partner, profile, products, years, today):
             })
             line_groups.append(lines)
         month += relativedelta(months=1)
-    if not order_rows:
-        return 0, 0
-    ids = session.scalars(
-        insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows
-    ).all()
-    all_lines = [{**line, "order_id": order_id} for order_id, group in zip(ids, line_groups, strict=True)
-                 for line in group]
-    session.execute(insert(OrderLine), all_lines)
-    return len(ids), len(all_lines)
+    return list(zip(order_rows, line_groups, strict=True))
+
+
+def _insert_orders(session, history, batch=2000):
+    orders = lines = 0
+    for start in range(0, len(history), batch):
+        chunk = history[start:start + batch]
+        ids = session.scalars(
+            insert(Order).returning(Order.id, sort_by_parameter_order=True), [o for o, _l in chunk]
+        ).all()
+        rows = [{**line, "order_id": order_id}
+                for order_id, (_o, group) in zip(ids, chunk, strict=True) for line in group]
+        session.execute(insert(OrderLine), rows)
+        orders += len(ids)
+        lines += len(rows)
+    return orders, lines
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -1,0 +1,1 @@
+"""Tests of the forecasting library (no Flask, no database)."""

@@ -1,0 +1,56 @@
+import numpy as np
+import pandas as pd
+
+from forecasting import forecast, forecast_many
+
+from .helpers import PATTERN, monthly
+
+
+def _histories(rng, n):
+    return {f"p{i}": monthly(np.tile(PATTERN, 4) * (1 + rng.normal(0, 0.05, 48))) for i in range(n)}
+
+
+def test_a_failing_series_does_not_stop_the_others(rng):
+    histories = _histories(rng, 3)
+    histories["bad"] = pd.Series([1.0, 2.0])  # not indexed by month
+    histories["worse"] = "not a series"
+    calls = []
+    out = forecast_many(histories, workers=1,
+                        progress=lambda done, total: calls.append((done, total)))
+    assert list(out) == list(histories)
+    assert [out[k].status for k in ("p0", "p1", "p2")] == ["ok"] * 3
+    assert out["bad"].status == "error" and "TypeError" in out["bad"].reason
+    assert out["worse"].status == "error" and len(out["worse"].mean) == 0
+    assert calls[-1] == (5, 5)
+
+
+def test_parallel_results_match_serial_ones(rng):
+    histories = _histories(rng, 6)
+    histories["bad"] = "not a series"
+    calls = []
+    parallel = forecast_many(histories, workers=2, chunksize=2,
+                             progress=lambda done, total: calls.append((done, total)))
+    for key in ("p0", "p5"):
+        expected = forecast(histories[key])
+        np.testing.assert_allclose(parallel[key].mean.to_numpy(), expected.mean.to_numpy())
+        np.testing.assert_allclose(parallel[key].upper[95].to_numpy(), expected.upper[95])
+    assert parallel["bad"].status == "error"
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert calls[-1] == (7, 7)
+
+
+def test_options_reach_every_forecast(rng):
+    out = forecast_many(_histories(rng, 2), horizon=6, level=(90,), workers=1, backtest=False)
+    for fc in out.values():
+        assert len(fc.mean) == 6 and fc.level == (90,) and fc.backtest is None
+
+
+def test_one_worker_runs_in_this_process(monkeypatch, rng):
+    import forecasting._batch as batch
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("workers=1 must not start processes")
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", no_pool)
+    out = forecast_many(_histories(rng, 2), workers=1)
+    assert [fc.status for fc in out.values()] == ["ok", "ok"]

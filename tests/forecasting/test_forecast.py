@@ -1,0 +1,223 @@
+import doctest
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+import forecasting
+from forecasting import Forecast, forecast
+from forecasting._models import fit_damped, fit_ets, fit_theta
+
+from .helpers import PATTERN, monthly
+
+
+@pytest.mark.parametrize("method", ["auto", "combo"])
+def test_pure_seasonal_pattern_is_repeated(seasonal_history, method):
+    fc = forecast(seasonal_history, horizon=12, method=method)
+    assert fc.status == "ok"
+    np.testing.assert_allclose(fc.mean.to_numpy(), PATTERN, rtol=0.06)
+
+
+def test_combo_method_always_reports_the_combination(seasonal_history):
+    fc = forecast(seasonal_history, method="combo")
+    assert fc.model == "combo(ets,theta,damped)" and fc.reason is None
+
+
+def test_auto_method_picks_the_candidate_with_the_best_backtest(monkeypatch, rng):
+    # Make Theta useless from every origin: auto must not pick it or the combination.
+    history = monthly(np.tile(PATTERN, 6) * (1 + rng.normal(0, 0.03, 72)))
+    real_fit = forecasting._models.fit_theta
+
+    def bad_theta(y, horizon):
+        m = real_fit(y, horizon)
+        return type(m)(m.name, m.spec, m.forecast * 3, m.paths * 3)
+
+    monkeypatch.setattr(forecasting._core, "fit_theta", bad_theta)
+    auto = forecast(history)
+    assert auto.model.split("(")[0] in {"ets", "damped"}
+    np.testing.assert_allclose(auto.mean.to_numpy(), PATTERN, rtol=0.08)
+    assert forecast(history, method="combo").mean.sum() > 1.4 * auto.mean.sum()
+
+
+def test_linear_trend_is_continued(rng):
+    t = np.arange(72)
+    history = monthly(500 + 10 * t + rng.normal(0, 5, 72))
+    fc = forecast(history, horizon=12)
+    expected = 500 + 10 * np.arange(72, 84)
+    np.testing.assert_allclose(fc.mean.to_numpy(), expected, rtol=0.03)
+    assert fc.mean.iloc[-1] > fc.mean.iloc[0] + 80  # still rising, not flattened
+
+
+def test_step_change_forecasts_the_new_level(rng):
+    values = np.r_[np.full(48, 100.0), np.full(24, 300.0)] + rng.normal(0, 3, 72)
+    fc = forecast(monthly(values), horizon=12)
+    np.testing.assert_allclose(fc.mean.to_numpy(), 300, rtol=0.1)
+
+
+def test_forecast_starts_the_month_after_the_history(seasonal_history):
+    fc = forecast(seasonal_history, horizon=18)
+    expected = pd.date_range("2023-01-01", periods=18, freq="MS")
+    pd.testing.assert_index_equal(fc.mean.index, expected)
+    for lv in (80, 95):
+        pd.testing.assert_index_equal(fc.lower[lv].index, expected)
+        pd.testing.assert_index_equal(fc.upper[lv].index, expected)
+
+
+def test_period_index_in_gives_period_index_out(seasonal_history):
+    history = seasonal_history.to_period("M")
+    fc = forecast(history, horizon=12)
+    assert isinstance(fc.mean.index, pd.PeriodIndex)
+    assert fc.mean.index[0] == pd.Period("2023-01", freq="M")
+    dt = forecast(seasonal_history, horizon=12)
+    np.testing.assert_allclose(fc.mean.to_numpy(), dt.mean.to_numpy())
+
+
+def test_history_is_not_mutated(seasonal_history):
+    history = seasonal_history.copy()
+    history.iloc[[5, 30]] = np.nan
+    history.iloc[40] = -10
+    before = history.copy()
+    forecast(history)
+    pd.testing.assert_series_equal(history, before)
+
+
+def test_intervals_nest_around_the_mean(seasonal_history):
+    fc = forecast(seasonal_history, level=(50, 80, 95))
+    assert fc.level == (50, 80, 95)
+    assert (fc.lower[95] <= fc.lower[80]).all() and (fc.lower[80] <= fc.lower[50]).all()
+    assert (fc.lower[50] <= fc.mean).all() and (fc.mean <= fc.upper[50]).all()
+    assert (fc.upper[50] <= fc.upper[80]).all() and (fc.upper[80] <= fc.upper[95]).all()
+    assert (fc.upper[95] > fc.lower[95]).all()
+
+
+def test_noisier_history_gets_wider_intervals(rng):
+    base = np.tile(PATTERN, 6)
+    quiet = forecast(monthly(base * (1 + rng.normal(0, 0.02, 72))))
+    noisy = forecast(monthly(base * (1 + rng.normal(0, 0.15, 72))))
+    quiet_width = (quiet.upper[80] - quiet.lower[80]).mean()
+    noisy_width = (noisy.upper[80] - noisy.lower[80]).mean()
+    assert noisy_width > 3 * quiet_width
+
+
+def test_intervals_cover_new_data_from_the_same_process(rng):
+    # 40 histories from one noisy seasonal process: the 80 % interval should
+    # catch roughly 80 % of the following year's months.
+    inside80 = inside95 = 0
+    for _ in range(40):
+        values = np.tile(PATTERN, 7) * (1 + rng.normal(0, 0.08, 84))
+        fc = forecast(monthly(values[:72]), backtest=False)
+        actual = values[72:]
+        inside80 += int(((actual >= fc.lower[80]) & (actual <= fc.upper[80])).sum())
+        inside95 += int(((actual >= fc.lower[95]) & (actual <= fc.upper[95])).sum())
+    assert 0.68 <= inside80 / 480 <= 0.92
+    assert 0.88 <= inside95 / 480 <= 0.995
+
+
+def test_total_interval_is_narrower_than_summed_monthly_bounds(seasonal_history):
+    fc = forecast(seasonal_history)
+    mean, lower, upper = fc.total(80)
+    assert mean == pytest.approx(fc.mean.sum())
+    assert lower < mean < upper
+    assert upper - lower < (fc.upper[80] - fc.lower[80]).sum()
+    _, lower95, upper95 = fc.total(95)
+    assert lower95 <= lower and upper95 >= upper
+
+
+def test_absurd_growth_is_capped_and_says_so(monkeypatch, rng):
+    history = monthly(100 + rng.normal(0, 5, 60))
+    real_fit = forecasting._models.fit_ets
+
+    def exploding(y, horizon):
+        member = real_fit(y, horizon)
+        return type(member)(member.name, member.spec, member.forecast * 100, member.paths)
+
+    monkeypatch.setattr(forecasting._core, "fit_ets", exploding)
+    fc = forecast(history, method="combo")
+    last_year = history.iloc[-12:].sum()
+    assert fc.mean.sum() == pytest.approx(3 * last_year, rel=1e-6)
+    assert "capped" in fc.reason
+
+
+def test_failing_member_is_dropped_and_named(monkeypatch, seasonal_history):
+    def broken(y, horizon):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(forecasting._core, "fit_theta", broken)
+    fc = forecast(seasonal_history, method="combo")
+    assert fc.model == "combo(ets,damped)"
+    assert "theta: boom" in fc.reason
+    np.testing.assert_allclose(fc.mean.to_numpy(), PATTERN, rtol=0.06)
+
+
+def test_statsmodels_warnings_are_captured_on_the_result(monkeypatch, seasonal_history):
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    real_fit = forecasting._models.fit_theta
+
+    def noisy(y, horizon):
+        warnings.warn("optimizer did not converge", ConvergenceWarning, stacklevel=1)
+        return real_fit(y, horizon)
+
+    monkeypatch.setattr(forecasting._core, "fit_theta", noisy)
+    fc = forecast(seasonal_history)  # the suite runs with -W error: a leak would raise
+    assert fc.warnings == ("ConvergenceWarning: optimizer did not converge",)
+
+
+def test_closed_form_origin_forecasts_match_statsmodels(seasonal_history, rng):
+    y = seasonal_history.to_numpy()
+    trend = 50 + np.arange(60.0) + rng.normal(0, 2, 60)
+    with_zeros = np.tile(PATTERN, 4) - 80  # additive season, zeros present
+    with warnings.catch_warnings(record=True):  # members called directly, outside forecast()
+        warnings.simplefilter("always")
+        for series in (y, trend, with_zeros):
+            for member in (fit_ets(series, 12), fit_theta(series, 12)):
+                np.testing.assert_allclose(member.paths[-1], member.forecast, rtol=1e-8,
+                                           atol=1e-8)
+        damped = fit_damped(y, 12, seasonal="mul")
+        reference = ExponentialSmoothing(
+            y, trend="add", damped_trend=True, seasonal="mul", seasonal_periods=12,
+            initialization_method="heuristic").fit(use_brute=False).forecast(12)
+    # statsmodels reuses a stale seasonal state at step 12 only; steps 1-11 agree.
+    np.testing.assert_allclose(damped.forecast[:11], reference[:11], rtol=1e-8)
+
+
+def test_bad_arguments_raise_clear_errors(seasonal_history):
+    with pytest.raises(TypeError, match="pandas Series"):
+        forecast([1, 2, 3])
+    with pytest.raises(TypeError, match="indexed by month"):
+        forecast(pd.Series([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="horizon"):
+        forecast(seasonal_history, horizon=0)
+    with pytest.raises(ValueError, match="percentage"):
+        forecast(seasonal_history, level=0.8)
+    with pytest.raises(ValueError, match="method"):
+        forecast(seasonal_history, method="best")
+
+
+def test_public_names_and_result_type(seasonal_history):
+    assert sorted(forecasting.__all__) == sorted(
+        ["forecast", "forecast_many", "backtest", "Forecast", "Backtest"])
+    fc = forecast(seasonal_history)
+    assert isinstance(fc, Forecast)
+    with pytest.raises(AttributeError):
+        fc.model = "other"  # frozen
+
+
+def test_package_does_not_import_the_portal():
+    import pathlib
+
+    for path in pathlib.Path(forecasting.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        assert "import flask" not in text and "from flask" not in text, path
+        assert "import portal" not in text and "from portal" not in text, path
+
+
+@pytest.mark.parametrize("module", ["_core", "_backtest", "_batch", "_result"])
+def test_docstring_examples_run(module):
+    mod = getattr(forecasting, module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
