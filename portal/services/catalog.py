@@ -34,21 +34,27 @@ class CatalogPage:
     categories: list[str]
 
 
+_P, _TP, _T = Product.__table__.c, TierPrice.__table__.c, PriceTier.__table__.c
+# Core columns: pricing runs on every catalog page and every order, so it skips the ORM.
+_COLUMNS = (_P.id, _P.sku, _P.name, _P.category, _P.unit, _P.pack_size, _P.base_price, _P.active)
+
+
 def _priced(session: Session, partner: Partner | None, where) -> list[PricedProduct]:
+    """Products with the partner's price, in one query (columns, not ORM objects)."""
     tier_id = partner.price_tier_id if partner is not None else None
-    discount = None
-    if tier_id is not None:
-        discount = session.scalar(select(PriceTier.discount_percent).where(PriceTier.id == tier_id))
     stmt = (
-        select(Product, TierPrice.price)
-        .outerjoin(TierPrice, and_(TierPrice.product_id == Product.id, TierPrice.tier_id == tier_id))
+        select(*_COLUMNS, _TP.price, _T.discount_percent)
+        .select_from(Product.__table__)
+        .outerjoin(TierPrice.__table__, and_(_TP.product_id == _P.id, _TP.tier_id == tier_id))
+        .outerjoin(PriceTier.__table__, _T.id == tier_id)
         .where(where)
-        .order_by(Product.category, Product.name, Product.id)
+        .order_by(_P.category, _P.name, _P.id)
     )
     return [
-        PricedProduct(p.id, p.sku, p.name, p.category, p.unit, p.pack_size, p.base_price,
-                      unit_price(p.base_price, discount, explicit), p.active)
-        for p, explicit in session.execute(stmt)
+        PricedProduct(pid, sku, name, category, unit, pack, base, unit_price(base, discount, explicit),
+                      active)
+        for pid, sku, name, category, unit, pack, base, active, explicit, discount
+        in session.connection().execute(stmt)
     ]
 
 
@@ -72,7 +78,7 @@ def browse(
         select(Product.id).where(condition).order_by(Product.category, Product.name, Product.id)
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
-    items = _priced(session, partner, Product.id.in_(ids)) if ids else []
+    items = _priced(session, partner, _P.id.in_(ids)) if ids else []
     categories = session.scalars(
         select(Product.category).where(Product.active.is_(True)).distinct().order_by(Product.category)
     ).all()
@@ -84,7 +90,7 @@ def priced_by_id(
 ) -> dict[int, PricedProduct]:
     """Products (active or not) by id, at the partner's prices."""
     ids = list(set(ids))
-    return {p.id: p for p in _priced(session, partner, Product.id.in_(ids))} if ids else {}
+    return {p.id: p for p in _priced(session, partner, _P.id.in_(ids))} if ids else {}
 
 
 def priced_by_sku(
@@ -95,5 +101,5 @@ def priced_by_sku(
     if not asked:
         return {}
     candidates = asked | {s.upper() for s in asked}
-    found = {p.sku: p for p in _priced(session, partner, Product.sku.in_(candidates))}
+    found = {p.sku: p for p in _priced(session, partner, _P.sku.in_(candidates))}
     return {s: found.get(s) or found[s.upper()] for s in asked if s in found or s.upper() in found}

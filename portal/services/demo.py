@@ -28,6 +28,7 @@ from portal.models import (
 )
 from portal.services import passwords
 from portal.services.errors import ServiceError
+from portal.services.orders import recount
 from portal.services.pricing import unit_price
 
 DEMO_PASSWORD = "trellis-demo"
@@ -150,6 +151,7 @@ def load(
     # Insert in date order, so order numbers grow with time as in a real system.
     history.sort(key=lambda item: (item[0]["created_at"], item[0]["partner_id"]))
     orders, lines = _insert_orders(session, history)
+    recount(session)
     session.commit()
     return DemoResult(len(partner_rows), len(products), users + len(staff), orders, lines)
 

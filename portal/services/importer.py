@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from portal.models import Order, OrderLine, Partner, Product, utc_now
 from portal.services import audit
 from portal.services.errors import ServiceError
+from portal.services.orders import recount
 
 REQUIRED_COLUMNS = ("partner_code", "order_date", "sku", "quantity", "unit_price")
 OPTIONAL_COLUMNS = ("order_ref",)
@@ -222,6 +223,8 @@ def import_orders(
         _match_existing(session, orders)
         result.orders_created = _create_orders(session, orders)
         _add_lines(session, reader, path, orders, result, report)
+        if result.orders_created:
+            recount(session, {partner_id for partner_id, _ref in orders.index})
     except BaseException:
         session.rollback()  # whoever called us must not commit half an import
         raise

@@ -8,12 +8,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from portal.labels import label
-from portal.models import ZERO, CartLine, Order, OrderLine, Partner, User, to_money, utc_now
+from portal.models import (
+    ZERO,
+    AuditEvent,
+    CartLine,
+    Order,
+    OrderLine,
+    Partner,
+    User,
+    to_money,
+    utc_now,
+)
 from portal.security import scope_partners
 from portal.services import audit, cart, catalog, notifications
 from portal.services.errors import Conflict, NotFound, ServiceError
@@ -86,6 +97,40 @@ def _validate(lines: Sequence[LineRequest], requested: date | None, note: str, k
         raise ServiceError(_("The note contains a forbidden character."), field="note")
 
 
+def recount(session: Session, partner_ids=None) -> None:
+    """Set partners' order counters from their orders (helper, no commit): after bulk loads."""
+    counted = (select(func.count(Order.id)).where(Order.partner_id == Partner.id)
+               .correlate(Partner).scalar_subquery())
+    stmt = update(Partner).values(order_count=counted)
+    if partner_ids is not None:
+        stmt = stmt.where(Partner.id.in_(list(partner_ids)))
+    session.execute(stmt.execution_options(synchronize_session=False))
+
+
+# The hot path (placing an order) writes through Core tables, not ORM entities: the ORM's unit
+# of work and bulk machinery cost more CPU than the database itself (benchmarks/README.md).
+_ORDERS, _LINES, _PARTNERS, _AUDIT = (
+    Order.__table__, OrderLine.__table__, Partner.__table__, AuditEvent.__table__,
+)
+
+
+def _insert_order(session: Session, values: dict) -> int | None:
+    """INSERT ... ON CONFLICT (partner_id, idempotency_key) DO NOTHING RETURNING id."""
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (insert_(_ORDERS).values(**values)
+            .on_conflict_do_nothing(index_elements=["partner_id", "idempotency_key"])
+            .returning(_ORDERS.c.id))
+    return session.connection().execute(stmt).scalar()
+
+
+def _bump_count(session: Session, partner_id: int) -> int:
+    return session.connection().execute(
+        update(_PARTNERS).where(_PARTNERS.c.id == partner_id)
+        .values(order_count=_PARTNERS.c.order_count + 1).returning(_PARTNERS.c.order_count)
+    ).scalar_one()
+
+
 def place_order(
     session: Session, user: User, lines: Sequence[LineRequest], *, key: str,
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
@@ -100,12 +145,60 @@ def place_order(
     key = (key or "").strip()
     note = (note or "").strip()
     fingerprint = request_hash(lines, requested_delivery_date, note)
-    existing = _existing(session, user.partner_id, key) if key else None
-    if existing is not None:
+    try:
+        _validate(lines, requested_delivery_date, note, key)
+        priced = _price_lines(session, user, lines)
+    except ServiceError:
+        # A retry of an order placed earlier is answered with it, even if, say, a product
+        # has been withdrawn since.
+        existing = _existing(session, user.partner_id, key) if key else None
+        if existing is None:
+            raise
         return _replay(existing, fingerprint, strict_key)
-    _validate(lines, requested_delivery_date, note, key)
+    now = utc_now()
+    total = sum((line["line_total"] for line in priced), ZERO)
+    values = {
+        "partner_id": user.partner_id, "placed_by_id": user.id, "source": source,
+        "status": "submitted", "idempotency_key": key, "request_hash": fingerprint,
+        "requested_delivery_date": requested_delivery_date, "note": note, "total": total,
+        "created_at": now, "updated_at": now,
+    }
+    order_id = _insert_order(session, values)
+    if order_id is None:
+        # The key is taken: a retry, a double click, or a concurrent twin that committed first
+        # (PostgreSQL made this insert wait for it). Nothing was written, so just read it.
+        existing = _existing(session, user.partner_id, key)
+        if existing is None:  # pragma: no cover - the conflicting row was rolled back meanwhile
+            raise Conflict(_("The order could not be placed. Try again."))
+        return _replay(existing, fingerprint, strict_key)
+    connection = session.connection()  # Core statements skip the ORM's execute machinery
+    connection.execute(insert(_LINES), [{**line, "order_id": order_id} for line in priced])
+    if clear_cart:
+        cart.clear(session, user)
+    count = _bump_count(session, user.partner_id)
+    thank_you = count == 1 or count % MILESTONE_EVERY == 0
+    if thank_you:
+        notifications.queue(
+            session, partner_id=user.partner_id, user_id=user.id,
+            kind="thank_you_first_order" if count == 1 else "thank_you_order_milestone",
+            subject_key=f"partner:{user.partner_id}:orders:{count}",
+            payload={"order_id": order_id, "order_count": count, "partner_name": user.partner.name},
+        )
+    connection.execute(insert(_AUDIT).values(
+        action="order_placed", actor_id=user.id, target_type="orders", target_id=order_id,
+        partner_id=user.partner_id, at=now, detail={"source": source, "total": str(total)},
+    ))
+    session.commit()
+    order = Order(id=order_id, promised_date=None, delivered_at=None, **values)
+    order.lines = [OrderLine(**line, order_id=order_id) for line in priced]
+    return PlaceResult(order, created=True, thank_you=thank_you)
+
+
+def _price_lines(session: Session, user: User, lines: Sequence[LineRequest]) -> list[dict]:
+    """Merge lines per product and price them at the partner's prices; raises on bad lines."""
     products = catalog.priced_by_sku(session, user.partner, [line.sku for line in lines])
     merged: dict[int, int] = {}
+    by_id: dict[int, catalog.PricedProduct] = {}
     for n, line in enumerate(lines, start=1):
         product = products.get(line.sku.strip())
         if product is None:
@@ -114,44 +207,15 @@ def place_order(
             raise ServiceError(_("Line %(n)d: %(name)s is no longer sold.", n=n, name=product.name),
                                field="lines")
         merged[product.id] = merged.get(product.id, 0) + line.quantity
-    by_id = {p.id: p for p in products.values()}
-    order = Order(partner_id=user.partner_id, placed_by_id=user.id, source=source,
-                  status="submitted", idempotency_key=key, request_hash=fingerprint,
-                  requested_delivery_date=requested_delivery_date, note=note)
-    total = ZERO
+        by_id[product.id] = product
+    priced = []
     for product_id, quantity in merged.items():
         cart.check_quantity(quantity)
         product = by_id[product_id]
-        line_total = to_money(product.price * quantity)
-        total += line_total
-        order.lines.append(OrderLine(product_id=product_id, sku=product.sku, name=product.name,
-                                     quantity=quantity, unit_price=product.price,
-                                     line_total=line_total))
-    order.total = total
-    try:
-        with session.begin_nested():
-            session.add(order)
-    except IntegrityError:
-        # The same key won a race in another transaction: answer with that order.
-        existing = _existing(session, user.partner_id, key)
-        if existing is None:
-            raise
-        return _replay(existing, fingerprint, strict_key)
-    if clear_cart:
-        cart.clear(session, user)
-    count = session.scalar(select(func.count(Order.id)).where(Order.partner_id == user.partner_id))
-    thank_you = count == 1 or count % MILESTONE_EVERY == 0
-    if thank_you:
-        notifications.queue(
-            session, partner_id=user.partner_id, user_id=user.id,
-            kind="thank_you_first_order" if count == 1 else "thank_you_order_milestone",
-            subject_key=f"partner:{user.partner_id}:orders:{count}",
-            payload={"order_id": order.id, "order_count": count, "partner_name": user.partner.name},
-        )
-    audit.record(session, "order_placed", actor_id=user.id, target=order,
-                 partner_id=user.partner_id, source=source, total=str(total))
-    session.commit()
-    return PlaceResult(order, created=True, thank_you=thank_you)
+        priced.append({"product_id": product_id, "sku": product.sku, "name": product.name,
+                       "quantity": quantity, "unit_price": product.price,
+                       "line_total": to_money(product.price * quantity)})
+    return priced
 
 
 def _replay(existing: Order, fingerprint: str, strict: bool) -> PlaceResult:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal.models import ApiToken, User, utc_now
+from portal.models import ApiToken, Partner, User, utc_now
 from portal.services import audit, passwords
 from portal.services.auth import find_user_by_email, hash_token
 from portal.services.errors import AuthError
@@ -38,10 +38,17 @@ def issue(
 
 def user_for(session: Session, token: str) -> User | None:
     """The active user behind a live token, or None."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # One query for token, user and partner (this runs on every API call); the partner lands in
+    # the identity map, so user.partner needs no second query.
+    row = session.execute(
+        select(ApiToken.revoked_at, ApiToken.expires_at, User, Partner)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(Partner, Partner.id == User.partner_id)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
     if row is None or row.revoked_at is not None or row.expires_at <= utc_now():
         return None
-    user = row.user
+    user = row.User
     if not user.active or (user.partner is not None and not user.partner.is_active):
         return None
     return user

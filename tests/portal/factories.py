@@ -58,4 +58,5 @@ class Factories:
                                          line_total=line_total))
             total += line_total
         order.total = total
+        partner.order_count += 1  # as every service that stores an order does
         return self._save(order)

@@ -57,3 +57,35 @@ def test_ten_simultaneous_submissions_with_one_key_make_one_order(live_pg_app):
     with app.extensions["trellis.session_factory"]() as db:
         assert db.scalar(select(func.count(Order.id))) == 1
         assert db.scalar(select(func.count(OrderLine.id))) == 1
+
+
+def test_simultaneous_orders_each_get_their_own_number_so_no_milestone_is_missed(live_pg_app):
+    from portal.models import Notification, Partner
+
+    app = live_pg_app
+    with app.extensions["trellis.session_factory"]() as db:
+        f = Factories(db)
+        user = f.user()
+        f.product(sku="BEV-001", base_price=Decimal("1.05"))
+    token = issue(app.test_client(), user)
+    barrier = threading.Barrier(THREADS)
+    codes = []
+
+    def submit(n):
+        client = app.test_client()
+        barrier.wait()
+        codes.append(client.post(
+            "/api/v1/orders", json={"lines": [{"sku": "BEV-001", "quantity": n + 1}]},
+            headers={**bearer(token), "Idempotency-Key": f"key-{n}"},
+        ).status_code)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert codes == [201] * THREADS
+    with app.extensions["trellis.session_factory"]() as db:
+        assert db.scalar(select(Partner.order_count).where(Partner.id == user.partner_id)) == THREADS
+        kinds = sorted(db.scalars(select(Notification.kind)))
+        assert kinds == ["thank_you_first_order", "thank_you_order_milestone"]

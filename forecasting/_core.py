@@ -1,0 +1,290 @@
+"""The :func:`forecast` entry point: choose a method for the history and run it."""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._backtest import fast_backtest, window_mase
+from ._intervals import bounds, error_scales, normalize_levels
+from ._models import PERIOD, MemberFit, fit_damped, fit_ets, fit_theta, is_seasonal
+from ._prepare import Prepared, future_index, prepare
+from ._result import Forecast
+
+__all__ = ["forecast", "COMBO_NAME", "TOTAL_CAP", "INACTIVE_MONTHS"]
+
+COMBO_NAME = "combo(ets,theta,damped)"
+METHODS = ("auto", "combo")
+#: A next-year total above this multiple of the last 12 months is capped.
+TOTAL_CAP = 3.0
+#: This many trailing months without sales mark a partner as inactive.
+INACTIVE_MONTHS = 6
+#: Active months needed for seasonal naive and for the full method.
+MIN_SEASONAL, MIN_FULL = PERIOD, 2 * PERIOD
+
+
+@dataclass
+class _Plan:
+    """What a method produced, before it is wrapped in a :class:`Forecast`."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    sd_total: float
+    model: str
+    status: str
+    reason: str | None = None
+    backtest: object = None
+
+
+@contextmanager
+def _capture():
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+        warnings.simplefilter("always")
+        yield caught
+
+
+def _level_plan(active: np.ndarray, horizon: int, reason: str) -> _Plan:
+    """Flat forecast at the mean of the active months (iid months around a level)."""
+    n = len(active)
+    level = float(active.mean()) if n else 0.0
+    if n >= 3:
+        sd = float(active.std(ddof=1))
+    else:
+        sd = level  # one or two months say nothing about spread: assume CV = 1
+    per_month = sd * np.sqrt(1 + 1 / max(n, 1))
+    total = sd * np.sqrt(horizon + horizon**2 / max(n, 1))
+    status = "insufficient_history"
+    return _Plan(np.full(horizon, level), np.full(horizon, per_month), float(total), "level",
+                 status, reason)
+
+
+def _zero_plan(horizon: int, model: str, status: str, reason: str) -> _Plan:
+    return _Plan(np.zeros(horizon), np.zeros(horizon), 0.0, model, status, reason)
+
+
+def _seasonal_naive_plan(active: np.ndarray, horizon: int, reason: str) -> _Plan:
+    """Repeat the last 12 months; spread from year-on-year differences."""
+    last_year = active[-PERIOD:]
+    mean = np.resize(last_year, horizon).astype(float)
+    diffs = active[PERIOD:] - active[:-PERIOD]
+    sd = float(np.sqrt(np.mean(diffs**2))) if diffs.size else float(last_year.std())
+    years = np.ceil(np.arange(1, horizon + 1) / PERIOD)
+    return _Plan(mean, sd * np.sqrt(years), sd * np.sqrt(horizon), "seasonal_naive", "fallback",
+                 reason)
+
+
+def _is_inactive(y: np.ndarray) -> bool:
+    """No sales for INACTIVE_MONTHS, unless the same months a year earlier were also
+    empty (a partner who only orders in season is not gone)."""
+    k = INACTIVE_MONTHS
+    if len(y) < k or np.any(y[-k:] > 0):
+        return False
+    a_year_before = y[-k - PERIOD: -PERIOD] if len(y) >= k + PERIOD else y[:0]
+    return not (a_year_before.size == k and np.all(a_year_before == 0))
+
+
+def _fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], list[str]]:
+    """Fit ETS, Theta and damped Holt-Winters; a failing member is skipped and named."""
+    members, failures = [], []
+
+    def attempt(name, fit):
+        try:
+            member = fit()
+        except Exception as exc:  # noqa: BLE001 - a failed member must not sink the forecast
+            failures.append(f"{name}: {exc}")
+            return
+        if np.all(np.isfinite(member.forecast)):
+            members.append(member)
+        else:
+            failures.append(f"{name}: non-finite forecast")
+
+    attempt("ets", lambda: fit_ets(active, horizon))
+    attempt("theta", lambda: fit_theta(active, horizon))
+    # Damped Holt-Winters takes ETS's season type, else additive if the test finds one.
+    ets = next((m for m in members if m.name == "ets"), None)
+    if ets is not None and not ets.spec.endswith("N"):
+        season_kind = "mul" if ets.spec.endswith("M") else "add"
+    else:
+        season_kind = "add" if is_seasonal(active) else None
+    attempt("damped", lambda: fit_damped(active, horizon, seasonal=season_kind))
+    return members, failures
+
+
+def _member_label(member: MemberFit) -> str:
+    return f"ets({member.spec})" if member.name == "ets" else member.name
+
+
+def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tuple,
+                with_backtest: bool, method: str) -> _Plan:
+    members, failures = _fit_members(active, horizon)
+    if not members:
+        reason = "all models failed (" + "; ".join(failures) + "); used seasonal naive"
+        return _seasonal_naive_plan(active, horizon, reason)
+
+    names = ",".join(m.name for m in members)
+    if len(members) == 1:
+        combo_name = _member_label(members[0])
+    else:
+        combo_name = COMBO_NAME if len(members) == 3 else f"combo({names})"
+    # Candidates: the equal-weight combination first (it wins ties), then each member.
+    candidates = [(combo_name,
+                   np.mean([m.forecast for m in members], axis=0),
+                   np.mean([m.paths for m in members], axis=0))]
+    if method == "auto" and len(members) > 1:
+        candidates += [(_member_label(m), m.forecast, m.paths) for m in members]
+        scores = [window_mase(active, paths, horizon=horizon) for _, _, paths in candidates]
+        if np.isfinite(scores[0]):
+            best = min(range(len(candidates)),
+                       key=lambda i: scores[i] if np.isfinite(scores[i]) else np.inf)
+            candidates = [candidates[best]]
+    model, mean, paths = candidates[0]
+    mean = np.maximum(mean, 0.0)
+    paths = np.maximum(paths, 0.0)
+    sd, sd_total = error_scales(active, paths)
+    reason = None
+    if failures:
+        reason = "dropped failed member(s): " + "; ".join(failures)
+    backtest = None
+    if with_backtest:
+        offset = len(prepared.values) - len(active)
+        backtest = fast_backtest(prepared, offset, active, paths, horizon=horizon, levels=levels)
+    return _Plan(mean, sd, sd_total, model, "ok", reason, backtest)
+
+
+def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool,
+            method: str) -> _Plan:
+    y = prepared.values
+    active = prepared.active
+    n = len(active)
+    if len(prepared.periods) == 0:
+        return _zero_plan(0, "zero", "insufficient_history",
+                          "empty history: pass end= to place a zero forecast in time")
+    if n == 0:
+        return _zero_plan(horizon, "zero", "insufficient_history", "no sales in the history")
+    if _is_inactive(y) and n > INACTIVE_MONTHS:
+        return _zero_plan(horizon, "zero", "fallback",
+                          f"no sales in the last {INACTIVE_MONTHS} months: partner treated as "
+                          "inactive (forecast 0)")
+    if n < MIN_SEASONAL:
+        return _level_plan(active, horizon,
+                           f"only {n} month(s) of sales history; {MIN_SEASONAL} needed for a "
+                           "seasonal forecast, so the forecast is their average")
+    if np.ptp(active) == 0:
+        plan = _level_plan(active, horizon, "constant history: forecast repeats it")
+        plan.status, plan.model = "fallback", "constant"
+        return plan
+    if n < MIN_FULL:
+        return _seasonal_naive_plan(
+            active, horizon,
+            f"only {n} months of sales history; {MIN_FULL} needed for the full method, "
+            "so last year's months are repeated")
+    return _combo_plan(prepared, active, horizon, levels, with_backtest, method)
+
+
+def _cap(plan: _Plan, active: np.ndarray) -> _Plan:
+    # Annualised: a partner active for 5 months is compared on 12 months' worth.
+    last_year = float(active[-PERIOD:].mean()) * PERIOD if len(active) else 0.0
+    total = float(plan.mean[:PERIOD].mean()) * PERIOD if len(plan.mean) else 0.0
+    if last_year > 0 and total > TOTAL_CAP * last_year:
+        factor = TOTAL_CAP * last_year / total
+        plan.mean = plan.mean * factor
+        plan.sd = plan.sd * factor
+        plan.sd_total *= factor
+        note = (f"forecast capped: next-year total {total:,.0f} was more than {TOTAL_CAP:g}x "
+                f"last year's {last_year:,.0f}")
+        plan.reason = note if plan.reason is None else f"{plan.reason}; {note}"
+    return plan
+
+
+def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest: bool = True,
+             end=None, method: str = "auto") -> Forecast:
+    """Forecast the next ``horizon`` months of a partner's sales.
+
+    Three statsmodels models are fitted to the active history (ETS chosen by
+    AICc, Theta, damped Holt-Winters).  With ``method="auto"`` (default) the
+    forecast comes from whichever of their equal-weight combination and the
+    three single models had the lowest MASE on a cheap 3-window rolling-origin
+    backtest (the combination when the history is too short to tell);
+    ``method="combo"`` always uses the combination.  Intervals come from the
+    chosen forecaster's own errors on rolling origins of the history.  Short
+    or degenerate histories fall back to simpler forecasts and say so in
+    ``status``/``reason`` (see ``docs/forecasting.md``).
+
+    Parameters
+    ----------
+    history : pandas.Series
+        Monthly sales (non-negative) indexed by a ``DatetimeIndex`` (month
+        starts; any day is read as its month) or a monthly ``PeriodIndex``.
+        Missing months and NaN count as 0, negative values are set to 0,
+        leading zeros (partner not yet active) are ignored.  Not modified.
+    horizon : int, default 12
+        Number of months to forecast.
+    level : float or sequence of float, default (80, 95)
+        Interval levels in percent.
+    backtest : bool, default True
+        Attach a cheap rolling-origin backtest (parameters of the final fit,
+        no refitting) when the history is long enough.
+    end : period-like, optional
+        Last month the history covers.  Months between the last row and
+        ``end`` are filled with 0 (a partner who stopped ordering); needed to
+        place the forecast of an empty history.
+    method : {"auto", "combo"}, default "auto"
+        How the full method (24+ active months) picks its forecast, see above.
+
+    Returns
+    -------
+    Forecast
+        ``mean``, ``lower``/``upper`` per level, ``model``, ``status``,
+        ``reason``, ``backtest``, captured ``warnings`` and ``total()``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from forecasting import forecast
+    >>> rng = np.random.default_rng(1)
+    >>> months = pd.date_range("2016-01-01", periods=96, freq="MS")
+    >>> pattern = 200 + 50 * np.sin(np.arange(96) * np.pi / 6)
+    >>> sales = pd.Series(pattern + rng.normal(0, 10, 96), index=months)
+    >>> fc = forecast(sales, horizon=12, level=(80, 95), method="combo")
+    >>> fc.status, fc.model, len(fc.mean), str(fc.mean.index[0].date())
+    ('ok', 'combo(ets,theta,damped)', 12, '2024-01-01')
+    >>> bool((fc.lower[95] <= fc.lower[80]).all() and (fc.upper[80] <= fc.upper[95]).all())
+    True
+    """
+    horizon = int(horizon)
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1, got {horizon}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    levels = normalize_levels(level)
+    prepared = prepare(history, end=end)
+    index = future_index(prepared, horizon)
+    with _capture() as caught:
+        plan = _choose(prepared, horizon, levels, backtest, method)
+        plan = _cap(plan, prepared.active)
+    messages = list(prepared.notes)
+    for w in caught:
+        text = f"{w.category.__name__}: {w.message}"
+        if text not in messages:
+            messages.append(text)
+
+    mean = np.nan_to_num(np.maximum(plan.mean, 0.0), nan=0.0, posinf=0.0)
+    sd = np.nan_to_num(np.maximum(plan.sd, 0.0), nan=0.0, posinf=0.0)
+    lower, upper = bounds(mean, sd, levels)
+    n_out = len(index)
+    mean = mean[:n_out]
+    return Forecast(
+        mean=pd.Series(mean, index=index, name="mean"),
+        lower={lv: pd.Series(lower[lv][:n_out], index=index, name=f"lower_{lv}") for lv in levels},
+        upper={lv: pd.Series(upper[lv][:n_out], index=index, name=f"upper_{lv}") for lv in levels},
+        model=plan.model,
+        status=plan.status,
+        reason=plan.reason,
+        backtest=plan.backtest,
+        warnings=tuple(messages),
+        total_sd=float(np.nan_to_num(max(plan.sd_total, 0.0), nan=0.0, posinf=0.0)),
+    )
