@@ -3,24 +3,22 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from wtforms import SelectChoice
 
 from portal.db import get_session
 from portal.forms import ActionForm
-from portal.models import ORDER_STATUSES, Order, Partner, User
+from portal.models import Order, Partner, User
 from portal.orders.forms import ConfirmForm, OrderFilterForm
+from portal.orders.views import csv_response, filters_from
 from portal.security import acting_user, get_visible_partner_or_404, scope_partners, staff_required
 from portal.services import exports, orders
 from portal.services.errors import NotFound, ServiceError
@@ -71,7 +69,7 @@ def partner(partner_id: int):
 def orders_list():
     """Orders of the partners this staff member looks after, with filters."""
     form = OrderFilterForm(request.args)
-    filters = _staff_filters(form)
+    filters = filters_from(form, partner_id=request.args.get("partner", type=int))
     page = orders.list_orders(get_session(), acting_user(), filters,
                               page=request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -79,27 +77,15 @@ def orders_list():
                            detail_endpoint="manage.order", export_endpoint="manage.orders_export")
 
 
-def _staff_filters(form: OrderFilterForm) -> orders.OrderFilters:
-    form.status.choices = [SelectChoice("", _("Any status"))] + [
-        SelectChoice(s, s) for s in ORDER_STATUSES
-    ]
-    partner_id = request.args.get("partner", type=int)
-    if not form.validate():
-        return orders.OrderFilters(partner_id=partner_id)
-    return orders.OrderFilters(status=form.status.data or "", date_from=form.date_from.data,
-                               date_to=form.date_to.data, partner_id=partner_id)
-
-
 @bp.get("/orders/export.csv")
 @login_required
 @staff_required
 def orders_export():
     """The filtered orders as CSV."""
-    filters = _staff_filters(OrderFilterForm(request.args))
+    filters = filters_from(OrderFilterForm(request.args),
+                           partner_id=request.args.get("partner", type=int))
     stmt = orders.filtered(orders.scoped_orders(acting_user()), filters)
-    return Response(stream_with_context(exports.orders_csv(get_session(), stmt)),
-                    mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="orders.csv"'})
+    return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
 
 
 @bp.get("/orders/<int:order_id>")

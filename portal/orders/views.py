@@ -151,14 +151,21 @@ def _owned(order_id: int):
         abort(404)
 
 
-def _filters(form: OrderFilterForm) -> orders.OrderFilters:
+def filters_from(form: OrderFilterForm, partner_id: int | None = None) -> orders.OrderFilters:
+    """The list filters from a bound filter form (invalid input is ignored, not an error)."""
     form.status.choices = [SelectChoice("", _("Any status"))] + [
         SelectChoice(s, orders._status_label(s)) for s in ORDER_STATUSES
     ]
     if not form.validate():
-        return orders.OrderFilters()
+        return orders.OrderFilters(partner_id=partner_id)
     return orders.OrderFilters(status=form.status.data or "", date_from=form.date_from.data,
-                               date_to=form.date_to.data)
+                               date_to=form.date_to.data, partner_id=partner_id)
+
+
+def csv_response(rows, filename: str) -> Response:
+    """Stream CSV text chunks as a download."""
+    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.get("/orders")
@@ -167,7 +174,7 @@ def _filters(form: OrderFilterForm) -> orders.OrderFilters:
 def history():
     """The company's orders with filters and pages."""
     form = OrderFilterForm(request.args)
-    filters = _filters(form)
+    filters = filters_from(form)
     page = orders.list_orders(get_session(), acting_user(), filters,
                               page=request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -180,14 +187,9 @@ def history():
 @partner_required
 def export():
     """The filtered order history as CSV (one row per line)."""
-    filters = _filters(OrderFilterForm(request.args))
+    filters = filters_from(OrderFilterForm(request.args))
     stmt = orders.filtered(orders.scoped_orders(acting_user()), filters)
-    return _csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
-
-
-def _csv_response(rows, filename: str) -> Response:
-    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
 
 
 @bp.get("/orders/<int:order_id>")

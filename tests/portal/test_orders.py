@@ -268,3 +268,17 @@ def test_buyer_cannot_use_staff_order_pages(app, f):
     client = signed_in(app, user)
     assert client.get("/manage/orders").status_code == 403
     assert client.post(f"/manage/orders/{order.id}/confirm").status_code == 403
+
+
+def test_staff_order_list_filters_by_partner_and_exports_the_same_rows(app, f, db):
+    manager = f.user(role="account_manager")
+    first = f.partner(name="First Shop", account_manager_id=manager.id)
+    second = f.partner(name="Second Shop", account_manager_id=manager.id)
+    product = f.product(sku="BEV-001")
+    mine = f.order(first, lines=[(product, 1)])
+    other = f.order(second, lines=[(product, 2)])
+    client = signed_in(app, manager)
+    page = client.get(f"/manage/orders?partner={first.id}").text
+    assert f"#{mine.id}<" in page and f"#{other.id}<" not in page
+    export = client.get(f"/manage/orders/export.csv?partner={first.id}").text
+    assert "First Shop" in export and "Second Shop" not in export
