@@ -10,19 +10,25 @@ import numpy as np
 import pandas as pd
 
 from ._backtest import fast_backtest, window_mase
-from ._intervals import bounds, error_scales, normalize_levels
+from ._intervals import bounds, correlated_total_sd, error_scales, normalize_levels, z_value
 from ._models import PERIOD, MemberFit, fit_damped, fit_ets, fit_theta, is_seasonal
-from ._prepare import Prepared, future_index, prepare
+from ._prepare import Prepared, check_horizon, future_index, prepare
 from ._result import Forecast
 
-__all__ = ["forecast", "COMBO_NAME", "TOTAL_CAP", "INACTIVE_MONTHS"]
+__all__ = ["forecast", "seasonal_naive_plan", "COMBO_NAME", "TOTAL_CAP", "INACTIVE_MONTHS",
+           "INACTIVE_ALWAYS"]
 
 COMBO_NAME = "combo(ets,theta,damped)"
 METHODS = ("auto", "combo")
-#: A next-year total above this multiple of the last 12 months is capped.
+#: A total for any 12-month year of the horizon above this multiple of the
+#: last 12 months is capped.
 TOTAL_CAP = 3.0
-#: This many trailing months without sales mark a partner as inactive.
+#: This many trailing months without sales mark a partner as inactive, unless
+#: the same calendar months were also empty a year earlier (seasonal partner).
 INACTIVE_MONTHS = 6
+#: This many trailing months without sales mark a partner as inactive whatever
+#: its seasonality (a 12-month gap cannot be an off-season).
+INACTIVE_ALWAYS = PERIOD
 #: Active months needed for seasonal naive and for the full method.
 MIN_SEASONAL, MIN_FULL = PERIOD, 2 * PERIOD
 
@@ -66,25 +72,74 @@ def _zero_plan(horizon: int, model: str, status: str, reason: str) -> _Plan:
     return _Plan(np.zeros(horizon), np.zeros(horizon), 0.0, model, status, reason)
 
 
-def _seasonal_naive_plan(active: np.ndarray, horizon: int, reason: str) -> _Plan:
-    """Repeat the last 12 months; spread from year-on-year differences."""
+def seasonal_naive_plan(active: np.ndarray, horizon: int, reason: str | None = None) -> _Plan:
+    """Repeat the last 12 months; spread from year-on-year differences.
+
+    The per-month deviation is the RMS of the year-on-year differences (the
+    errors seasonal naive made on the history), growing like the square root
+    of the number of years ahead; the total's deviation combines them with the
+    correlation ``TOTAL_RHO`` (a year that is off tends to be off every month).
+    """
     last_year = active[-PERIOD:]
     mean = np.resize(last_year, horizon).astype(float)
     diffs = active[PERIOD:] - active[:-PERIOD]
     sd = float(np.sqrt(np.mean(diffs**2))) if diffs.size else float(last_year.std())
     years = np.ceil(np.arange(1, horizon + 1) / PERIOD)
-    return _Plan(mean, sd * np.sqrt(years), sd * np.sqrt(horizon), "seasonal_naive", "fallback",
+    per_month = sd * np.sqrt(years)
+    return _Plan(mean, per_month, correlated_total_sd(per_month), "seasonal_naive", "fallback",
                  reason)
 
 
+def _trailing_zeros(y: np.ndarray) -> int:
+    nonzero = np.flatnonzero(y > 0)
+    return len(y) if nonzero.size == 0 else len(y) - 1 - int(nonzero[-1])
+
+
 def _is_inactive(y: np.ndarray) -> bool:
-    """No sales for INACTIVE_MONTHS, unless the same months a year earlier were also
-    empty (a partner who only orders in season is not gone)."""
-    k = INACTIVE_MONTHS
-    if len(y) < k or np.any(y[-k:] > 0):
+    """No sales for INACTIVE_ALWAYS months; or for INACTIVE_MONTHS, unless the same
+    calendar months a year earlier were also empty (a partner who only orders in
+    season is not gone)."""
+    k = _trailing_zeros(y)
+    if k >= INACTIVE_ALWAYS:
+        return True
+    if k < INACTIVE_MONTHS:
         return False
     a_year_before = y[-k - PERIOD: -PERIOD] if len(y) >= k + PERIOD else y[:0]
     return not (a_year_before.size == k and np.all(a_year_before == 0))
+
+
+def _longest_gap_with_return(active: np.ndarray) -> int:
+    """Longest run of zero months inside ``active`` that was followed by a sale."""
+    longest = run = 0
+    for value in active:
+        if value > 0:
+            longest, run = max(longest, run), 0
+        else:
+            run += 1
+    return longest
+
+
+def _inactive_plan(active: np.ndarray, horizon: int) -> _Plan:
+    """Forecast 0 for a partner who stopped ordering.
+
+    The mean is the no-return scenario.  If the partner came back before after
+    a gap at least as long as the current one, a return is plausible: the
+    upper bounds then allow it, with a return to the average month of the
+    year before the gap at the edge of the 95 % interval (the total's 95 %
+    bound is ``horizon`` such months: a return lasts).  Otherwise the
+    intervals are zero-width.
+    """
+    gap = _trailing_zeros(active)
+    before = active[: len(active) - gap]
+    reason = (f"no sales in the last {gap} months: partner treated as inactive (forecast 0)")
+    if _longest_gap_with_return(before) >= gap:
+        former = float(before[-PERIOD:].mean())
+        per_month = former / z_value(95)
+        reason += (f"; it came back after a gap as long before, so the upper bounds allow a "
+                   f"return to its former {former:,.0f} a month")
+        return _Plan(np.zeros(horizon), np.full(horizon, per_month), horizon * per_month,
+                     "zero", "fallback", reason)
+    return _zero_plan(horizon, "zero", "fallback", reason)
 
 
 def _fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], list[str]]:
@@ -123,7 +178,7 @@ def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tu
     members, failures = _fit_members(active, horizon)
     if not members:
         reason = "all models failed (" + "; ".join(failures) + "); used seasonal naive"
-        return _seasonal_naive_plan(active, horizon, reason)
+        return seasonal_naive_plan(active, horizon, reason)
 
     names = ",".join(m.name for m in members)
     if len(members) == 1:
@@ -165,10 +220,8 @@ def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool
                           "empty history: pass end= to place a zero forecast in time")
     if n == 0:
         return _zero_plan(horizon, "zero", "insufficient_history", "no sales in the history")
-    if _is_inactive(y) and n > INACTIVE_MONTHS:
-        return _zero_plan(horizon, "zero", "fallback",
-                          f"no sales in the last {INACTIVE_MONTHS} months: partner treated as "
-                          "inactive (forecast 0)")
+    if _is_inactive(y):
+        return _inactive_plan(active, horizon)
     if n < MIN_SEASONAL:
         return _level_plan(active, horizon,
                            f"only {n} month(s) of sales history; {MIN_SEASONAL} needed for a "
@@ -178,7 +231,7 @@ def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool
         plan.status, plan.model = "fallback", "constant"
         return plan
     if n < MIN_FULL:
-        return _seasonal_naive_plan(
+        return seasonal_naive_plan(
             active, horizon,
             f"only {n} months of sales history; {MIN_FULL} needed for the full method, "
             "so last year's months are repeated")
@@ -186,22 +239,36 @@ def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool
 
 
 def _cap(plan: _Plan, active: np.ndarray) -> _Plan:
+    """Scale down every 12-month year of the horizon whose total exceeds
+    ``TOTAL_CAP`` times the last 12 months (a partial last year is annualised)."""
     # Annualised: a partner active for 5 months is compared on 12 months' worth.
     last_year = float(active[-PERIOD:].mean()) * PERIOD if len(active) else 0.0
-    total = float(plan.mean[:PERIOD].mean()) * PERIOD if len(plan.mean) else 0.0
-    if last_year > 0 and total > TOTAL_CAP * last_year:
-        factor = TOTAL_CAP * last_year / total
-        plan.mean = plan.mean * factor
-        plan.sd = plan.sd * factor
-        plan.sd_total *= factor
-        note = (f"forecast capped: next-year total {total:,.0f} was more than {TOTAL_CAP:g}x "
-                f"last year's {last_year:,.0f}")
-        plan.reason = note if plan.reason is None else f"{plan.reason}; {note}"
+    if last_year <= 0 or not len(plan.mean):
+        return plan
+    limit = TOTAL_CAP * last_year
+    mean, sd = plan.mean.astype(float).copy(), plan.sd.astype(float).copy()
+    capped = []
+    for year, start in enumerate(range(0, len(mean), PERIOD), start=1):
+        block = slice(start, start + PERIOD)
+        total = float(mean[block].mean()) * PERIOD
+        if total > limit:
+            mean[block] *= limit / total
+            sd[block] *= limit / total
+            capped.append(f"year {year} {total:,.0f}")
+    if not capped:
+        return plan
+    before = correlated_total_sd(plan.sd)
+    if before > 0:
+        plan.sd_total *= correlated_total_sd(sd) / before
+    plan.mean, plan.sd = mean, sd
+    note = (f"forecast capped at {TOTAL_CAP:g}x last year's {last_year:,.0f} a year "
+            f"(forecast total was {', '.join(capped)})")
+    plan.reason = note if plan.reason is None else f"{plan.reason}; {note}"
     return plan
 
 
 def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest: bool = True,
-             end=None, method: str = "auto") -> Forecast:
+             end=None, method: str = "auto", negatives: str = "raise") -> Forecast:
     """Forecast the next ``horizon`` months of a partner's sales.
 
     Three statsmodels models are fitted to the active history (ETS chosen by
@@ -218,11 +285,14 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
     ----------
     history : pandas.Series
         Monthly sales (non-negative) indexed by a ``DatetimeIndex`` (month
-        starts; any day is read as its month) or a monthly ``PeriodIndex``.
-        Missing months and NaN count as 0, negative values are set to 0,
-        leading zeros (partner not yet active) are ignored.  Not modified.
+        starts; any day is read as its month, time-zone-aware timestamps are
+        converted to UTC first; an explicit ``freq`` coarser than monthly is
+        rejected) or a monthly ``PeriodIndex``.  Missing months and NaN count
+        as 0, duplicate months are summed, leading zeros (partner not yet
+        active) are ignored.  Not modified.
     horizon : int, default 12
-        Number of months to forecast.
+        Number of months to forecast (an ``int``; bools and floats are
+        rejected with ``TypeError``).
     level : float or sequence of float, default (80, 95)
         Interval levels in percent.
     backtest : bool, default True
@@ -234,12 +304,23 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
         place the forecast of an empty history.
     method : {"auto", "combo"}, default "auto"
         How the full method (24+ active months) picks its forecast, see above.
+    negatives : {"raise", "clip"}, default "raise"
+        Negative months raise ``ValueError``; ``"clip"`` counts them as 0
+        (e.g. credit notes) and notes it in ``warnings``.
 
     Returns
     -------
     Forecast
         ``mean``, ``lower``/``upper`` per level, ``model``, ``status``,
         ``reason``, ``backtest``, captured ``warnings`` and ``total()``.
+
+    Raises
+    ------
+    TypeError
+        ``history`` is not a Series indexed by month, or ``horizon`` is not an int.
+    ValueError
+        Negative sales (unless ``negatives="clip"``), a coarser-than-monthly
+        index, ``horizon < 1``, a level outside [1, 100) or an unknown ``method``.
 
     Examples
     --------
@@ -255,13 +336,11 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
     >>> bool((fc.lower[95] <= fc.lower[80]).all() and (fc.upper[80] <= fc.upper[95]).all())
     True
     """
-    horizon = int(horizon)
-    if horizon < 1:
-        raise ValueError(f"horizon must be at least 1, got {horizon}")
+    horizon = check_horizon(horizon)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     levels = normalize_levels(level)
-    prepared = prepare(history, end=end)
+    prepared = prepare(history, end=end, negatives=negatives)
     index = future_index(prepared, horizon)
     with _capture() as caught:
         plan = _choose(prepared, horizon, levels, backtest, method)

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 import numpy as np
 from scipy.stats import norm
 
-__all__ = ["normalize_levels", "level_to_alpha", "z_value", "bounds", "error_scales"]
+__all__ = ["normalize_levels", "normalize_level", "level_to_alpha", "z_value", "bounds",
+           "error_scales", "correlated_total_sd", "TOTAL_RHO"]
 
 #: Minimum number of rolling-origin errors before a horizon step gets its own estimate.
 MIN_ERRORS = 8
@@ -24,6 +25,16 @@ MIN_ERRORS = 8
 #: them, so they understate future errors.  1.1 was read off the benchmark
 #: (80 % coverage 75.7 % -> 80.9 %, 95 %: 93.9 % -> 95.8 %); see docs/forecasting.md.
 OPTIMISM = 1.1
+#: Correlation assumed between the errors of any two months of the horizon when
+#: a history is too short to measure the error of the whole-horizon total
+#: (fewer than ``MIN_ERRORS`` origins with a full horizon after them, i.e.
+#: fewer than 31 active months, and every seasonal-naive fallback).  Forecast
+#: errors of nearby months are strongly correlated (a level or trend that is
+#: off stays off), so neither independence (0) nor the sum of monthly
+#: deviations (1) is right.  0.8 is the median correlation implied by the
+#: measured total errors on the benchmark's long series (quartiles 0.63-0.86);
+#: see docs/forecasting.md.
+TOTAL_RHO = 0.8
 
 
 def normalize_levels(level: float | Iterable[float]) -> tuple:
@@ -31,6 +42,8 @@ def normalize_levels(level: float | Iterable[float]) -> tuple:
     levels = (level,) if np.isscalar(level) else tuple(level)
     out = []
     for value in levels:
+        if isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"interval level must be a percentage such as 80, got {value!r}")
         value = float(value)
         if not 1 <= value < 100:
             # Below 1 is almost surely a fraction (0.8) or statsmodels' alpha.
@@ -38,6 +51,26 @@ def normalize_levels(level: float | Iterable[float]) -> tuple:
                 f"interval level must be a percentage in [1, 100) such as 80, got {value}")
         out.append(int(value) if value.is_integer() else value)
     return tuple(sorted(set(out)))
+
+
+def normalize_level(level) -> float:
+    """Validate one interval level (percent in [1, 100)); return it as int or float."""
+    if isinstance(level, bool) or not np.isscalar(level):
+        raise ValueError(f"level must be one percentage such as 80, got {level!r}")
+    try:
+        (value,) = normalize_levels(level)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def correlated_total_sd(sd: np.ndarray, rho: float = TOTAL_RHO) -> float:
+    """Standard deviation of the sum of errors with deviations ``sd`` and equal
+    pairwise correlation ``rho``: ``sqrt(sum_i sd_i^2 + rho * sum_{i!=j} sd_i sd_j)``."""
+    sd = np.asarray(sd, dtype=float)
+    squares = float(np.sum(sd**2))
+    cross = float(np.sum(sd)) ** 2 - squares
+    return float(np.sqrt(max(squares + rho * cross, 0.0)))
 
 
 def level_to_alpha(level: float) -> float:
@@ -85,9 +118,10 @@ def error_scales(
     by ``OPTIMISM``.
 
     Steps with fewer than ``MIN_ERRORS`` errors borrow from the last step
-    that had enough, growing like ``sqrt(h)``; the total over the horizon
-    uses the errors of the sums when there are enough of them, else the
-    (conservative) sum of the per-step deviations.
+    that had enough, growing like ``sqrt(h)``.  The total over the horizon
+    uses the errors of the whole-horizon sums when there are at least
+    ``MIN_ERRORS`` of them, else the per-step deviations combined with the
+    fixed correlation ``TOTAL_RHO`` (:func:`correlated_total_sd`).
     """
     n, horizon = paths.shape
     last = n - 1 if upto is None else upto
@@ -123,5 +157,5 @@ def error_scales(
     if len(total_err):
         sd_total = float(np.sqrt(np.mean(np.square(total_err))) * level)
     else:
-        sd_total = float(sd.sum())
+        sd_total = correlated_total_sd(sd)
     return sd, sd_total

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
-__all__ = ["Prepared", "prepare", "future_index"]
+__all__ = ["Prepared", "prepare", "future_index", "check_horizon"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class Prepared:
     """A cleaned history.
 
     ``values`` covers every month from the first to the last month of the
-    history (or ``end``); missing months and NaN are 0, negatives are 0.
+    history (or ``end``); missing months and NaN are 0, negatives are 0 when
+    ``negatives="clip"`` (by default they raise).
     ``periods`` is the matching monthly ``PeriodIndex`` (empty when there is
     no month to anchor the forecast on).  ``as_timestamps`` records whether
     the caller used a ``DatetimeIndex`` so the output can use the same kind.
@@ -40,15 +42,49 @@ class Prepared:
         return self.values[nonzero[0]:]
 
 
-def _to_periods(index: pd.Index) -> tuple[pd.PeriodIndex, bool]:
+#: What :func:`prepare` may do with negative months.
+NEGATIVES = ("raise", "clip")
+
+
+def _months_per_step(offset) -> float:
+    """Average calendar months one step of a pandas offset spans (1 for monthly)."""
+    start = pd.Timestamp("2000-01-15")
+    end = start + 24 * offset
+    return (end.to_period("M") - start.to_period("M")).n / 24
+
+
+def _to_periods(index: pd.Index, notes: list) -> tuple[pd.PeriodIndex, bool]:
     if isinstance(index, pd.PeriodIndex):
         if index.freqstr not in ("M",):
             raise ValueError(
                 f"history must be monthly; got a PeriodIndex with freq {index.freqstr!r}")
         return index, False
     if isinstance(index, pd.DatetimeIndex):
+        if index.freq is not None and _months_per_step(index.freq) > 1.5:
+            raise ValueError(
+                f"history must be monthly; got a DatetimeIndex with freq {index.freqstr!r} "
+                "(coarser than a month): pass monthly sales")
+        if index.freq is None and len(index) >= 3:
+            try:
+                inferred = pd.infer_freq(index)
+            except (TypeError, ValueError):
+                inferred = None
+            if inferred is not None and _months_per_step(to_offset(inferred)) > 1.5:
+                # Sparse monthly rows (only months with orders) may be evenly spaced too,
+                # so this is a note, not an error; an explicit coarse freq is an error.
+                notes.append(
+                    f"rows are evenly spaced ({inferred}): read as monthly sales with 0 in "
+                    "the months between (if they are quarterly or yearly totals, pass monthly "
+                    "data instead)")
         if index.tz is not None:
-            index = index.tz_localize(None)
+            zone = str(index.tz)
+            local = index.tz_localize(None).to_period("M")
+            index = index.tz_convert("UTC").tz_localize(None)
+            moved = int((local != index.to_period("M")).sum())
+            if moved:
+                notes.append(
+                    f"{moved} timestamp(s) fall in a different month in UTC than in {zone}; "
+                    "months are taken in UTC")
         return index.to_period("M"), True
     if len(index) == 0:
         return pd.PeriodIndex([], freq="M"), True
@@ -58,14 +94,16 @@ def _to_periods(index: pd.Index) -> tuple[pd.PeriodIndex, bool]:
     )
 
 
-def prepare(history: pd.Series, *, end=None) -> Prepared:
+def prepare(history: pd.Series, *, end=None, negatives: str = "raise") -> Prepared:
     """Clean ``history`` without mutating it (see :func:`forecasting.forecast`)."""
     if not isinstance(history, pd.Series):
         raise TypeError(f"history must be a pandas Series, not {type(history).__name__}")
-    periods, as_timestamps = _to_periods(history.index)
+    if negatives not in NEGATIVES:
+        raise ValueError(f"negatives must be one of {NEGATIVES}, got {negatives!r}")
+    notes: list[str] = []
+    periods, as_timestamps = _to_periods(history.index, notes)
     values = pd.to_numeric(pd.Series(np.asarray(history.array), copy=True), errors="raise")
     values = values.to_numpy(dtype=float, na_value=np.nan)
-    notes: list[str] = []
 
     bad = ~np.isfinite(values) & ~np.isnan(values)
     if bad.any():
@@ -73,6 +111,11 @@ def prepare(history: pd.Series, *, end=None) -> Prepared:
     values = np.where(np.isfinite(values), values, 0.0)
     negative = values < 0
     if negative.any():
+        if negatives == "raise":
+            first = periods[int(np.flatnonzero(negative)[0])]
+            raise ValueError(
+                f"history has {int(negative.sum())} negative month(s) (first: {first}); sales "
+                "must be non-negative. Pass negatives='clip' to count them as 0")
         notes.append(f"{int(negative.sum())} negative month(s) in history treated as 0")
         values = np.where(negative, 0.0, values)
 
@@ -95,6 +138,15 @@ def prepare(history: pd.Series, *, end=None) -> Prepared:
     full = pd.period_range(first, last, freq="M")
     dense = monthly.reindex(full, fill_value=0.0).to_numpy(dtype=float)
     return Prepared(dense, full, as_timestamps, tuple(notes))
+
+
+def check_horizon(horizon) -> int:
+    """Return ``horizon`` as an int >= 1; reject bools, floats and other types."""
+    if isinstance(horizon, (bool, np.bool_)) or not isinstance(horizon, (int, np.integer)):
+        raise TypeError(f"horizon must be an int (months), got {horizon!r}")
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1, got {horizon}")
+    return int(horizon)
 
 
 def future_index(prepared: Prepared, horizon: int) -> pd.Index:

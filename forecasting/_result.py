@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ._intervals import z_value
+from ._intervals import normalize_level, z_value
 
 __all__ = ["Forecast", "Backtest"]
 
@@ -107,18 +107,28 @@ class Forecast:
         """Mean and interval of the sum over the horizon (e.g. next-year sales).
 
         The interval comes from the spread of the errors of whole-horizon
-        totals when forecasting the history itself, not from adding up monthly
-        bounds (which would be far too wide).
+        totals when forecasting the history itself (histories with at least
+        31 active months); for shorter histories and the seasonal-naive
+        fallback, from the monthly deviations with a fixed correlation
+        between months (``forecasting._intervals.TOTAL_RHO``).  It is never
+        the sum of the monthly bounds.  See ``docs/forecasting.md``.
 
         Parameters
         ----------
         level : float, default 80
-            Interval level in percent; any value in [1, 100) works.
+            Interval level in percent, in [1, 100) (the same rule as
+            :func:`forecasting.forecast`; it need not be one of ``self.level``).
 
         Returns
         -------
         tuple of float
             ``(mean, lower, upper)`` with ``0 <= lower <= mean <= upper``.
+
+        Raises
+        ------
+        ValueError
+            If ``level`` is not a single percentage in [1, 100) (e.g. ``150``,
+            or ``0.8`` meant as a fraction).
 
         Examples
         --------
@@ -130,6 +140,7 @@ class Forecast:
         >>> bool(lower <= mean <= upper) and round(mean, -2)
         1200.0
         """
+        level = normalize_level(level)
         mean = float(self.mean.sum())
         half = z_value(level) * self.total_sd
         return mean, max(0.0, mean - half), mean + half

@@ -1,8 +1,9 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecasting import backtest, forecast
-from forecasting._backtest import mase, smape
+from forecasting._backtest import mase, smape, window_mase
 
 from .helpers import PATTERN, monthly
 
@@ -47,3 +48,38 @@ def test_forecast_carries_a_cheap_backtest_marked_as_not_refitted(seasonal_histo
     assert len(fc.backtest.windows) == 3
     assert fc.backtest.mase < fc.backtest.naive_mase
     assert forecast(seasonal_history, backtest=False).backtest is None
+
+
+def test_leading_zeros_do_not_change_the_backtest(rng):
+    active = np.tile(PATTERN, 5) * (1 + rng.normal(0, 0.05, 60))
+    without = backtest(monthly(active, start="2017-01-01"), horizon=12, n_windows=5)
+    with_zeros = backtest(monthly(np.r_[np.zeros(24), active], start="2015-01-01"),
+                          horizon=12, n_windows=5)
+    pd.testing.assert_frame_equal(with_zeros.windows, without.windows)
+    assert with_zeros.mase == without.mase and with_zeros.coverage == without.coverage
+    assert len(without.windows) == 3  # cutoffs leaving 48, 36 and 24 active months
+
+
+def test_a_history_with_too_few_active_months_cannot_be_backtested():
+    values = np.r_[np.zeros(40), np.arange(30.0) + 1]
+    with pytest.raises(ValueError, match="30 active months is too short"):
+        backtest(monthly(values), horizon=12)
+
+
+def test_backtest_arguments_are_checked(rng):
+    history = monthly(np.tile(PATTERN, 4) * (1 + rng.normal(0, 0.03, 48)))
+    for n_windows in (0, -1):
+        with pytest.raises(ValueError, match="n_windows must be at least 1"):
+            backtest(history, n_windows=n_windows)
+    with pytest.raises(TypeError, match="n_windows must be an int"):
+        backtest(history, n_windows=2.0)
+    with pytest.raises(ValueError, match="step must be at least 1"):
+        backtest(history, step=0)
+    with pytest.raises(TypeError, match="horizon must be an int"):
+        backtest(history, horizon=True)
+
+
+def test_window_mase_is_nan_without_a_window():
+    short = np.arange(30.0) + 1  # no cutoff leaves 24 training months and 12 to test
+    assert np.isnan(window_mase(short, np.ones((30, 12)), horizon=12))
+

@@ -8,6 +8,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 import forecasting
 from forecasting import Forecast, forecast
+from forecasting._intervals import correlated_total_sd
 from forecasting._models import fit_damped, fit_ets, fit_theta
 
 from .helpers import PATTERN, monthly
@@ -79,7 +80,7 @@ def test_history_is_not_mutated(seasonal_history):
     history.iloc[[5, 30]] = np.nan
     history.iloc[40] = -10
     before = history.copy()
-    forecast(history)
+    forecast(history, negatives="clip")
     pd.testing.assert_series_equal(history, before)
 
 
@@ -125,6 +126,51 @@ def test_total_interval_is_narrower_than_summed_monthly_bounds(seasonal_history)
     assert lower95 <= lower and upper95 >= upper
 
 
+def test_total_rejects_a_level_that_is_not_a_percentage(seasonal_history):
+    fc = forecast(seasonal_history)
+    for bad in (150, 100, 0.8, 0, -5, float("nan"), (80, 95), True, None):
+        with pytest.raises(ValueError, match="level"):
+            fc.total(bad)
+    assert fc.total(90)[1] > fc.total(95)[1]  # any valid percentage, not only fc.level
+
+
+def _half_widths(fc, lv=80):
+    """Monthly and total upper half-widths (the upper side is never floored)."""
+    monthly_half = (fc.upper[lv] - fc.mean).to_numpy()
+    mean, _, upper = fc.total(lv)
+    return monthly_half, upper - mean
+
+
+@pytest.mark.parametrize("months", [24, 27, 30])
+def test_total_interval_of_a_two_year_history_is_not_the_sum_of_monthly_ones(months, rng):
+    values = np.tile(PATTERN, 3)[:months] * (1 + rng.normal(0, 0.08, months))
+    fc = forecast(monthly(values))
+    assert fc.status == "ok"
+    monthly_half, total_half = _half_widths(fc)
+    summed = monthly_half.sum()
+    independent = np.sqrt(np.sum(monthly_half**2))
+    assert independent * 1.5 < total_half < 0.95 * summed
+    np.testing.assert_allclose(total_half, correlated_total_sd(monthly_half), rtol=1e-9)
+
+
+@pytest.mark.parametrize("months", [13, 18, 23])
+def test_seasonal_naive_total_interval_allows_for_correlated_months(months, rng):
+    values = np.tile(PATTERN, 2)[:months] * (1 + rng.normal(0, 0.08, months))
+    fc = forecast(monthly(values))
+    assert fc.model == "seasonal_naive"
+    monthly_half, total_half = _half_widths(fc)
+    assert np.sqrt(np.sum(monthly_half**2)) * 1.5 < total_half < 0.95 * monthly_half.sum()
+    np.testing.assert_allclose(total_half, correlated_total_sd(monthly_half), rtol=1e-9)
+
+
+def test_horizon_must_be_an_int():
+    history = monthly(np.tile(PATTERN, 3))
+    for bad in (True, 12.0, 1.5, "12", None):
+        with pytest.raises(TypeError, match="horizon must be an int"):
+            forecast(history, horizon=bad)
+    assert len(forecast(history, horizon=np.int64(6)).mean) == 6
+
+
 def test_absurd_growth_is_capped_and_says_so(monkeypatch, rng):
     history = monthly(100 + rng.normal(0, 5, 60))
     real_fit = forecasting._models.fit_ets
@@ -138,6 +184,27 @@ def test_absurd_growth_is_capped_and_says_so(monkeypatch, rng):
     last_year = history.iloc[-12:].sum()
     assert fc.mean.sum() == pytest.approx(3 * last_year, rel=1e-6)
     assert "capped" in fc.reason
+
+
+def test_cap_applies_to_every_year_of_the_horizon(monkeypatch, rng):
+    # A forecast that is sane in year 1 and absurd in years 2 and 3 (partial).
+    history = monthly(100 + rng.normal(0, 5, 60))
+    real_fit = forecasting._models.fit_ets
+
+    def exploding_later(y, horizon):
+        member = real_fit(y, horizon)
+        boost = np.where(np.arange(horizon) >= 12, 100.0, 1.0)
+        return type(member)(member.name, member.spec, member.forecast * boost, member.paths)
+
+    monkeypatch.setattr(forecasting._core, "fit_ets", exploding_later)
+    fc = forecast(history, horizon=30, method="combo")
+    last_year = history.iloc[-12:].sum()
+    year1, year2, year3 = fc.mean.iloc[:12], fc.mean.iloc[12:24], fc.mean.iloc[24:]
+    assert year1.sum() < 1.5 * last_year  # untouched
+    assert year2.sum() == pytest.approx(3 * last_year, rel=1e-6)
+    assert year3.mean() * 12 == pytest.approx(3 * last_year, rel=1e-6)  # annualised
+    assert "capped" in fc.reason and "year 2" in fc.reason and "year 1 " not in fc.reason
+    assert (fc.upper[95] >= fc.mean).all() and (fc.upper[95] <= 4 * fc.mean).all()
 
 
 def test_failing_member_is_dropped_and_named(monkeypatch, seasonal_history):
@@ -192,6 +259,8 @@ def test_bad_arguments_raise_clear_errors(seasonal_history):
         forecast(pd.Series([1.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match="horizon"):
         forecast(seasonal_history, horizon=0)
+    with pytest.raises(TypeError, match="horizon"):
+        forecast(seasonal_history, horizon=12.0)
     with pytest.raises(ValueError, match="percentage"):
         forecast(seasonal_history, level=0.8)
     with pytest.raises(ValueError, match="method"):
