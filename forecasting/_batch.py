@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
 
 from ._core import forecast
+from ._intervals import normalize_levels
+from ._prepare import check_horizon
 from ._result import Forecast
 
-__all__ = ["forecast_many"]
+__all__ = ["forecast_many", "available_cpus"]
+
+logger = logging.getLogger("forecasting")
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _failed(exc: BaseException) -> Forecast:
@@ -77,9 +92,14 @@ def forecast_many(
     level : sequence of float, default (80, 95)
         Interval levels in percent.
     workers : int, optional
-        Processes to use; ``None`` uses every core, ``1`` runs in this process.
+        Processes to use; ``None`` uses every CPU this process may run on
+        (``os.sched_getaffinity`` where available, else ``os.cpu_count()``),
+        ``1`` runs in this process.
     progress : callable, optional
-        Called as ``progress(done, total)`` after each finished chunk.
+        Called as ``progress(done, total)`` after each finished chunk.  An
+        exception raised by the callback is logged (logger ``"forecasting"``,
+        with traceback) and otherwise ignored: it never aborts the run or
+        loses results, and the callback keeps being called.
     chunksize : int, optional
         Series per task; by default about four tasks per worker, at most 200.
     **options
@@ -91,7 +111,15 @@ def forecast_many(
         Key -> :class:`Forecast`, in the order of ``histories``.  A series
         that raises (e.g. not a Series, or not indexed by month) gets a
         ``Forecast`` with ``status="error"``, empty ``mean`` and the
-        exception in ``reason``; the others are unaffected.
+        exception in ``reason``; the others are unaffected.  If a worker
+        process dies (``BrokenProcessPool``), the chunks that had not come
+        back are rerun in this process.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``horizon``, ``level`` or ``workers`` (checked once, before
+        any work starts).
 
     Examples
     --------
@@ -104,36 +132,62 @@ def forecast_many(
     >>> out["acme"].status, out["broken"].status
     ('ok', 'error')
     """
+    horizon = check_horizon(horizon)
+    normalize_levels(level)
     options = dict(options, horizon=horizon, level=level)
     items = list(histories.items())
     total = len(items)
-    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
-    workers = min(workers, max(total, 1))
+    if workers is None:
+        workers = available_cpus()
+    elif isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be None or an int >= 1, got {workers!r}")
+    workers = min(int(workers), max(total, 1))
     if chunksize is None:
         chunksize = max(1, min(200, -(-total // (workers * 4)))) if total else 1
     chunks = [items[i: i + chunksize] for i in range(0, total, chunksize)]
 
     results: dict = {}
     done = 0
-    if workers == 1:
-        for chunk in chunks:
-            results.update(_run_chunk(chunk, options))
-            done += len(chunk)
-            if progress is not None:
+
+    def finished(chunk, out):
+        nonlocal done
+        results.update(out)
+        done += len(chunk)
+        if progress is not None:
+            try:
                 progress(done, total)
+            except Exception:  # noqa: BLE001 - a progress bar must not sink the batch
+                logger.exception("forecast_many: progress callback raised (ignored)")
+
+    retry = []
+    if workers == 1:
+        retry = chunks
     else:
         # 'spawn' is safe whatever threads the caller (a web app, pytest) runs.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {}
             with _single_threaded_children():  # processes start on the first submit
-                futures = {pool.submit(_run_chunk, chunk, options): chunk for chunk in chunks}
+                for chunk in chunks:
+                    try:
+                        futures[pool.submit(_run_chunk, chunk, options)] = chunk
+                    except BrokenProcessPool:
+                        retry.append(chunk)
             for future in as_completed(futures):
                 chunk = futures[future]
                 try:
-                    results.update(future.result())
-                except Exception as exc:  # noqa: BLE001 - e.g. a worker died
-                    results.update((key, _failed(exc)) for key, _ in chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
+                    out = future.result()
+                except BrokenProcessPool:
+                    # A worker died (killed, out of memory): every chunk still pending
+                    # lands here; rerun them in this process below.
+                    retry.append(chunk)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
+                    out = [(key, _failed(exc)) for key, _ in chunk]
+                finished(chunk, out)
+        if retry:
+            logger.warning("forecast_many: a worker process died; rerunning %d chunk(s) in "
+                           "this process", len(retry))
+    for chunk in retry:
+        finished(chunk, _run_chunk(chunk, options))
     return {key: results[key] for key, _ in items}

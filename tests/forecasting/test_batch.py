@@ -1,9 +1,12 @@
+import logging
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from forecasting import forecast, forecast_many
 
-from .helpers import PATTERN, monthly
+from .helpers import PATTERN, CrashInWorker, monthly
 
 
 def _histories(rng, n):
@@ -54,3 +57,55 @@ def test_one_worker_runs_in_this_process(monkeypatch, rng):
     monkeypatch.setattr(batch, "ProcessPoolExecutor", no_pool)
     out = forecast_many(_histories(rng, 2), workers=1)
     assert [fc.status for fc in out.values()] == ["ok", "ok"]
+
+
+def test_a_crashed_worker_process_reruns_pending_chunks_here(rng, caplog):
+    histories = _histories(rng, 4)
+    crash = CrashInWorker("boom")
+    histories[crash] = histories["p0"]
+    with caplog.at_level(logging.WARNING, logger="forecasting"):
+        out = forecast_many(histories, workers=2, chunksize=1)
+    assert list(out) == list(histories)
+    assert all(fc.status == "ok" for fc in out.values())
+    np.testing.assert_allclose(out[crash].mean.to_numpy(), out["p0"].mean.to_numpy())
+    assert "worker process died" in caplog.text
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_progress_callback_does_not_abort_the_run(workers, rng, caplog):
+    calls = []
+
+    def broken_progress(done, total):
+        calls.append(done)
+        raise RuntimeError("progress bar is gone")
+
+    histories = _histories(rng, 4)
+    with caplog.at_level(logging.ERROR, logger="forecasting"):
+        out = forecast_many(histories, workers=workers, chunksize=1, progress=broken_progress)
+    assert [fc.status for fc in out.values()] == ["ok"] * 4
+    assert sorted(calls) == [1, 2, 3, 4]  # still called after it failed
+    assert "progress callback raised" in caplog.text and "progress bar is gone" in caplog.text
+
+
+def test_workers_none_uses_the_cpus_this_process_may_run_on(monkeypatch, rng):
+    import forecasting._batch as batch
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("one allowed CPU must not start processes")
+
+    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", no_pool)
+    out = forecast_many(_histories(rng, 2), workers=None)
+    assert [fc.status for fc in out.values()] == ["ok", "ok"]
+    assert batch.available_cpus() == 1
+
+
+def test_bad_options_raise_before_any_work(rng):
+    histories = _histories(rng, 2)
+    with pytest.raises(TypeError, match="horizon must be an int"):
+        forecast_many(histories, horizon=12.0, workers=1)
+    with pytest.raises(ValueError, match="percentage"):
+        forecast_many(histories, level=0.8, workers=1)
+    with pytest.raises(ValueError, match="workers"):
+        forecast_many(histories, workers=0)
