@@ -34,8 +34,9 @@ except ImportError as exc:  # pragma: no cover - guidance for a missing extra
     sys.exit(f"benchmark needs the 'bench' extra (pip install -e '.[bench]'): {exc}")
 
 from forecasting import forecast, forecast_many  # noqa: E402
-from forecasting._backtest import mase, smape  # noqa: E402
-from forecasting._intervals import bounds, error_scales  # noqa: E402
+from forecasting._backtest import mase, smape, window_mase  # noqa: E402
+from forecasting._core import seasonal_naive_plan  # noqa: E402
+from forecasting._intervals import bounds, error_scales, z_value  # noqa: E402
 from forecasting._models import fit_damped, fit_ets, fit_theta, is_seasonal  # noqa: E402
 
 HORIZON = 12
@@ -103,15 +104,27 @@ def load_series() -> dict[str, pd.Series]:
     return cleaned
 
 
-def _score(rows, name, actual, mean, train, lower=None, upper=None, ms=np.nan):
-    rows.append({
+def _score(rows, name, actual, mean, train, lower=None, upper=None, ms=np.nan, total_sd=None):
+    row = {
         "method": name,
         "mase": mase(actual, mean, train),
         "smape": smape(actual, mean),
         "in80": np.nan if lower is None else np.mean((actual >= lower[80]) & (actual <= upper[80])),
         "in95": np.nan if lower is None else np.mean((actual >= lower[95]) & (actual <= upper[95])),
         "ms": ms,
-    })
+    }
+    if total_sd is not None:  # next-year total: mean +/- z * sd, lower bound floored at 0
+        for lv in LEVELS:
+            half = z_value(lv) * total_sd
+            row[f"total_in{lv}"] = float(
+                max(0.0, np.sum(mean) - half) <= actual.sum() <= np.sum(mean) + half)
+    rows.append(row)
+
+
+def _naive_with_library_intervals(train):
+    """Seasonal naive with the library's own interval recipe (its 12-23-month fallback)."""
+    plan = seasonal_naive_plan(train, HORIZON)
+    return plan.mean, *bounds(plan.mean, plan.sd, LEVELS), plan.sd_total
 
 
 def _member_bounds(train, fit):
@@ -133,7 +146,10 @@ def evaluate(series: dict[str, pd.Series]) -> pd.DataFrame:
     for key, s in series.items():
         train_s, actual = s.iloc[:-HORIZON], s.to_numpy()[-HORIZON:]
         train = train_s.to_numpy()
-        _score(rows, "seasonal_naive", actual, np.resize(train[-12:], HORIZON), train)
+        t0 = time.perf_counter()
+        mean, lo, hi, sd_total = _naive_with_library_intervals(train)
+        ms = 1000 * (time.perf_counter() - t0)
+        _score(rows, "seasonal_naive", actual, mean, train, lo, hi, ms, total_sd=sd_total)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fits = {}
@@ -176,18 +192,22 @@ def evaluate(series: dict[str, pd.Series]) -> pd.DataFrame:
                 low = np.maximum(fc.mean.to_numpy() - half, 0)
                 high = fc.mean.to_numpy() + half
                 rows[-1][f"x{factor}_in{lv}"] = np.mean((actual >= low) & (actual <= high))
-        mean_t, lo_t, hi_t = fc.total(80)
-        rows[-1]["total_in80"] = float(lo_t <= actual.sum() <= hi_t)
-        mean_t, lo_t, hi_t = fc.total(95)
-        rows[-1]["total_in95"] = float(lo_t <= actual.sum() <= hi_t)
+        for lv in LEVELS:
+            _, lo_t, hi_t = fc.total(lv)
+            rows[-1][f"total_in{lv}"] = float(lo_t <= actual.sum() <= hi_t)
 
         # Per-series selection by the stored (3-window) backtest, for comparison.
         members = ("ets", "theta", "damped")
         scores = {m: _window_mase(train, fits[m][0].paths) for m in members}
-        best = min(members, key=scores.get)
+        finite = [m for m in members if np.isfinite(scores[m])]
+        best = min(finite, key=scores.get) if finite else "ets"  # no window: keep ETS
         mean, lo, hi = _member_bounds(train, fits[best][0])
         _score(rows, "select-by-backtest (members only)", actual, mean, train, lo, hi)
-        weights = np.array([1 / max(scores[m], 1e-9) for m in members])
+        if finite:
+            weights = np.array([1 / max(scores[m], 1e-9) if m in finite else 0.0
+                                for m in members])
+        else:
+            weights = np.ones(len(members))  # no window to weigh by: equal weights
         weighted = np.average([fits[m][0].forecast for m in members], axis=0, weights=weights)
         _score(rows, "inverse-MASE weighted combo (points)", actual, np.maximum(weighted, 0), train)
 
@@ -203,13 +223,31 @@ def evaluate(series: dict[str, pd.Series]) -> pd.DataFrame:
 
 
 def _window_mase(train, paths, windows=3):
-    n = len(train)
-    scores = []
-    for k in range(1, windows + 1):
-        c = n - 1 - HORIZON * k
-        if c + 1 >= 24:
-            scores.append(mase(train[c + 1: c + 1 + HORIZON], paths[c], train[: c + 1]))
-    return np.nanmean(scores) if scores else 0.0
+    """Mean MASE over the last ``windows`` 12-month windows (the library's own
+    measure); NaN when the history is too short for any window."""
+    return window_mase(train, paths, horizon=HORIZON, n_windows=windows)
+
+
+def short_history_check(series: dict[str, pd.Series]) -> pd.DataFrame:
+    """Coverage when a partner has little history: each series cut so that the
+    training part is 24-31 months (the full method without enough errors of
+    12-month totals) or 12-23 months (the seasonal-naive fallback), then the
+    next 12 months forecast.  Lengths cycle through the range over the series."""
+    rows = []
+    for i, s in enumerate(series.values()):
+        for group, n_train in (("24-31 months (full method)", 24 + i % 8),
+                               ("12-23 months (seasonal-naive fallback)", 12 + i % 12)):
+            cut = s.iloc[-(n_train + HORIZON):]
+            train_s, actual = cut.iloc[:-HORIZON], cut.to_numpy()[-HORIZON:]
+            fc = forecast(train_s, horizon=HORIZON, level=LEVELS)
+            row = {"group": group}
+            for lv in LEVELS:
+                row[f"in{lv}"] = np.mean((actual >= fc.lower[lv].to_numpy())
+                                         & (actual <= fc.upper[lv].to_numpy()))
+                _, lo_t, hi_t = fc.total(lv)
+                row[f"total_in{lv}"] = float(lo_t <= actual.sum() <= hi_t)
+            rows.append(row)
+    return pd.DataFrame(rows).groupby("group", sort=False).mean()
 
 
 def table(results: pd.DataFrame) -> pd.DataFrame:
@@ -220,6 +258,7 @@ def table(results: pd.DataFrame) -> pd.DataFrame:
         mase=("mase", "mean"), smape=("smape", "mean"), beats_naive=("beats_naive", "mean"),
         cov80=("in80", "mean"), cov95=("in95", "mean"), ms_per_series=("ms", "mean"),
     ).loc[order]
+    # A method scored against itself has no "beats seasonal naive" share.
     summary["beats_naive"] = summary["beats_naive"].where(summary.index != "seasonal_naive")
     return summary
 
@@ -251,14 +290,24 @@ def main(argv=None) -> None:
     print()
     print(f"default vs seasonal naive: {100 * (default_mase / naive_mase - 1):+.1f} % MASE")
     print(f"default vs AutoETS:        {100 * (default_mase / auto_mase - 1):+.1f} % MASE")
-    print(f"next-year total coverage (default): 80 %: {default['total_in80'].mean():.3f}, "
-          f"95 %: {default['total_in95'].mean():.3f}")
+    for method, label in ((DEFAULT, "default"), ("seasonal_naive", "seasonal naive")):
+        rows = results[results.method == method]
+        print(f"next-year total coverage ({label}): 80 %: {rows['total_in80'].mean():.3f}, "
+              f"95 %: {rows['total_in95'].mean():.3f}")
     calib = {f: (round(float(default[f"x{f}_in80"].mean()), 3),
                  round(float(default[f"x{f}_in95"].mean()), 3)) for f in (0.9, 1.1, 1.2)}
     print("default coverage (80 %, 95 %) if its interval half-widths were further scaled by:",
           calib)
     picked = {k: int(v) for k, v in pd.Series(models_used).value_counts().items()}
     print("default method picked:", picked)
+
+    short = short_history_check(series)
+    print()
+    print("short histories (each series cut to a short training part; coverage of the next "
+          "12 months and of their total):")
+    for group, row in short.iterrows():
+        print(f"  {group}: months {row['in80']:.3f} / {row['in95']:.3f}, "
+              f"total {row['total_in80']:.3f} / {row['total_in95']:.3f} (80 % / 95 %)")
 
     base = [s.iloc[:-HORIZON] for s in series.values()]
     copies = max(1, -(-args.many // len(base)))
@@ -267,8 +316,8 @@ def main(argv=None) -> None:
     out = forecast_many(histories, horizon=HORIZON, level=LEVELS, workers=args.workers)
     wall = time.perf_counter() - t0
     errors = sum(fc.status == "error" for fc in out.values())
-    print(f"forecast_many: {len(histories)} series on {args.workers} workers in {wall:.1f} s "
-          f"({len(histories) / wall:.1f} series/s incl. process start-up; {errors} errors)")
+    print(f"forecast_many, {args.workers} workers: {len(histories)} series in {wall:.1f} s = "
+          f"{len(histories) / wall:.1f} series/s (incl. process start-up; {errors} errors)")
 
 
 def _markdown(summary: pd.DataFrame) -> str:
@@ -278,14 +327,22 @@ def _markdown(summary: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for method, row in summary.iterrows():
         cells = [f"{row['mase']:.3f}", f"{row['smape']:.2f}", _pct(row["beats_naive"]),
-                 _pct(row["cov80"]), _pct(row["cov95"]),
-                 "" if np.isnan(row["ms_per_series"]) else f"{row['ms_per_series']:.0f}"]
+                 _pct(row["cov80"]), _pct(row["cov95"]), _ms(row["ms_per_series"])]
         lines.append("| " + " | ".join([method, *cells]) + " |")
     return "\n".join(lines)
 
 
 def _pct(value) -> str:
-    return "" if value is None or np.isnan(value) else f"{100 * value:.1f} %"
+    """A share as a percentage; "n/a" where it does not apply (seasonal naive
+    against itself, point-only rows without intervals)."""
+    return "n/a" if value is None or np.isnan(value) else f"{100 * value:.1f} %"
+
+
+def _ms(value) -> str:
+    """Milliseconds per series; "n/a" for rows re-using fits timed elsewhere."""
+    if np.isnan(value):
+        return "n/a"
+    return "< 1" if value < 1 else f"{value:.0f}"
 
 
 if __name__ == "__main__":
