@@ -84,7 +84,8 @@ def account():
         except ServiceError as err:
             getattr(form, err.field or "password").errors.append(str(err))
         else:
-            flash(_("Your password is changed. Your other sessions are signed out."), "success")
+            flash(_("Your password is changed. Your other sessions are signed out and your API tokens revoked."),
+                  "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form)
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from portal.models import User, UserSession, utc_now
+from portal.models import ApiToken, User, UserSession, utc_now
 from portal.services import audit, passwords
 from portal.services.errors import AuthError, ServiceError
 
@@ -113,6 +113,16 @@ def revoke_sessions(session: Session, user_id: int, *, keep_token: str | None = 
     return session.execute(stmt).rowcount
 
 
+def revoke_api_tokens(session: Session, user_id: int) -> int:
+    """Revoke the user's live API tokens (helper, no commit); returns how many."""
+    return session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
+               ApiToken.expires_at > utc_now())
+        .values(revoked_at=utc_now())
+    ).rowcount
+
+
 def logout(session: Session, token: str | None, *, ip: str | None = None) -> None:
     """End one session on the server, so its cookie is worthless from now on."""
     if not token:
@@ -127,7 +137,7 @@ def logout(session: Session, token: str | None, *, ip: str | None = None) -> Non
 def change_password(
     session: Session, user: User, current: str, new: str, *, ip: str | None = None
 ) -> None:
-    """Change the user's own password and end every other session of theirs."""
+    """Change the user's own password; end every other session and every API token of theirs."""
     if not passwords.verify_password(user.password_hash, current):
         raise ServiceError(_("The current password is not correct."), field="current_password")
     passwords.check_policy(new)
@@ -135,6 +145,8 @@ def change_password(
         raise ServiceError(_("Choose a password different from the current one."), field="password")
     user.password_hash = passwords.hash_password(new)
     ended = revoke_sessions(session, user.id, keep_token=user.session_token)
+    tokens_revoked = revoke_api_tokens(session, user.id)
     audit.record(session, "password_changed", actor_id=user.id, target=user,
-                 partner_id=user.partner_id, ip=ip, other_sessions_ended=ended)
+                 partner_id=user.partner_id, ip=ip, other_sessions_ended=ended,
+                 api_tokens_revoked=tokens_revoked)
     session.commit()

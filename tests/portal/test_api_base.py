@@ -8,6 +8,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal.models import ApiToken
+from tests.portal.conftest import sign_in
 from tests.portal.factories import PASSWORD
 
 
@@ -94,3 +95,18 @@ def test_cookie_session_also_works_for_api_reads(client, f):
     user = f.user()
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert client.get("/api/v1/me").json["email"] == user.email
+
+
+def test_password_change_revokes_api_tokens_issued_before(app, client, f):
+    user = f.user()
+    token = issue(client, user)
+    browser = app.test_client()
+    sign_in(browser, user)
+    response = browser.post("/account", data={
+        "current_password": PASSWORD, "password": "a brand new passphrase", "confirm": "a brand new passphrase",
+    })
+    assert response.status_code == 302
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    fresh = issue(client, user, "a brand new passphrase")
+    assert client.get("/api/v1/me", headers=bearer(fresh)).status_code == 200
+
