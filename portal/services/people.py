@@ -20,7 +20,7 @@ from portal.models import (
     utc_now,
 )
 from portal.services import audit, passwords
-from portal.services.auth import hash_token, normalize_email, revoke_sessions
+from portal.services.auth import hash_token, normalize_email, revoke_api_tokens, revoke_sessions
 from portal.services.errors import Conflict, NotFound, ServiceError
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
@@ -155,7 +155,7 @@ def accept_invitation(session: Session, token: str, *, password: str, name: str 
 
 
 def set_user_active(session: Session, actor: User, user_id: int, active: bool) -> User:
-    """Deactivate (ending their sessions at once) or reactivate a user of the actor's company."""
+    """Deactivate (ending their sessions and API tokens at once) or reactivate a user."""
     user = session.get(User, user_id)
     if actor.role == "admin":
         allowed = user is not None
@@ -169,9 +169,13 @@ def set_user_active(session: Session, actor: User, user_id: int, active: bool) -
     if user.id == actor.id:
         raise ServiceError(_("You cannot deactivate yourself."))
     user.active = active
-    ended = 0 if active else revoke_sessions(session, user.id)
+    detail = {}
+    if not active:
+        # Revoked, not just refused: reactivating the user later must not bring them back.
+        detail = {"sessions_ended": revoke_sessions(session, user.id),
+                  "api_tokens_revoked": revoke_api_tokens(session, user.id)}
     audit.record(session, "user_activated" if active else "user_deactivated", actor_id=actor.id,
-                 target=user, partner_id=user.partner_id, sessions_ended=ended)
+                 target=user, partner_id=user.partner_id, **detail)
     session.commit()
     return user
 

@@ -110,3 +110,15 @@ def test_password_change_revokes_api_tokens_issued_before(app, client, f):
     fresh = issue(client, user, "a brand new passphrase")
     assert client.get("/api/v1/me", headers=bearer(fresh)).status_code == 200
 
+
+def test_token_of_a_user_deactivated_by_their_partner_admin_stays_dead_after_reactivation(app, client, f):
+    owner = f.user(role="partner_admin")
+    colleague = f.user(partner=owner.partner)
+    token = issue(client, colleague)
+    admin_client = app.test_client()
+    sign_in(admin_client, owner)
+    assert admin_client.post(f"/company/users/{colleague.id}/deactivate").status_code == 302
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    assert admin_client.post(f"/company/users/{colleague.id}/activate").status_code == 302
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(issue(client, colleague))).status_code == 200
