@@ -53,6 +53,9 @@ def api_user():
 @tokens_blp.alt_response(429, schema=ApiError)
 @tokens_blp.doc(security=[{"basicAuth": []}])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_IP"])
+@limiter.failed_sign_ins_per_email(
+    lambda: request.authorization.username if request.authorization else "", success_status=201
+)
 def issue_token():
     """Exchange HTTP basic credentials (email, password) for a bearer token."""
     auth = request.authorization

@@ -25,19 +25,9 @@ from portal.services.errors import AuthError, ServiceError
 bp = Blueprint("auth", __name__)
 
 
-def _login_email_key() -> str:
-    return "login-email:" + auth.normalize_email(request.form.get("email", ""))[:254]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_IP"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_EMAIL"],
-    key_func=_login_email_key,
-    methods=["POST"],
-    # Only failed attempts count against an email, so its owner is not locked out by success.
-    deduct_when=lambda response: response.status_code != 302,
-)
+@limiter.failed_sign_ins_per_email(lambda: request.form.get("email", ""), success_status=302)
 def login():
     """Show the sign-in form and sign the user in."""
     if current_user.is_authenticated:

@@ -122,3 +122,40 @@ def test_token_of_a_user_deactivated_by_their_partner_admin_stays_dead_after_rea
     assert admin_client.post(f"/company/users/{colleague.id}/activate").status_code == 302
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
     assert client.get("/api/v1/me", headers=bearer(issue(client, colleague))).status_code == 200
+
+
+def test_token_requests_are_limited_per_email_even_from_new_addresses(make_app, f):
+    app = make_app(LOGIN_RATE_LIMIT_IP="100 per minute")  # LOGIN_RATE_LIMIT_EMAIL: 5 per 10 minutes
+    user = f.user()
+    client = app.test_client()
+    codes = [client.post("/api/v1/tokens", headers=basic(user.email, "wrong password"),
+                         environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    response = client.post("/api/v1/tokens", headers=basic(user.email.upper(), PASSWORD),
+                           environ_base={"REMOTE_ADDR": "10.0.0.99"})
+    assert response.status_code == 429
+    assert response.json["error"]["code"] == "rate_limited"
+    # Another account is not locked out.
+    other = f.user()
+    assert client.post("/api/v1/tokens", headers=basic(other.email, PASSWORD),
+                       environ_base={"REMOTE_ADDR": "10.0.0.99"}).status_code == 201
+
+
+def test_issued_tokens_do_not_count_against_the_email(make_app, f):
+    app = make_app(LOGIN_RATE_LIMIT_EMAIL="2 per 10 minutes")
+    user = f.user()
+    client = app.test_client()
+    for _n in range(4):
+        issue(client, user)
+
+
+def test_failed_token_requests_and_web_sign_ins_share_the_per_email_limit(make_app, f):
+    app = make_app(LOGIN_RATE_LIMIT_EMAIL="3 per 10 minutes", LOGIN_RATE_LIMIT_IP="100 per minute")
+    user = f.user()
+    client = app.test_client()
+    for n in range(3):
+        assert client.post("/api/v1/tokens", headers=basic(user.email, "wrong password"),
+                           environ_base={"REMOTE_ADDR": f"10.0.1.{n}"}).status_code == 401
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.0.1.99"})
+    assert response.status_code == 429
