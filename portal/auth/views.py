@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal.auth.forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
 from portal.db import get_session
 from portal.extensions import limiter
-from portal.forms import ActionForm
+from portal.forms import ActionForm, show_service_error
 from portal.security import acting_user, client_ip, safe_next_url
 from portal.services import auth, people
 from portal.services.errors import AuthError, ServiceError
@@ -94,7 +94,7 @@ def accept_invitation(token: str):
         try:
             people.accept_invitation(db, token, password=form.password.data, name=form.name.data)
         except ServiceError as err:
-            getattr(form, err.field or "password").errors.append(str(err))
+            show_service_error(form, err)
         else:
             flash(_("Welcome! Sign in with your email and new password."), "success")
             return redirect(url_for("auth.login"))

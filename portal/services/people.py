@@ -142,7 +142,11 @@ def accept_invitation(session: Session, token: str, *, password: str, name: str 
     """The invitee sets a password; the invitation is spent."""
     invitation = find_invitation(session, token)
     passwords.check_policy(password)
-    email = _check_email(session, invitation.email)
+    email = invitation.email
+    if session.scalar(select(User.id).where(User.email == email)):
+        # Someone made an account for this email after the invitation was sent.
+        raise Conflict(_("There is already an account for %(email)s: sign in with it instead.",
+                         email=email))
     user = User(email=email, name=(name or invitation.name).strip(), role=invitation.role,
                 partner_id=invitation.partner_id, password_hash=passwords.hash_password(password))
     session.add(user)

@@ -123,3 +123,17 @@ def test_staff_user_with_a_partner_is_refused(app, f):
     response = client.post("/admin/users", data={"email": "am@example.test", "role": "account_manager",
                                                  "partner": partner.code, "password": "long enough pass"})
     assert "do not belong to a partner" in response.text
+
+
+def test_accepting_an_invitation_whose_email_meanwhile_has_an_account_shows_a_message(app, f, db):
+    owner = f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, owner)
+    link = invite(client, email="late@example.test")
+    f.user(email="late@example.test")  # e.g. the operator created the account in the meantime
+    response = app.test_client().post(link, data={"name": "Late", "password": "my own passphrase",
+                                                  "confirm": "my own passphrase"})
+    assert response.status_code == 200
+    assert "There is already an account for late@example.test: sign in with it instead." in response.text
+    assert len(db.scalars(select(User).where(User.email == "late@example.test")).all()) == 1
+
