@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from portal.models import (
@@ -108,6 +108,8 @@ def invite_user(
     if role not in PARTNER_ROLES:
         raise ServiceError(_("Unknown role %(role)s.", role=role), field="role")
     email = _check_email(session, email)
+    if session.scalar(_live_invitations().where(Invitation.email == email).limit(1)):
+        raise Conflict(_("An invitation for %(email)s is already open.", email=email), field="email")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         partner_id=inviter.partner_id, email=email, name=name.strip(), role=role,
@@ -188,12 +190,18 @@ def company_users(session: Session, partner_id: int) -> list[User]:
     return list(session.scalars(select(User).where(User.partner_id == partner_id).order_by(User.email)))
 
 
+def _live_invitations() -> Select:
+    """Invitations that can still be accepted."""
+    return select(Invitation).where(
+        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+        Invitation.expires_at > utc_now(),
+    )
+
+
 def open_invitations(session: Session, partner_id: int) -> list[Invitation]:
     return list(session.scalars(
-        select(Invitation).where(
-            Invitation.partner_id == partner_id, Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None), Invitation.expires_at > utc_now(),
-        ).order_by(Invitation.created_at.desc())
+        _live_invitations().where(Invitation.partner_id == partner_id)
+        .order_by(Invitation.created_at.desc())
     ))
 
 

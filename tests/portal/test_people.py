@@ -5,9 +5,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from portal.models import User
+from portal.models import Invitation, User
 from tests.portal.conftest import sign_in
 
 
@@ -137,3 +137,25 @@ def test_accepting_an_invitation_whose_email_meanwhile_has_an_account_shows_a_me
     assert "There is already an account for late@example.test: sign in with it instead." in response.text
     assert len(db.scalars(select(User).where(User.email == "late@example.test")).all()) == 1
 
+
+def test_inviting_an_email_with_an_open_invitation_is_a_form_error(app, f, db):
+    owner = f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, owner)
+    invite(client, email="twice@example.test")
+    response = client.post("/company/users", data={"email": "Twice@example.test", "role": "buyer"})
+    assert response.status_code == 200
+    assert "An invitation for twice@example.test is already open." in response.text
+    assert db.scalar(select(func.count(Invitation.id))) == 1
+
+
+def test_an_email_whose_invitation_expired_can_be_invited_again(app, f):
+    owner = f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, owner)
+    invite(client, email="again@example.test")
+    later = datetime.now(UTC) + timedelta(days=app.config["INVITATION_DAYS"], hours=1)
+    with time_machine.travel(later):
+        client = app.test_client()
+        sign_in(client, owner)
+        invite(client, email="again@example.test")
