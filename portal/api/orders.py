@@ -64,7 +64,7 @@ def _order_json(order) -> dict:
 
 @products_blp.route("")
 class Products(MethodView):
-    @products_blp.arguments(ProductQuery, location="query")
+    @products_blp.arguments(ProductQuery(), location="query")
     @products_blp.response(200, ProductPage)
     @products_blp.alt_response(401, schema=ApiError)
     @products_blp.doc(security=SECURITY)
@@ -78,7 +78,7 @@ class Products(MethodView):
 
 @orders_blp.route("")
 class Orders(MethodView):
-    @orders_blp.arguments(OrderQuery, location="query")
+    @orders_blp.arguments(OrderQuery(), location="query")
     @orders_blp.response(200, OrderPageOut)
     @orders_blp.alt_response(401, schema=ApiError)
     @orders_blp.alt_response(403, schema=ApiError)
@@ -93,8 +93,8 @@ class Orders(MethodView):
         return {"items": [order for order, _code, _name in page.orders], "total": page.total,
                 "page": page.page, "pages": page.pages}
 
-    @orders_blp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
-    @orders_blp.arguments(OrderIn)
+    @orders_blp.arguments(IdempotencyHeader(), location="headers", as_kwargs=True)
+    @orders_blp.arguments(OrderIn())
     @orders_blp.response(201, OrderOut)
     @orders_blp.alt_response(200, schema=OrderOut, description="Replay: the order first placed with this key")
     @orders_blp.alt_response(401, schema=ApiError)
@@ -150,7 +150,7 @@ class OrderCancel(MethodView):
 
 @orders_blp.route("/<int:order_id>/reorder")
 class OrderReorder(MethodView):
-    @orders_blp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
+    @orders_blp.arguments(IdempotencyHeader(), location="headers", as_kwargs=True)
     @orders_blp.response(201, ReorderOut)
     @orders_blp.alt_response(200, schema=ReorderOut, description="Replay of the same key")
     @orders_blp.alt_response(401, schema=ApiError)

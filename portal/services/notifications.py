@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import false, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.models import CHANNELS, Notification, Partner, Task, User, utc_now
@@ -153,6 +154,14 @@ def _template(kind: str) -> Template:
 
 # --- queueing -------------------------------------------------------------------------------------
 
+_QUEUE = {
+    name: dialect_insert(Notification.__table__)
+    .on_conflict_do_nothing(index_elements=["kind", "subject_key"])
+    .returning(Notification.__table__.c.id)
+    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 def queue(
     session: Session, *, partner_id: int | None, kind: str, subject_key: str,
     payload: dict[str, Any] | None = None, user_id: int | None = None, channel: str | None = None,
@@ -160,21 +169,14 @@ def queue(
     """Queue a notification once per (kind, subject_key) (helper, no commit); True if new."""
     if channel is not None and channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    exists = select(Notification.id).where(Notification.kind == kind,
-                                           Notification.subject_key == subject_key)
-    if session.scalar(exists) is not None:
-        return False
-    notification = Notification(partner_id=partner_id, user_id=user_id, kind=kind,
-                                subject_key=subject_key, payload=dict(payload or {}),
-                                channel=channel, status="pending", attempts=0)
-    try:
-        # A concurrent transaction may queue the same news between the check and the insert:
-        # the savepoint keeps the caller's transaction usable when the unique constraint fires.
-        with session.begin_nested():
-            session.add(notification)
-    except IntegrityError:
-        return False
-    return True
+    # ON CONFLICT DO NOTHING: a notification queued before, or by a concurrent transaction
+    # (PostgreSQL waits for it), is left alone and the caller's transaction stays usable.
+    connection = session.connection()
+    new_id = connection.execute(_QUEUE[connection.dialect.name], {
+        "partner_id": partner_id, "user_id": user_id, "kind": kind, "subject_key": subject_key,
+        "payload": dict(payload or {}), "channel": channel, "status": "pending", "attempts": 0,
+    }).scalar()
+    return new_id is not None
 
 
 # --- sending --------------------------------------------------------------------------------------

