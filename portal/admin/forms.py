@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
+from portal.models import PARTNER_STATUSES
 from portal.services.passwords import MAX_LENGTH
 
 
@@ -24,3 +25,9 @@ class UserForm(FlaskForm):
     password = PasswordField(
         _l("Initial password"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
     )
+
+
+class PartnerStatusForm(FlaskForm):
+    """The confirmation of a partner's new status (chosen on the partner page)."""
+
+    status = HiddenField(validators=[AnyOf(PARTNER_STATUSES)])

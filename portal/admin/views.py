@@ -1,17 +1,18 @@
 """The operator's pages: partners and staff."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from portal.admin.forms import PartnerForm, UserForm
+from portal.admin.forms import PartnerForm, PartnerStatusForm, UserForm
 from portal.db import get_session
 from portal.forms import ActionForm
-from portal.models import Partner, PriceTier, User
-from portal.security import acting_user, admin_required
+from portal.labels import label
+from portal.models import PARTNER_STATUSES, Partner, PriceTier, User
+from portal.security import acting_user, admin_required, client_ip
 from portal.services import people
 from portal.services.errors import NotFound, ServiceError
 
@@ -44,6 +45,38 @@ def new_partner():
             flash(_("Partner %(name)s created.", name=partner.name), "success")
             return redirect(url_for("manage.partner", partner_id=partner.id))
     return render_template("admin/partner_form.html", form=form)
+
+
+@bp.route("/partners/<int:partner_id>/status", methods=["GET", "POST"])
+@login_required
+@admin_required
+def partner_status(partner_id: int):
+    """Confirm, then set, a partner's status; pausing or churning signs its users out at once."""
+    db = get_session()
+    partner = db.get(Partner, partner_id)
+    if partner is None:
+        abort(404)
+    form = PartnerStatusForm(status=request.args.get("status"))
+    if form.validate_on_submit():
+        try:
+            people.set_partner_status(db, code=partner.code, status=form.status.data,
+                                      actor_id=current_user.id, ip=client_ip())
+        except ServiceError as err:
+            flash(str(err), "error")
+        else:
+            if partner.is_active:
+                flash(_("%(name)s is active again; its users can sign in.", name=partner.name),
+                      "success")
+            else:
+                flash(_("%(name)s is %(status)s now; its users are signed out.", name=partner.name,
+                        status=label(partner.status)), "success")
+        return redirect(url_for("manage.partner", partner_id=partner.id))
+    if request.method == "POST":
+        abort(400)  # a tampered status: the CSRF token is checked before the view
+    if form.status.data not in PARTNER_STATUSES or form.status.data == partner.status:
+        abort(404)
+    return render_template("admin/partner_status.html", partner=partner, form=form,
+                           users=people.company_users(db, partner.id))
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -1,10 +1,11 @@
-"""`flask --app wsgi partners create ...`"""
+"""`flask --app wsgi partners create|set-status ...`"""
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
 
 from portal.db import session_scope
+from portal.models import PARTNER_STATUSES
 from portal.services import people
 from portal.services.errors import ServiceError
 
@@ -26,3 +27,17 @@ def create(name: str, code: str, tier_name: str | None, manager_email: str | Non
         except ServiceError as err:
             raise click.UsageError(str(err)) from None
         click.echo(f"Created partner {partner.code} {partner.name!r} (id {partner.id}).")
+
+
+@group.command("set-status")
+@click.option("--code", required=True, help="Partner code.")
+@click.option("--status", required=True, type=click.Choice(PARTNER_STATUSES))
+@with_appcontext
+def set_status(code: str, status: str):
+    """Make a partner active, paused or churned; leaving active signs its users out at once."""
+    with session_scope() as session:
+        try:
+            partner = people.set_partner_status(session, code=code, status=status)
+        except ServiceError as err:
+            raise click.UsageError(str(err)) from None
+        click.echo(f"Partner {partner.code} is {partner.status} now.")

@@ -123,6 +123,26 @@ def revoke_api_tokens(session: Session, user_id: int) -> int:
     ).rowcount
 
 
+def revoke_partner_access(session: Session, partner_id: int) -> tuple[int, int]:
+    """Revoke the live sessions and API tokens of every user of a partner (helper, no commit).
+
+    Returns how many sessions and how many tokens were revoked.
+    """
+    users = select(User.id).where(User.partner_id == partner_id).scalar_subquery()
+    now = utc_now()
+    sessions = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id.in_(users), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    tokens = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id.in_(users), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .values(revoked_at=now)
+    ).rowcount
+    return sessions, tokens
+
+
 def logout(session: Session, token: str | None, *, ip: str | None = None) -> None:
     """End one session on the server, so its cookie is worthless from now on."""
     if not token:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import (
     PARTNER_ROLES,
+    PARTNER_STATUSES,
     ROLES,
     STAFF_ROLES,
     Invitation,
@@ -19,8 +20,15 @@ from portal.models import (
     User,
     utc_now,
 )
+from portal.labels import label
 from portal.services import audit, passwords
-from portal.services.auth import hash_token, normalize_email, revoke_api_tokens, revoke_sessions
+from portal.services.auth import (
+    hash_token,
+    normalize_email,
+    revoke_api_tokens,
+    revoke_partner_access,
+    revoke_sessions,
+)
 from portal.services.errors import Conflict, NotFound, ServiceError
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
@@ -66,6 +74,31 @@ def create_partner(
     session.flush()
     audit.record(session, "partner_created", actor_id=actor_id, target=partner,
                  partner_id=partner.id, code=code)
+    session.commit()
+    return partner
+
+
+def set_partner_status(
+    session: Session, *, code: str, status: str, actor_id: int | None = None, ip: str | None = None,
+) -> Partner:
+    """Make a partner active, paused or churned; leaving active signs its users out at once."""
+    if status not in PARTNER_STATUSES:
+        raise ServiceError(_("Unknown partner status %(status)s.", status=status), field="status")
+    partner = session.scalar(select(Partner).where(Partner.code == code.strip().upper()))
+    if partner is None:
+        raise NotFound(_("No partner with code %(code)s.", code=code), field="code")
+    if partner.status == status:
+        raise ServiceError(_("%(code)s is %(status)s already.", code=partner.code,
+                             status=label(status)), field="status")
+    previous, partner.status = partner.status, status
+    sessions = tokens = 0
+    if status != "active":
+        # Revoked, not only refused while inactive: making the partner active again must not
+        # bring old cookies and tokens back.
+        sessions, tokens = revoke_partner_access(session, partner.id)
+    audit.record(session, "partner_status_changed", actor_id=actor_id, target=partner,
+                 partner_id=partner.id, ip=ip, previous=previous, status=status,
+                 sessions_ended=sessions, api_tokens_revoked=tokens)
     session.commit()
     return partner
 
