@@ -109,14 +109,27 @@ def users():
 @login_required
 @admin_required
 def deactivate_user(user_id: int):
-    """Deactivate any user; their sessions end at once."""
+    """Deactivate any user; their sessions and API tokens end at once."""
+    return _set_user_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/activate")
+@login_required
+@admin_required
+def activate_user(user_id: int):
+    """Let a deactivated user sign in again."""
+    return _set_user_active(user_id, True)
+
+
+def _set_user_active(user_id: int, active: bool):
     if ActionForm().validate_on_submit():
         try:
-            user = people.set_user_active(get_session(), acting_user(), user_id, False)
+            user = people.set_user_active(get_session(), acting_user(), user_id, active)
         except NotFound:
             abort(404)
         except ServiceError as err:
             flash(str(err), "error")
         else:
-            flash(_("%(email)s is deactivated and signed out.", email=user.email), "success")
+            flash(_("%(email)s can sign in again.", email=user.email) if active
+                  else _("%(email)s is deactivated and signed out.", email=user.email), "success")
     return redirect(url_for("admin.users"))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlalchemy import func, select
 
-from portal.models import Invitation, User
+from portal.models import AuditEvent, Invitation, User
 from tests.portal.conftest import sign_in
 
 
@@ -159,3 +159,40 @@ def test_an_email_whose_invitation_expired_can_be_invited_again(app, f):
         client = app.test_client()
         sign_in(client, owner)
         invite(client, email="again@example.test")
+
+
+def test_admin_reactivates_a_deactivated_user_who_can_sign_in_again(app, f, db):
+    admin = f.user(role="admin")
+    user = f.user(email="comeback@example.test")
+    client = app.test_client()
+    sign_in(client, admin)
+    assert client.post(f"/admin/users/{user.id}/deactivate").status_code == 302
+    assert sign_in(app.test_client(), user).status_code == 401
+    page = client.get("/admin/users").text
+    assert f"/admin/users/{user.id}/activate" in page
+    response = client.post(f"/admin/users/{user.id}/activate")
+    assert "comeback@example.test can sign in again." in client.get(response.headers["Location"]).text
+    assert sign_in(app.test_client(), user).status_code == 302
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.target_id == user.id,
+                                                        AuditEvent.target_type == "users")).all()
+    assert actions == ["user_deactivated", "user_activated"]
+
+
+def test_partner_admin_reactivates_a_colleague(app, f):
+    owner = f.user(role="partner_admin")
+    colleague = f.user(partner=owner.partner, active=False)
+    client = app.test_client()
+    sign_in(client, owner)
+    response = client.post(f"/company/users/{colleague.id}/activate")
+    assert f"{colleague.email} can sign in again." in client.get(response.headers["Location"]).text
+    assert sign_in(app.test_client(), colleague).status_code == 302
+
+
+def test_partner_admin_cannot_reactivate_users_of_another_company(app, f, db):
+    owner = f.user(role="partner_admin")
+    stranger = f.user(active=False)
+    client = app.test_client()
+    sign_in(client, owner)
+    assert client.post(f"/company/users/{stranger.id}/activate").status_code == 404
+    db.expire_all()
+    assert db.get(User, stranger.id).active is False
