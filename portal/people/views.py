@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from portal.db import get_session
 from portal.forms import ActionForm
 from portal.people.forms import InviteForm
-from portal.security import acting_user, roles_required
+from portal.security import acting_user, client_ip, roles_required
 from portal.services import people
 from portal.services.errors import NotFound, ServiceError
 
@@ -44,6 +44,22 @@ def users():
         users=people.company_users(db, current_user.partner_id),
         invitations=people.open_invitations(db, current_user.partner_id),
     )
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@login_required
+@roles_required("partner_admin")
+def revoke_invitation(invitation_id: int):
+    """Withdraw an invitation that has not been accepted; its link stops working."""
+    if ActionForm().validate_on_submit():
+        try:
+            invitation = people.revoke_invitation(get_session(), acting_user(), invitation_id,
+                                                  ip=client_ip())
+        except NotFound:
+            abort(404)
+        flash(_("The invitation for %(email)s is withdrawn; its link no longer works.",
+                email=invitation.email), "success")
+    return redirect(url_for("people.users"))
 
 
 @bp.post("/users/<int:user_id>/deactivate")

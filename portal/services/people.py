@@ -193,6 +193,22 @@ def accept_invitation(session: Session, token: str, *, password: str, name: str 
     return user
 
 
+def revoke_invitation(session: Session, actor: User, invitation_id: int, *, ip: str | None = None) -> Invitation:
+    """A partner admin withdraws an invitation of their company that is not yet accepted."""
+    invitation = session.get(Invitation, invitation_id)
+    if (
+        invitation is None or actor.role != "partner_admin"
+        or invitation.partner_id != actor.partner_id
+        or invitation.accepted_at is not None or invitation.revoked_at is not None
+    ):
+        raise NotFound(_("No such open invitation."))
+    invitation.revoked_at = utc_now()
+    audit.record(session, "invitation_revoked", actor_id=actor.id, target=invitation,
+                 partner_id=invitation.partner_id, ip=ip, email=invitation.email)
+    session.commit()
+    return invitation
+
+
 def set_user_active(session: Session, actor: User, user_id: int, active: bool) -> User:
     """Deactivate (ending their sessions and API tokens at once) or reactivate a user."""
     user = session.get(User, user_id)

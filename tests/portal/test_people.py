@@ -196,3 +196,33 @@ def test_partner_admin_cannot_reactivate_users_of_another_company(app, f, db):
     assert client.post(f"/company/users/{stranger.id}/activate").status_code == 404
     db.expire_all()
     assert db.get(User, stranger.id).active is False
+
+
+def test_partner_admin_withdraws_an_invitation_whose_link_then_stops_working(app, f, db):
+    owner = f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, owner)
+    link = invite(client, email="withdrawn@example.test")
+    invitation = db.scalar(select(Invitation).where(Invitation.email == "withdrawn@example.test"))
+    page = client.get("/company/users").text
+    assert f"/company/invitations/{invitation.id}/revoke" in page
+    response = client.post(f"/company/invitations/{invitation.id}/revoke")
+    page = client.get(response.headers["Location"]).text
+    assert "The invitation for withdrawn@example.test is withdrawn" in page
+    assert f"/company/invitations/{invitation.id}/revoke" not in page
+    assert app.test_client().get(link).status_code == 404
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "invitation_revoked")).all()
+    assert event.actor_id == owner.id and event.target_id == invitation.id
+    invite(client, email="withdrawn@example.test")  # the email can be invited again
+
+
+def test_partner_admin_cannot_withdraw_another_companys_invitation(app, f, db):
+    owner, other_owner = f.user(role="partner_admin"), f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, other_owner)
+    link = invite(client, email="theirs@example.test")
+    invitation = db.scalar(select(Invitation).where(Invitation.email == "theirs@example.test"))
+    client = app.test_client()
+    sign_in(client, owner)
+    assert client.post(f"/company/invitations/{invitation.id}/revoke").status_code == 404
+    assert app.test_client().get(link).status_code == 200
