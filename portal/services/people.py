@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.models import (
     PARTNER_ROLES,
@@ -157,8 +157,20 @@ def invite_user(
     return invitation, token
 
 
+def _inviter_may_still_invite(invitation: Invitation) -> bool:
+    inviter = invitation.invited_by
+    return (
+        inviter is not None and inviter.active and inviter.role == "partner_admin"
+        and inviter.partner_id == invitation.partner_id
+    )
+
+
 def find_invitation(session: Session, token: str) -> Invitation:
-    """The open invitation behind a token; NotFound when used, revoked or expired."""
+    """The open invitation behind a token; NotFound when used, revoked, expired or orphaned.
+
+    An invitation is only as good as its inviter: once they are deactivated (or no longer
+    an administrator of the company) it cannot be accepted.
+    """
     invitation = session.scalar(
         select(Invitation).where(Invitation.token_hash == hash_token(token))
     )
@@ -168,6 +180,7 @@ def find_invitation(session: Session, token: str) -> Invitation:
         or invitation.revoked_at is not None
         or invitation.expires_at <= utc_now()
         or not invitation.partner.is_active
+        or not _inviter_may_still_invite(invitation)
     ):
         raise NotFound(_("This invitation link is not valid any more. Ask for a new one."))
     return invitation
@@ -240,10 +253,18 @@ def company_users(session: Session, partner_id: int) -> list[User]:
 
 
 def _live_invitations() -> Select:
-    """Invitations that can still be accepted."""
-    return select(Invitation).where(
-        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-        Invitation.expires_at > utc_now(),
+    """Invitations that can still be accepted (the query form of find_invitation's checks)."""
+    inviter = aliased(User)
+    return (
+        select(Invitation)
+        .join(Partner, Partner.id == Invitation.partner_id)
+        .join(inviter, inviter.id == Invitation.invited_by_id)
+        .where(
+            Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utc_now(), Partner.status == "active",
+            inviter.active.is_(True), inviter.role == "partner_admin",
+            inviter.partner_id == Invitation.partner_id,
+        )
     )
 
 

@@ -226,3 +226,25 @@ def test_partner_admin_cannot_withdraw_another_companys_invitation(app, f, db):
     sign_in(client, owner)
     assert client.post(f"/company/invitations/{invitation.id}/revoke").status_code == 404
     assert app.test_client().get(link).status_code == 200
+
+
+def test_invitation_from_an_admin_who_was_deactivated_since_cannot_be_accepted(app, f, db):
+    owner = f.user(role="partner_admin")
+    co_owner = f.user(role="partner_admin", partner=owner.partner)
+    client = app.test_client()
+    sign_in(client, owner)
+    link = invite(client, email="orphan@example.test")
+    co_client = app.test_client()
+    sign_in(co_client, co_owner)
+    assert "orphan@example.test" in co_client.get("/company/users").text
+    assert co_client.post(f"/company/users/{owner.id}/deactivate").status_code == 302
+    invitee = app.test_client()
+    page = invitee.get(link)
+    assert page.status_code == 404 and "This invitation link is not valid any more." in page.text
+    response = invitee.post(link, data={"name": "Orphan", "password": "my own passphrase",
+                                        "confirm": "my own passphrase"})
+    assert response.status_code == 404
+    assert db.scalar(select(User).where(User.email == "orphan@example.test")) is None
+    # It is no longer listed as open, and does not stop a new invitation for the email.
+    assert "/revoke" not in co_client.get("/company/users").text
+    invite(co_client, email="orphan@example.test")
