@@ -5,11 +5,12 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.db import Base, make_engine, make_session_factory
 from portal.models import Order, OrderLine, Partner, Product, User
-from portal.services import demo, passwords
+from portal.services import audit, demo, passwords
 from tests.portal.conftest import sign_in
 
 TODAY = date(2026, 11, 15)
@@ -79,3 +80,25 @@ def test_force_replaces_existing_data(app, db, f):
     result = app.test_cli_runner().invoke(args=["demo", "load", "--partners", "3", "--years", "1", "--force"])
     assert result.exit_code == 0, result.output
     assert db.scalar(select(Partner).where(Partner.name == "Old Data")) is None
+
+
+def _audit_event(f):
+    audit.record(f.session, "login_failed", email="x@example.test")
+    f.session.commit()
+
+
+@pytest.mark.parametrize("make_row", [lambda f: f.tier(name="Wholesale"), lambda f: f.product(), _audit_event],
+                         ids=["price tier", "product", "audit event"])
+def test_any_table_with_data_counts_as_not_empty(app, db, f, make_row):
+    make_row(f)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "load", "--partners", "3", "--years", "1"])
+    assert result.exit_code == 2 and "already has data" in result.output
+    skipped = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert skipped.exit_code == 0 and "not loaded" in skipped.output
+    assert db.scalar(select(func.count(Partner.id))) == 0
+
+
+def test_if_empty_loads_into_a_migrated_empty_database(app, db):
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty", "--partners", "3", "--years", "1"])
+    assert result.exit_code == 0 and "Loaded 3 partners" in result.output
