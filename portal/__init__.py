@@ -5,12 +5,22 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    g,
+    has_request_context,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import format_currency, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -164,6 +174,15 @@ def register_errors(app: Flask) -> None:
             response.headers["Retry-After"] = str(err.retry_after)
         return response
 
+    @app.errorhandler(OperationalError)
+    def database_unavailable(err: OperationalError):
+        log.error("database unavailable on %s %s: %s", request.method, request.path, err.orig)
+        if "_login_user" not in g:
+            # The user could not be loaded; render the page for nobody rather than asking the
+            # database again (Flask-Login keeps the request's user in g._login_user).
+            g._login_user = login_manager.anonymous_user()
+        return render(503)
+
     @app.errorhandler(Exception)
     def unhandled(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -204,7 +223,9 @@ def register_security_headers(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         if production:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if current_user and getattr(current_user, "is_authenticated", False):
+        # The session cookie, not current_user: loading the user here would query the database
+        # after the view, and a failing database must not turn /healthz's 503 into a 500.
+        if session.get("_user_id"):
             response.headers["Cache-Control"] = "no-store"
         return response
 

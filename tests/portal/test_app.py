@@ -57,13 +57,38 @@ def test_healthz_is_ok_when_the_database_answers(client):
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
-def test_healthz_is_503_when_the_database_is_unreachable():
-    app = create_app({
+def app_without_database():
+    return create_app({
         "TRELLIS_ENV": "testing",
         "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=1",
     })
-    response = app.test_client().get("/healthz")
+
+
+def signed_in_cookie(client):
+    with client.session_transaction() as sess:
+        sess["_user_id"] = "a-session-token"
+
+
+def test_healthz_is_503_when_the_database_is_unreachable():
+    response = app_without_database().test_client().get("/healthz")
     assert response.status_code == 503 and response.json["status"] == "unavailable"
+
+
+def test_healthz_is_503_for_a_signed_in_browser_when_the_database_is_unreachable():
+    client = app_without_database().test_client()
+    signed_in_cookie(client)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json["status"] == "unavailable"
+
+
+def test_pages_say_unavailable_when_the_database_is_unreachable():
+    client = app_without_database().test_client()
+    signed_in_cookie(client)
+    page = client.get("/dashboard")
+    assert page.status_code == 503
+    assert "temporarily unavailable" in page.text and "OperationalError" not in page.text
+    api = client.get("/api/v1/me", headers={"Authorization": "Bearer some-token"})
+    assert api.status_code == 503 and api.json["error"]["code"] == "unavailable"
 
 
 def test_404_page_leaks_nothing(client):
@@ -87,3 +112,10 @@ def test_500_page_is_generic(make_app):
 def test_pages_are_translated_to_polish(client):
     response = client.get("/login", headers={"Accept-Language": "pl"})
     assert "Zaloguj się" in response.text
+
+
+def test_signed_in_pages_are_not_cached(client, f):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    user = f.user()
+    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
