@@ -13,16 +13,37 @@ class ConfigError(RuntimeError):
     """The app cannot start with this configuration."""
 
 
+MIN_SECRET_KEY_LENGTH = 32
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A development key, generated once and kept in instance/ so sessions survive restarts."""
     path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    try:
+        # Created readable by the owner only from the first byte (no chmod afterwards), and
+        # never over a key another process has just written.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        existing = path.read_text().strip()
+        if not existing:
+            raise ConfigError(f"{path} is empty; delete it and a new key is generated") from None
+        return existing
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
     return key
+
+
+def _check_production_secret(key: str | None) -> None:
+    how = "e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+    if not key:
+        raise ConfigError(f"SECRET_KEY must be set in production (TRELLIS_ENV=production); {how}")
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY is too short for production: {len(key)} characters, at least "
+            f"{MIN_SECRET_KEY_LENGTH} needed; {how}"
+        )
 
 
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -67,9 +88,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "OPENAPI_JSON_PATH": "openapi.json",
     }
     config.update(overrides)
+    if production:
+        _check_production_secret(config.get("SECRET_KEY"))
     if not config.get("SECRET_KEY"):
-        if production:
-            raise ConfigError("SECRET_KEY must be set in production (TRELLIS_ENV=production)")
         config["SECRET_KEY"] = (
             secrets.token_hex(32) if config["TESTING"] else _instance_secret(instance_path)
         )

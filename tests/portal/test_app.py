@@ -1,6 +1,9 @@
 """Factory, configuration, health check, error pages and security headers."""
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 from portal import create_app
@@ -11,6 +14,14 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app({"TRELLIS_ENV": "production", "DATABASE_URL": "sqlite://"})
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k" * 31)
+    with pytest.raises(ConfigError, match="SECRET_KEY is too short for production: 31 characters, at least 32"):
+        create_app({"TRELLIS_ENV": "production", "DATABASE_URL": "sqlite://"})
+    monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    assert create_app({"TRELLIS_ENV": "production", "DATABASE_URL": "sqlite://"}).config["SECRET_KEY"] == "k" * 32
 
 
 def test_unknown_environment_is_refused():
@@ -25,6 +36,27 @@ def test_development_key_is_generated_once_and_kept(tmp_path, monkeypatch):
     second = create_app({"TRELLIS_ENV": "development", "DATABASE_URL": "sqlite://"})
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_development_key_file_is_private_from_the_start(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: None)  # no tightening afterwards
+    old_umask = os.umask(0)
+    try:
+        create_app({"TRELLIS_ENV": "development", "DATABASE_URL": "sqlite://"})
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "instance" / "secret_key").stat().st_mode) == 0o600
+
+
+def test_an_empty_development_key_file_is_reported(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text("")
+    with pytest.raises(ConfigError, match="secret_key is empty; delete it"):
+        create_app({"TRELLIS_ENV": "development", "DATABASE_URL": "sqlite://"})
 
 
 def test_environment_variables_configure_the_app(monkeypatch):
