@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import delete, insert, inspect, literal, select, table
+from sqlalchemy import delete, insert, inspect, literal, select
+from sqlalchemy import table as named_table
 from sqlalchemy.orm import Session
 
 from portal.db import Base
@@ -107,7 +108,7 @@ def database_is_empty(session: Session) -> bool:
     """True when no table but Alembic's own holds a row (price tiers, audit events included)."""
     names = inspect(session.connection()).get_table_names()
     return not any(
-        session.scalar(select(literal(1)).select_from(table(name)).limit(1))
+        session.scalar(select(literal(1)).select_from(named_table(name)).limit(1))
         for name in names if name != "alembic_version"
     )
 

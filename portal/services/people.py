@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from portal.labels import label
 from portal.models import (
     PARTNER_ROLES,
     PARTNER_STATUSES,
@@ -20,7 +21,6 @@ from portal.models import (
     User,
     utc_now,
 )
-from portal.labels import label
 from portal.services import audit, passwords
 from portal.services.auth import (
     hash_token,

@@ -24,7 +24,7 @@ def test_admin_pauses_a_partner_after_a_confirmation_and_its_buyer_is_signed_out
     assert f"/admin/partners/{partner.id}/status?status=paused" in page
     confirm = client.get(f"/admin/partners/{partner.id}/status?status=paused")
     assert confirm.status_code == 200
-    assert "Corner Shop (%s) is active. Make it paused?" % partner.code in confirm.text
+    assert f"Corner Shop ({partner.code}) is active. Make it paused?" in confirm.text
     assert "Its 1 active user is signed out at once" in confirm.text
     db.expire_all()
     assert db.get(Partner, partner.id).status == "active"  # nothing happens before the confirmation
