@@ -23,7 +23,10 @@ COVERED_ELSEWHERE = {
     "/manage/partners/<int:partner_id>", "/manage/orders/<int:order_id>",
     "/manage/orders/<int:order_id>/<action>", "/company/users/<int:user_id>/deactivate",
     "/company/users/<int:user_id>/activate", "/admin/users/<int:user_id>/deactivate",
-    "/invitations/<token>", "/cart/<int:product_id>/quantity", "/cart/<int:product_id>/remove",
+    "/admin/users/<int:user_id>/activate", "/invitations/<token>",
+    "/company/invitations/<int:invitation_id>/revoke",  # test_people.py
+    "/admin/partners/<int:partner_id>/status",  # admin only: test_partner_status.py
+    "/cart/<int:product_id>/quantity", "/cart/<int:product_id>/remove",
     "/static/<path:filename>",
     # staff-only: test_notifications.py (tasks) and test_catalog_admin.py (admin pages)
     "/manage/tasks/<int:task_id>/done", "/admin/catalog/products/<int:product_id>",
