@@ -225,12 +225,13 @@ def cpu_snapshot(master: int) -> dict:
     with open("/proc/stat") as fh:
         ticks = [int(v) for v in fh.readline().split()[1:]]
     hz = os.sysconf("SC_CLK_TCK")
-    busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / hz  # all but idle and iowait
+    busy = (sum(ticks[:7]) - ticks[3] - ticks[4]) / hz  # all but idle, iowait and steal
     return {
         "gunicorn": {pid: _proc_cpu(pid) for pid in [master, *worker_pids(master)]},
         "postgres": {pid: _proc_cpu(pid) for pid in _postgres_pids()},
         "children": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),
         "machine": busy,
+        "steal": ticks[7] / hz,  # time the hypervisor gave our virtual CPUs to someone else
         "wall": time.monotonic(),
     }
 
@@ -247,6 +248,7 @@ def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
     result = {name: 1000 * seconds / max(requests, 1) for name, seconds in parts.items()}
     result["busy CPUs"] = (after["machine"] - before["machine"]) / wall
     result["other CPUs"] = parts["other processes"] / wall
+    result["stolen CPUs"] = (after["steal"] - before["steal"]) / wall
     return result
 
 
@@ -556,7 +558,8 @@ def main() -> None:
     print(f"  CPU per request gunicorn {cpu['gunicorn']:.1f} ms, PostgreSQL {cpu['postgres']:.1f} ms, "
           f"wrk {cpu['wrk']:.1f} ms (the bare app needed ~2.6 ms in all: 2 CPUs / 778 req/s)")
     print(f"  machine         {os.cpu_count()} CPUs, {cpu['busy CPUs']:.2f} busy during the run, of which "
-          f"{cpu['other CPUs']:.2f} by other processes (not this benchmark); load average {load_after:.2f}")
+          f"{cpu['other CPUs']:.2f} by other processes (not this benchmark), {cpu['stolen CPUs']:.2f} "
+          f"stolen by the hypervisor; load average {load_after:.2f}")
     print(f"  errors          {non_2xx} non-2xx, {socket_errors} socket errors "
           f"(connect {result['connect_errors']}, read {result['read_errors']}, "
           f"write {result['write_errors']}, timeout {result['timeouts']})")
