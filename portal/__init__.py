@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -174,9 +175,12 @@ def register_errors(app: Flask) -> None:
             response.headers["Retry-After"] = str(err.retry_after)
         return response
 
-    @app.errorhandler(OperationalError)
-    def database_unavailable(err: OperationalError):
-        log.error("database unavailable on %s %s: %s", request.method, request.path, err.orig)
+    @app.errorhandler(OperationalError)  # connection lost, server down, deadlock, lock timeout
+    @app.errorhandler(PoolTimeoutError)  # every connection of the pool busy
+    def database_unavailable(err: Exception):
+        # Worth retrying, so 503 rather than 500; the traceback says which of the causes it was.
+        log.error("database unavailable on %s %s: %s", request.method, request.path,
+                  getattr(err, "orig", err), exc_info=err)
         if "_login_user" not in g:
             # The user could not be loaded; render the page for nobody rather than asking the
             # database again (Flask-Login keeps the request's user in g._login_user).
@@ -223,9 +227,10 @@ def register_security_headers(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         if production:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        # The session cookie, not current_user: loading the user here would query the database
-        # after the view, and a failing database must not turn /healthz's 503 into a 500.
-        if session.get("_user_id"):
+        # Private answers: a signed-in browser (the session cookie, not current_user: loading
+        # the user here would query the database after the view, and a failing database must
+        # not turn /healthz's 503 into a 500) or an API call with credentials.
+        if session.get("_user_id") or request.authorization is not None:
             response.headers["Cache-Control"] = "no-store"
         return response
 

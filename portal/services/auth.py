@@ -113,14 +113,18 @@ def revoke_sessions(session: Session, user_id: int, *, keep_token: str | None = 
     return session.execute(stmt).rowcount
 
 
-def revoke_api_tokens(session: Session, user_id: int) -> int:
-    """Revoke the user's live API tokens (helper, no commit); returns how many."""
+def _revoke_tokens(session: Session, users) -> int:
+    now = utc_now()
     return session.execute(
         update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
-               ApiToken.expires_at > utc_now())
-        .values(revoked_at=utc_now())
+        .where(ApiToken.user_id.in_(users), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .values(revoked_at=now)
     ).rowcount
+
+
+def revoke_api_tokens(session: Session, user_id: int) -> int:
+    """Revoke the user's live API tokens (helper, no commit); returns how many."""
+    return _revoke_tokens(session, [user_id])
 
 
 def revoke_partner_access(session: Session, partner_id: int) -> tuple[int, int]:
@@ -129,18 +133,12 @@ def revoke_partner_access(session: Session, partner_id: int) -> tuple[int, int]:
     Returns how many sessions and how many tokens were revoked.
     """
     users = select(User.id).where(User.partner_id == partner_id).scalar_subquery()
-    now = utc_now()
     sessions = session.execute(
         update(UserSession)
         .where(UserSession.user_id.in_(users), UserSession.revoked_at.is_(None))
-        .values(revoked_at=now)
+        .values(revoked_at=utc_now())
     ).rowcount
-    tokens = session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id.in_(users), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
-        .values(revoked_at=now)
-    ).rowcount
-    return sessions, tokens
+    return sessions, _revoke_tokens(session, users)
 
 
 def logout(session: Session, token: str | None, *, ip: str | None = None) -> None:

@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from portal.labels import label
@@ -91,14 +91,16 @@ def set_partner_status(
         raise ServiceError(_("%(code)s is %(status)s already.", code=partner.code,
                              status=label(status)), field="status")
     previous, partner.status = partner.status, status
-    sessions = tokens = 0
+    sessions = tokens = invitations = 0
     if status != "active":
         # Revoked, not only refused while inactive: making the partner active again must not
         # bring old cookies and tokens back.
         sessions, tokens = revoke_partner_access(session, partner.id)
+        invitations = _revoke_open_invitations(session, Invitation.partner_id == partner.id)
     audit.record(session, "partner_status_changed", actor_id=actor_id, target=partner,
                  partner_id=partner.id, ip=ip, previous=previous, status=status,
-                 sessions_ended=sessions, api_tokens_revoked=tokens)
+                 sessions_ended=sessions, api_tokens_revoked=tokens,
+                 invitations_revoked=invitations)
     session.commit()
     return partner
 
@@ -141,7 +143,9 @@ def invite_user(
     if role not in PARTNER_ROLES:
         raise ServiceError(_("Unknown role %(role)s.", role=role), field="role")
     email = _check_email(session, email)
-    if session.scalar(_live_invitations().where(Invitation.email == email).limit(1)):
+    open_here = _live_invitations().where(Invitation.email == email,
+                                          Invitation.partner_id == inviter.partner_id)
+    if session.scalar(open_here.limit(1)):
         raise Conflict(_("An invitation for %(email)s is already open.", email=email), field="email")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -241,11 +245,23 @@ def set_user_active(session: Session, actor: User, user_id: int, active: bool) -
     if not active:
         # Revoked, not just refused: reactivating the user later must not bring them back.
         detail = {"sessions_ended": revoke_sessions(session, user.id),
-                  "api_tokens_revoked": revoke_api_tokens(session, user.id)}
+                  "api_tokens_revoked": revoke_api_tokens(session, user.id),
+                  "invitations_revoked": _revoke_open_invitations(
+                      session, Invitation.invited_by_id == user.id)}
     audit.record(session, "user_activated" if active else "user_deactivated", actor_id=actor.id,
                  target=user, partner_id=user.partner_id, **detail)
     session.commit()
     return user
+
+
+def _revoke_open_invitations(session: Session, condition) -> int:
+    """Revoke the open invitations matching ``condition`` (helper, no commit): an invitation of a
+    deactivated inviter or an inactive partner must stay dead when they are reactivated."""
+    return session.execute(
+        update(Invitation)
+        .where(condition, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=utc_now())
+    ).rowcount
 
 
 def company_users(session: Session, partner_id: int) -> list[User]:

@@ -36,6 +36,11 @@ def test_token_is_issued_for_basic_credentials_and_identifies_the_caller(client,
     assert token not in stored and len(stored) == 1
 
 
+def test_answers_to_token_holders_are_not_cached(client, f):
+    token = issue(client, f.user())
+    assert client.get("/api/v1/me", headers=bearer(token)).headers["Cache-Control"] == "no-store"
+
+
 def test_wrong_credentials_get_a_json_401(client, f):
     user = f.user()
     response = client.post("/api/v1/tokens", headers=basic(user.email, "wrong password"))

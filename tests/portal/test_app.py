@@ -123,6 +123,20 @@ def test_pages_say_unavailable_when_the_database_is_unreachable():
     assert api.status_code == 503 and api.json["error"]["code"] == "unavailable"
 
 
+def test_a_pool_with_no_free_connection_answers_503(make_app):
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/busy")
+    def busy():
+        raise PoolTimeoutError("QueuePool limit of size 5 overflow 10 reached")
+
+    response = app.test_client().get("/busy")
+    assert response.status_code == 503 and "temporarily unavailable" in response.text
+    assert "QueuePool" not in response.text
+
+
 def test_404_page_leaks_nothing(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404

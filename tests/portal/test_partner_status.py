@@ -41,7 +41,7 @@ def test_admin_pauses_a_partner_after_a_confirmation_and_its_buyer_is_signed_out
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "partner_status_changed")).all()
     assert event.actor_id == admin.id and event.partner_id == partner.id
     assert event.detail == {"previous": "active", "status": "paused", "sessions_ended": 1,
-                            "api_tokens_revoked": 1}
+                            "api_tokens_revoked": 1, "invitations_revoked": 0}
 
 
 def test_reactivated_partner_can_sign_in_again_but_old_sessions_and_tokens_stay_ended(app, f, db):

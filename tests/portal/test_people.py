@@ -149,6 +149,42 @@ def test_inviting_an_email_with_an_open_invitation_is_a_form_error(app, f, db):
     assert db.scalar(select(func.count(Invitation.id))) == 1
 
 
+def test_another_companys_open_invitation_does_not_block_or_leak(app, f):
+    owner = f.user(role="partner_admin")
+    other_owner = f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, owner)
+    invite(client, email="shared@example.test")
+    other = app.test_client()
+    sign_in(other, other_owner)
+    invite(other, email="shared@example.test")  # its own invitation, no word of the first
+
+
+def test_invitation_stays_dead_when_its_deactivated_inviter_is_reactivated(app, f, db):
+    owner = f.user(role="partner_admin")
+    co_owner = f.user(role="partner_admin", partner=owner.partner)
+    client = app.test_client()
+    sign_in(client, owner)
+    link = invite(client, email="later@example.test")
+    co_client = app.test_client()
+    sign_in(co_client, co_owner)
+    assert co_client.post(f"/company/users/{owner.id}/deactivate").status_code == 302
+    assert co_client.post(f"/company/users/{owner.id}/activate").status_code == 302
+    assert app.test_client().get(link).status_code == 404
+
+
+def test_invitation_stays_dead_when_its_paused_partner_is_reactivated(app, f, db):
+    from portal.services import people
+
+    owner = f.user(role="partner_admin")
+    client = app.test_client()
+    sign_in(client, owner)
+    link = invite(client, email="paused@example.test")
+    people.set_partner_status(db, code=owner.partner.code, status="paused")
+    people.set_partner_status(db, code=owner.partner.code, status="active")
+    assert app.test_client().get(link).status_code == 404
+
+
 def test_an_email_whose_invitation_expired_can_be_invited_again(app, f):
     owner = f.user(role="partner_admin")
     client = app.test_client()
