@@ -12,9 +12,10 @@ from portal.db import get_session
 from portal.forms import ActionForm
 from portal.labels import label
 from portal.models import PARTNER_STATUSES, Partner, PriceTier, User
-from portal.security import acting_user, admin_required, client_ip
+from portal.people.views import change_user_active
+from portal.security import admin_required, client_ip
 from portal.services import people
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -110,7 +111,7 @@ def users():
 @admin_required
 def deactivate_user(user_id: int):
     """Deactivate any user; their sessions and API tokens end at once."""
-    return _set_user_active(user_id, False)
+    return change_user_active(user_id, False, back="admin.users")
 
 
 @bp.post("/users/<int:user_id>/activate")
@@ -118,18 +119,4 @@ def deactivate_user(user_id: int):
 @admin_required
 def activate_user(user_id: int):
     """Let a deactivated user sign in again."""
-    return _set_user_active(user_id, True)
-
-
-def _set_user_active(user_id: int, active: bool):
-    if ActionForm().validate_on_submit():
-        try:
-            user = people.set_user_active(get_session(), acting_user(), user_id, active)
-        except NotFound:
-            abort(404)
-        except ServiceError as err:
-            flash(str(err), "error")
-        else:
-            flash(_("%(email)s can sign in again.", email=user.email) if active
-                  else _("%(email)s is deactivated and signed out.", email=user.email), "success")
-    return redirect(url_for("admin.users"))
+    return change_user_active(user_id, True, back="admin.users")

@@ -67,7 +67,7 @@ def revoke_invitation(invitation_id: int):
 @roles_required("partner_admin")
 def deactivate(user_id: int):
     """Deactivate a colleague; their sessions end at once."""
-    return _set_active(user_id, False)
+    return change_user_active(user_id, False, back="people.users")
 
 
 @bp.post("/users/<int:user_id>/activate")
@@ -75,10 +75,14 @@ def deactivate(user_id: int):
 @roles_required("partner_admin")
 def activate(user_id: int):
     """Let a deactivated colleague sign in again."""
-    return _set_active(user_id, True)
+    return change_user_active(user_id, True, back="people.users")
 
 
-def _set_active(user_id: int, active: bool):
+def change_user_active(user_id: int, active: bool, *, back: str):
+    """Deactivate or reactivate a user for the signed-in admin or partner admin, then go ``back``.
+
+    The service decides who may change whom (another company's user is NotFound).
+    """
     if ActionForm().validate_on_submit():
         try:
             user = people.set_user_active(get_session(), acting_user(), user_id, active)
@@ -89,4 +93,4 @@ def _set_active(user_id: int, active: bool):
         else:
             flash(_("%(email)s can sign in again.", email=user.email) if active
                   else _("%(email)s is deactivated and signed out.", email=user.email), "success")
-    return redirect(url_for("people.users"))
+    return redirect(url_for(back))
