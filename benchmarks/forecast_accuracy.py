@@ -232,22 +232,30 @@ def short_history_check(series: dict[str, pd.Series]) -> pd.DataFrame:
     """Coverage when a partner has little history: each series cut so that the
     training part is 24-31 months (the full method without enough errors of
     12-month totals) or 12-23 months (the seasonal-naive fallback), then the
-    next 12 months forecast.  Lengths cycle through the range over the series."""
+    next 12 months forecast.  Lengths cycle through the range over the series.
+    Rows per part: ``us_employment`` (where the small-sample correction was
+    checked first) and the other datasets (held out from that choice)."""
     rows = []
-    for i, s in enumerate(series.values()):
+    for i, (key, s) in enumerate(series.items()):
+        part = "us_employment" if key.startswith("us_employment/") else "other datasets"
         for group, n_train in (("24-31 months (full method)", 24 + i % 8),
                                ("12-23 months (seasonal-naive fallback)", 12 + i % 12)):
             cut = s.iloc[-(n_train + HORIZON):]
             train_s, actual = cut.iloc[:-HORIZON], cut.to_numpy()[-HORIZON:]
             fc = forecast(train_s, horizon=HORIZON, level=LEVELS)
-            row = {"group": group}
+            row = {"group": group, "part": part}
             for lv in LEVELS:
                 row[f"in{lv}"] = np.mean((actual >= fc.lower[lv].to_numpy())
                                          & (actual <= fc.upper[lv].to_numpy()))
                 _, lo_t, hi_t = fc.total(lv)
                 row[f"total_in{lv}"] = float(lo_t <= actual.sum() <= hi_t)
             rows.append(row)
-    return pd.DataFrame(rows).groupby("group", sort=False).mean()
+    frame = pd.DataFrame(rows)
+    by_part = frame.groupby(["group", "part"], sort=False).mean()
+    both = frame.drop(columns="part").groupby("group", sort=False).mean()
+    order = [(g, p) for g in both.index for p in ("all", "us_employment", "other datasets")]
+    both.index = pd.MultiIndex.from_tuples([(g, "all") for g in both.index])
+    return pd.concat([both, by_part]).reindex(order).dropna(how="all")
 
 
 def table(results: pd.DataFrame) -> pd.DataFrame:
@@ -305,8 +313,8 @@ def main(argv=None) -> None:
     print()
     print("short histories (each series cut to a short training part; coverage of the next "
           "12 months and of their total):")
-    for group, row in short.iterrows():
-        print(f"  {group}: months {row['in80']:.3f} / {row['in95']:.3f}, "
+    for (group, part), row in short.iterrows():
+        print(f"  {group}, {part}: months {row['in80']:.3f} / {row['in95']:.3f}, "
               f"total {row['total_in80']:.3f} / {row['total_in95']:.3f} (80 % / 95 %)")
 
     base = [s.iloc[:-HORIZON] for s in series.values()]

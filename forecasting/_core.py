@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from ._backtest import fast_backtest, window_mase
-from ._intervals import bounds, correlated_total_sd, error_scales, normalize_levels, z_value
+from ._intervals import (
+    SMALL_SAMPLE_BELOW,
+    bounds,
+    correlated_total_sd,
+    error_scales,
+    normalize_levels,
+    small_sample_df,
+    z_value,
+)
 from ._models import PERIOD, MemberFit, fit_damped, fit_ets, fit_theta, is_seasonal
 from ._prepare import Prepared, check_horizon, future_index, prepare
 from ._result import Forecast
@@ -44,6 +52,9 @@ class _Plan:
     status: str
     reason: str | None = None
     backtest: object = None
+    #: Student-t degrees of freedom per step and of the total; None = normal.
+    df: np.ndarray | None = None
+    df_total: float | None = None
 
 
 @contextmanager
@@ -207,7 +218,10 @@ def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tu
     if with_backtest:
         offset = len(prepared.values) - len(active)
         backtest = fast_backtest(prepared, offset, active, paths, horizon=horizon, levels=levels)
-    return _Plan(mean, sd, sd_total, model, "ok", reason, backtest)
+    plan = _Plan(mean, sd, sd_total, model, "ok", reason, backtest)
+    if len(active) < SMALL_SAMPLE_BELOW:
+        plan.df, plan.df_total = small_sample_df(len(active), horizon)
+    return plan
 
 
 def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool,
@@ -353,7 +367,8 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
 
     mean = np.nan_to_num(np.maximum(plan.mean, 0.0), nan=0.0, posinf=0.0)
     sd = np.nan_to_num(np.maximum(plan.sd, 0.0), nan=0.0, posinf=0.0)
-    lower, upper = bounds(mean, sd, levels)
+    df = None if plan.df is None else np.resize(plan.df, len(sd))
+    lower, upper = bounds(mean, sd, levels, df)
     n_out = len(index)
     mean = mean[:n_out]
     return Forecast(
@@ -366,4 +381,5 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
         backtest=plan.backtest,
         warnings=tuple(messages),
         total_sd=float(np.nan_to_num(max(plan.sd_total, 0.0), nan=0.0, posinf=0.0)),
+        total_df=plan.df_total,
     )

@@ -14,9 +14,11 @@ from collections.abc import Iterable
 
 import numpy as np
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 __all__ = ["normalize_levels", "normalize_level", "level_to_alpha", "z_value", "bounds",
-           "error_scales", "correlated_total_sd", "TOTAL_RHO"]
+           "error_scales", "correlated_total_sd", "TOTAL_RHO", "SMALL_SAMPLE_BELOW",
+           "small_sample_df"]
 
 #: Minimum number of rolling-origin errors before a horizon step gets its own estimate.
 MIN_ERRORS = 8
@@ -35,6 +37,15 @@ OPTIMISM = 1.1
 #: measured total errors on the benchmark's long series (quartiles 0.63-0.86);
 #: see docs/forecasting.md.
 TOTAL_RHO = 0.8
+#: Active histories shorter than this (24-35 months: the full method, but too
+#: short for a single backtest window) estimate each error spread from only
+#: 8-23 rolling-origin errors, so their intervals use Student-t instead of
+#: normal quantiles, with as many degrees of freedom as there were errors
+#: (:func:`small_sample_df`).  Longer histories keep normal quantiles, so the
+#: calibration measured on them (``OPTIMISM``) is unchanged.  The seasonal-naive
+#: fallback (12-23 months) is deliberately left normal: the same correction
+#: over-widened it on the held-out benchmark series; see docs/forecasting.md.
+SMALL_SAMPLE_BELOW = 36
 
 
 def normalize_levels(level: float | Iterable[float]) -> tuple:
@@ -78,16 +89,34 @@ def level_to_alpha(level: float) -> float:
     return 1.0 - float(level) / 100.0
 
 
-def z_value(level: float) -> float:
-    """Two-sided normal quantile for a central interval of ``level`` percent."""
-    return float(norm.ppf(1.0 - level_to_alpha(level) / 2.0))
+def z_value(level: float, df=None):
+    """Two-sided quantile for a central interval of ``level`` percent: normal,
+    or Student-t with ``df`` degrees of freedom (scalar or array) when given."""
+    q = 1.0 - level_to_alpha(level) / 2.0
+    if df is None:
+        return float(norm.ppf(q))
+    value = student_t.ppf(q, np.asarray(df, dtype=float))
+    return float(value) if np.ndim(value) == 0 else value
 
 
-def bounds(mean: np.ndarray, sd: np.ndarray, levels: tuple) -> tuple[dict, dict]:
-    """Normal intervals ``mean +/- z * sd``, floored at zero sales."""
+def small_sample_df(n: int, horizon: int, first_origin: int = 11) -> tuple[np.ndarray, float]:
+    """Degrees of freedom of the error spreads of :func:`error_scales` for an
+    active history of ``n`` months: the number of rolling-origin errors behind
+    each step (``n - 1 - first_origin - h + 1``; a step with fewer than
+    ``MIN_ERRORS`` borrows from one with exactly ``MIN_ERRORS``) and behind the
+    total (its own count when measured, else that of the last step)."""
+    steps = np.arange(1, horizon + 1)
+    df = np.maximum(n - first_origin - steps, MIN_ERRORS).astype(float)
+    total = n - first_origin - horizon
+    return df, float(total if total >= MIN_ERRORS or not len(df) else df[-1])
+
+
+def bounds(mean: np.ndarray, sd: np.ndarray, levels: tuple, df=None) -> tuple[dict, dict]:
+    """Intervals ``mean +/- q * sd`` (normal ``q``, or Student-t with ``df``
+    degrees of freedom per step when given), floored at zero sales."""
     lower, upper = {}, {}
     for lv in levels:
-        half = z_value(lv) * sd
+        half = z_value(lv, df) * sd
         lower[lv] = np.clip(mean - half, 0.0, mean)
         upper[lv] = np.maximum(mean + half, mean)
     return lower, upper

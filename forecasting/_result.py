@@ -97,6 +97,7 @@ class Forecast:
     backtest: Backtest | None
     warnings: tuple
     total_sd: float = field(default=0.0, repr=False)
+    total_df: float | None = field(default=None, repr=False)
 
     @property
     def level(self) -> tuple:
@@ -111,7 +112,10 @@ class Forecast:
         31 active months); for shorter histories and the seasonal-naive
         fallback, from the monthly deviations with a fixed correlation
         between months (``forecasting._intervals.TOTAL_RHO``).  It is never
-        the sum of the monthly bounds.  See ``docs/forecasting.md``.
+        the sum of the monthly bounds.  Histories of fewer than 36 active
+        months use a Student-t quantile (``total_df`` degrees of freedom, the
+        number of errors behind the deviation) instead of a normal one.  See
+        ``docs/forecasting.md``.
 
         Parameters
         ----------
@@ -142,5 +146,5 @@ class Forecast:
         """
         level = normalize_level(level)
         mean = float(self.mean.sum())
-        half = z_value(level) * self.total_sd
+        half = z_value(level, self.total_df) * self.total_sd
         return mean, max(0.0, mean - half), mean + half

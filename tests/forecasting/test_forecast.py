@@ -8,7 +8,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 import forecasting
 from forecasting import Forecast, forecast
-from forecasting._intervals import correlated_total_sd
+from forecasting._intervals import correlated_total_sd, small_sample_df, z_value
 from forecasting._models import fit_damped, fit_ets, fit_theta
 
 from .helpers import PATTERN, monthly
@@ -150,7 +150,11 @@ def test_total_interval_of_a_two_year_history_is_not_the_sum_of_monthly_ones(mon
     summed = monthly_half.sum()
     independent = np.sqrt(np.sum(monthly_half**2))
     assert independent * 1.5 < total_half < 0.95 * summed
-    np.testing.assert_allclose(total_half, correlated_total_sd(monthly_half), rtol=1e-9)
+    # Student-t quantiles below 36 months: per step, and the last step's for the total.
+    df, df_total = small_sample_df(months, 12)
+    monthly_sd = monthly_half / z_value(80, df)
+    np.testing.assert_allclose(total_half, z_value(80, df_total) * correlated_total_sd(monthly_sd),
+                               rtol=1e-9)
 
 
 @pytest.mark.parametrize("months", [13, 18, 23])
