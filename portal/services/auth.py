@@ -101,11 +101,10 @@ def load_user(session: Session, token: str, *, policy: SessionPolicy = SessionPo
     return user
 
 
-def revoke_sessions(session: Session, user_id: int, *, keep_token: str | None = None) -> int:
-    """Revoke the user's live sessions (helper, no commit); returns how many."""
+def _revoke_sessions(session: Session, users, *, keep_token: str | None = None) -> int:
     stmt = (
         update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .where(UserSession.user_id.in_(users), UserSession.revoked_at.is_(None))
         .values(revoked_at=utc_now())
     )
     if keep_token:
@@ -122,6 +121,11 @@ def _revoke_tokens(session: Session, users) -> int:
     ).rowcount
 
 
+def revoke_sessions(session: Session, user_id: int, *, keep_token: str | None = None) -> int:
+    """Revoke the user's live sessions (helper, no commit); returns how many."""
+    return _revoke_sessions(session, [user_id], keep_token=keep_token)
+
+
 def revoke_api_tokens(session: Session, user_id: int) -> int:
     """Revoke the user's live API tokens (helper, no commit); returns how many."""
     return _revoke_tokens(session, [user_id])
@@ -133,12 +137,7 @@ def revoke_partner_access(session: Session, partner_id: int) -> tuple[int, int]:
     Returns how many sessions and how many tokens were revoked.
     """
     users = select(User.id).where(User.partner_id == partner_id).scalar_subquery()
-    sessions = session.execute(
-        update(UserSession)
-        .where(UserSession.user_id.in_(users), UserSession.revoked_at.is_(None))
-        .values(revoked_at=utc_now())
-    ).rowcount
-    return sessions, _revoke_tokens(session, users)
+    return _revoke_sessions(session, users), _revoke_tokens(session, users)
 
 
 def logout(session: Session, token: str | None, *, ip: str | None = None) -> None:
