@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 __all__ = ["Prepared", "prepare", "future_index", "check_horizon"]
 
@@ -46,6 +45,19 @@ class Prepared:
 NEGATIVES = ("raise", "clip")
 
 
+def _even_month_step(index: pd.DatetimeIndex) -> int | None:
+    """The common gap in calendar months between sorted rows, or None if uneven.
+
+    Computed by hand rather than with ``pd.infer_freq``, whose return type changes
+    between pandas 2 and 3 (and warns about it on 3.x).
+    """
+    months = np.unique(index.year.to_numpy() * 12 + index.month.to_numpy())
+    if len(months) < 3:
+        return None
+    gaps = np.unique(np.diff(months))
+    return int(gaps[0]) if len(gaps) == 1 else None
+
+
 def _months_per_step(offset) -> float:
     """Average calendar months one step of a pandas offset spans (1 for monthly)."""
     start = pd.Timestamp("2000-01-15")
@@ -65,17 +77,14 @@ def _to_periods(index: pd.Index, notes: list) -> tuple[pd.PeriodIndex, bool]:
                 f"history must be monthly; got a DatetimeIndex with freq {index.freqstr!r} "
                 "(coarser than a month): pass monthly sales")
         if index.freq is None and len(index) >= 3:
-            try:
-                inferred = pd.infer_freq(index)
-            except (TypeError, ValueError):
-                inferred = None
-            if inferred is not None and _months_per_step(to_offset(inferred)) > 1.5:
+            step = _even_month_step(index)
+            if step is not None and step > 1:
                 # Sparse monthly rows (only months with orders) may be evenly spaced too,
                 # so this is a note, not an error; an explicit coarse freq is an error.
                 notes.append(
-                    f"rows are evenly spaced ({inferred}): read as monthly sales with 0 in "
-                    "the months between (if they are quarterly or yearly totals, pass monthly "
-                    "data instead)")
+                    f"rows are evenly spaced (every {step} months): read as monthly sales "
+                    "with 0 in the months between (if they are quarterly or yearly totals, "
+                    "pass monthly data instead)")
         if index.tz is not None:
             zone = str(index.tz)
             local = index.tz_localize(None).to_period("M")
