@@ -36,6 +36,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,17 +143,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(url: str, port: int, workers: int, log_path: str):
-    """gunicorn serving wsgi:app in production mode; killed (its whole process group) on exit."""
+def gunicorn(url: str, port: int, workers: int, log_path: str, *, app: str = "wsgi:app",
+             cwd: str = ROOT, env: dict | None = None):
+    """gunicorn serving ``app`` in production mode; killed (its whole process group) on exit."""
     env = {**os.environ, "TRELLIS_ENV": "production", "SECRET_KEY": uuid.uuid4().hex,
            "DATABASE_URL": url, "RATELIMIT_STORAGE_URI": "memory://",
            "LOGIN_RATE_LIMIT_IP": "10000 per minute", "LOGIN_RATE_LIMIT_EMAIL": "10000 per minute",
-           "TRUSTED_PROXIES": "0"}
+           "TRUSTED_PROXIES": "0", **(env or {})}
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -448,9 +450,52 @@ def profile(wrk: str, port: int, script: str, master: int, seconds: int, args, t
     return report
 
 
+def load_pass(wrk: str, port: int, script: str, ack_path: str, master: int, args) -> dict:
+    """One wrk run of ``args.duration`` seconds; its figures, CPU per request and acked ids."""
+    before = cpu_snapshot(master)
+    _output, result = run_wrk(wrk, port, script, threads=args.threads,
+                              connections=args.connections, duration=args.duration)
+    result["cpu"] = cpu_per_request(before, cpu_snapshot(master), result["requests"])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["p50"] = result["latency_us"].get("50", 0) / 1000
+    result["p99"] = result["latency_us"].get("99", 0) / 1000
+    with open(ack_path) as fh:
+        result["acked_ids"] = fh.read().split()
+    return result
+
+
+def pass_line(name: str, r: dict) -> str:
+    return (f"{name:<8} {r['rps']:6,.0f} req/s  p50 {r['p50']:6.1f}  p99 {r['p99']:6.1f} ms  "
+            f"CPU/request: server {r['cpu']['gunicorn']:.1f} ms, PostgreSQL/SQLite "
+            f"{r['cpu']['postgres']:.1f} ms; {r['cpu']['stolen CPUs']:.2f} CPUs stolen, "
+            f"{r['cpu']['other CPUs']:.2f} used by other processes")
+
+
+def _median(values):
+    return statistics.median(values) if values else 0.0
+
+
+@contextmanager
+def database(args, stack: ExitStack, tmp: str, name: str):
+    """A fresh PostgreSQL schema (or SQLite file) with the tables and the seed: (url, seed)."""
+    if args.sqlite:
+        url = f"sqlite:///{os.path.join(tmp, name + '.db')}"
+    else:
+        url = stack.enter_context(fresh_pg_schema(args.database_url, name))
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    seed = seed_partner(engine)
+    engine.dispose()
+    yield url, seed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=30, help="seconds of load (default 30)")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of load per pass (default 30)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="load passes per app, alternating bare app and portal; medians reported")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the bare reference app; compare with serving.md's figures only")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
@@ -466,21 +511,17 @@ def main() -> None:
     parser.add_argument("--serial", type=int, default=5, metavar="SECONDS",
                         help="first, one connection at a time for this long (0: skip)")
     args = parser.parse_args()
+    if args.rounds < 1 or args.duration < 1:
+        parser.error("--rounds and --duration must be at least 1")
     wrk = need_wrk()
+    baseline = not args.no_baseline
 
     failures: list[str] = []
     with ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_place_"))
-        if args.sqlite:
-            url = f"sqlite:///{os.path.join(tmp, 'bench.db')}"
-            backend = "SQLite file (WAL)"
-        else:
-            url = stack.enter_context(fresh_pg_schema(args.database_url, "bench"))
-            backend = "PostgreSQL (fresh schema " + url.rsplit("search_path%3D", 1)[-1] + ")"
-        engine = make_engine(url)
-        Base.metadata.create_all(engine)
-        seed = seed_partner(engine)
-        engine.dispose()
+        url, seed = stack.enter_context(database(args, stack, tmp, "bench"))
+        backend = ("SQLite file (WAL)" if args.sqlite else
+                   "PostgreSQL (fresh schema " + url.rsplit("search_path%3D", 1)[-1] + ")")
         skus = [sku for _id, sku, _name, _price in seed["products"]]
         print(f"database: {backend}; 1 partner, 1 buyer, {len(skus)} products")
 
@@ -495,75 +536,97 @@ def main() -> None:
         master = stack.enter_context(gunicorn(url, port, args.workers, log_path))
         token = issue_token(port)
         run = uuid.uuid4().hex[:12]
+        servers = {"portal": (port, master.pid, run, url)}
+        if baseline:
+            bare_url, bare_seed = stack.enter_context(database(args, stack, tmp, "bare"))
+            bare_port = free_port()
+            bare = stack.enter_context(gunicorn(
+                bare_url, bare_port, args.workers, os.path.join(tmp, "bare.log"), app="bare_app:app",
+                cwd=os.path.dirname(os.path.abspath(__file__)),
+                env={"BARE_PARTNER_ID": str(bare_seed["partner_id"]),
+                     "BARE_USER_ID": str(bare_seed["buyer_id"])}))
+            servers["bare app"] = (bare_port, bare.pid, "bare" + run, bare_url)
 
-        def script_for(phase: str) -> tuple[str, str]:
-            ack_path = os.path.join(tmp, f"acked_{phase}.txt")
-            script = os.path.join(tmp, f"place_order_{phase}.lua")
+        def script_for(server: str, phase: str) -> tuple[str, str]:
+            prefix = servers[server][2]
+            ack_path = os.path.join(tmp, f"acked_{prefix}_{phase}.txt")
+            script = os.path.join(tmp, f"place_order_{prefix}_{phase}.lua")
             with open(script, "w") as fh:
-                fh.write(LUA % {"token": token, "run": f"{run}-{phase}", "ack_path": ack_path,
+                fh.write(LUA % {"token": token, "run": f"{prefix}-{phase}", "ack_path": ack_path,
                                 "skus": ", ".join(f'"{sku}"' for sku in skus)})
             return script, ack_path
 
-        acked_ids: list[str] = []
-        serial = None
+        acked: dict[str, list[str]] = {name: [] for name in servers}
+        serial: dict[str, dict] = {}
         if args.serial:
-            script, ack_path = script_for("serial")
             print(f"\none connection at a time: wrk -t 1 -c 1 -d {args.serial}s")
-            _output, serial = run_wrk(wrk, port, script, threads=1, connections=1, duration=args.serial)
-            with open(ack_path) as fh:
-                acked_ids += fh.read().split()
-        script, ack_path = script_for("load")
+            for name, (srv_port, _pid, _prefix, _url) in servers.items():
+                script, ack_path = script_for(name, "serial")
+                _output, serial[name] = run_wrk(wrk, srv_port, script, threads=1, connections=1,
+                                                duration=args.serial)
+                with open(ack_path) as fh:
+                    acked[name] += fh.read().split()
         print(f"\nwrk -t {args.threads} -c {args.connections} -d {args.duration}s --latency against "
-              f"gunicorn -w {args.workers} -k sync on 127.0.0.1:{port} ({os.cpu_count()} CPUs here, "
-              f"load average before: {os.getloadavg()[0]:.2f})")
-        before = cpu_snapshot(master.pid)
-        output, result = run_wrk(wrk, port, script, threads=args.threads,
-                                 connections=args.connections, duration=args.duration)
-        cpu = cpu_per_request(before, cpu_snapshot(master.pid), result["requests"])
+              f"gunicorn -w {args.workers} -k sync, {args.rounds} round(s) "
+              f"({os.cpu_count()} CPUs here, load average before: {os.getloadavg()[0]:.2f})")
+        passes: dict[str, list[dict]] = {name: [] for name in servers}
+        for n in range(args.rounds):
+            for name in reversed(servers):  # the bare app first in each round
+                srv_port, pid, _prefix, _url = servers[name]
+                script, ack_path = script_for(name, f"load{n}")
+                result = load_pass(wrk, srv_port, script, ack_path, pid, args)
+                passes[name].append(result)
+                acked[name] += result["acked_ids"]
+                print(f"  round {n + 1}  " + pass_line(name, result))
         load_after = os.getloadavg()[0]
-        print("\n".join("  " + line for line in output.splitlines() if not line.startswith("BENCH")))
-        with open(ack_path) as fh:
-            acked_ids += fh.read().split()
-        db = check_database(url, run, acked_ids)
+        checks = {name: check_database(srv_url, prefix, acked[name])
+                  for name, (_port, _pid, prefix, srv_url) in servers.items()}
+        db = checks["portal"]
 
         profile_report = None
         if args.profile:
-            print(f"\nprofiling: a second wrk pass of {args.profile} s with py-spy on every worker...")
-            script, _ack = script_for("profile")
+            print(f"\nprofiling: a further wrk pass of {args.profile} s with py-spy on every worker...")
+            script, _ack = script_for("portal", "profile")
             profile_report = profile(wrk, port, script, master.pid, args.profile, args, tmp)
         log_tail = tail(log_path)
 
-    seconds = result["duration_us"] / 1e6
-    rps = result["requests"] / seconds
-    p50 = result["latency_us"].get("50", 0) / 1000
-    p99 = result["latency_us"].get("99", 0) / 1000
-    non_2xx = sum(n for code, n in result["statuses"].items() if not 200 <= code < 300)
-    socket_errors = (result["connect_errors"] + result["read_errors"] + result["write_errors"]
-                     + result["timeouts"])
-    created = result["statuses"].get(201, 0)
-    rps_ratio = rps / BASELINE["rps"]
-    p99_ratio = p99 / BASELINE["p99_ms"]
+    def figures(name: str) -> dict:
+        runs = passes[name]
+        return {"rps": _median([r["rps"] for r in runs]), "p50": _median([r["p50"] for r in runs]),
+                "p99": _median([r["p99"] for r in runs]),
+                "p99.9": _median([r["latency_us"].get("99.9", 0) / 1000 for r in runs]),
+                "max": max(r["latency_us"].get("max", 0) / 1000 for r in runs),
+                "requests": sum(r["requests"] for r in runs),
+                "cpu": {k: _median([r["cpu"][k] for r in runs]) for k in runs[0]["cpu"]},
+                "statuses": sum((r["statuses"] for r in runs), Counter()),
+                "socket_errors": sum(r["connect_errors"] + r["read_errors"] + r["write_errors"]
+                                     + r["timeouts"] for r in runs)}
+
+    portal = figures("portal")
+    rps, p99 = portal["rps"], portal["p99"]
+    non_2xx = sum(n for code, n in portal["statuses"].items() if not 200 <= code < 300)
+    created = portal["statuses"].get(201, 0)
+    cpu = portal["cpu"]
+    of = "median of " + str(args.rounds) + " passes" if args.rounds > 1 else "one pass"
 
     print(f"\nplace order, {backend}, gunicorn -w {args.workers} -k sync, wrk -c {args.connections} "
-          f"{args.duration}s:")
-    print(f"  requests/s      {rps:,.0f}   ({result['requests']:,} in {seconds:.1f} s)")
-    print(f"  latency ms      p50 {p50:.1f}   p90 {result['latency_us'].get('90', 0) / 1000:.1f}   "
-          f"p99 {p99:.1f}   p99.9 {result['latency_us'].get('99.9', 0) / 1000:.1f}   "
-          f"max {result['latency_us'].get('max', 0) / 1000:.1f}")
-    print(f"  status codes    {dict(sorted(result['statuses'].items()))}")
-    if serial:
-        print(f"  one connection  {serial['requests'] / (serial['duration_us'] / 1e6):,.0f} req/s, "
-              f"p50 {serial['latency_us'].get('50', 0) / 1000:.1f} ms, "
-              f"p99 {serial['latency_us'].get('99', 0) / 1000:.1f} ms (bare app: 2.3 / 4.7 ms)")
+          f"{args.duration}s ({of}):")
+    print(f"  requests/s      {rps:,.0f}   ({portal['requests']:,} requests in all)")
+    print(f"  latency ms      p50 {portal['p50']:.1f}   p99 {p99:.1f}   p99.9 {portal['p99.9']:.1f}   "
+          f"max {portal['max']:.1f}")
+    print(f"  status codes    {dict(sorted(portal['statuses'].items()))}")
+    if "portal" in serial:
+        one = serial["portal"]
+        print(f"  one connection  {one['requests'] / (one['duration_us'] / 1e6):,.0f} req/s, "
+              f"p50 {one['latency_us'].get('50', 0) / 1000:.1f} ms, "
+              f"p99 {one['latency_us'].get('99', 0) / 1000:.1f} ms")
     print(f"  CPU per request gunicorn {cpu['gunicorn']:.1f} ms, PostgreSQL {cpu['postgres']:.1f} ms, "
-          f"wrk {cpu['wrk']:.1f} ms (the bare app needed ~2.6 ms in all: 2 CPUs / 778 req/s)")
-    print(f"  machine         {os.cpu_count()} CPUs, {cpu['busy CPUs']:.2f} busy during the run, of which "
+          f"wrk {cpu['wrk']:.1f} ms")
+    print(f"  machine         {os.cpu_count()} CPUs, {cpu['busy CPUs']:.2f} busy during a pass, of which "
           f"{cpu['other CPUs']:.2f} by other processes (not this benchmark), {cpu['stolen CPUs']:.2f} "
           f"stolen by the hypervisor; load average {load_after:.2f}")
-    print(f"  errors          {non_2xx} non-2xx, {socket_errors} socket errors "
-          f"(connect {result['connect_errors']}, read {result['read_errors']}, "
-          f"write {result['write_errors']}, timeout {result['timeouts']})")
-    serial_created = serial["statuses"].get(201, 0) if serial else 0
+    print(f"  errors          {non_2xx} non-2xx, {portal['socket_errors']} socket errors")
+    serial_created = serial["portal"]["statuses"].get(201, 0) if "portal" in serial else 0
     print(f"  acknowledged    {created + serial_created:,} answered 201 ({db['acked']:,} ids recorded)")
     print(f"  stored          {db['stored']:,} orders with this run's keys; "
           f"{db['stored'] - db['acked']} stored but not acknowledged (in flight when wrk stopped)")
@@ -575,8 +638,23 @@ def main() -> None:
     expected = 1 + db["total_orders"] // 10
     print(f"  thank-you notes {db['milestones']} queued for {db['total_orders']:,} orders "
           f"(the 1st and every 10th would be {expected})")
-    print(f"  vs bare app     throughput {rps_ratio:.2f} x 778 req/s (target >= {TARGET_RPS_RATIO}), "
-          f"p99 {p99_ratio:.2f} x 89 ms (target <= {TARGET_P99_RATIO})")
+
+    noted_rps, noted_p99 = rps / BASELINE["rps"], p99 / BASELINE["p99_ms"]
+    print(f"  vs serving.md   throughput {noted_rps:.2f} x 778 req/s, p99 {noted_p99:.2f} x 89 ms "
+          f"(the bare app as measured when the note was written)")
+    rps_ratio, p99_ratio, against = noted_rps, noted_p99, "serving.md's bare app"
+    if baseline:
+        bare, bare_db = figures("bare app"), checks["bare app"]
+        rps_ratio, p99_ratio = rps / bare["rps"], p99 / bare["p99"]
+        against = "the bare app measured now"
+        print(f"  bare app now    {bare['rps']:,.0f} req/s, p50 {bare['p50']:.1f}, p99 {bare['p99']:.1f} ms, "
+              f"CPU per request {bare['cpu']['gunicorn']:.1f} ms server + {bare['cpu']['postgres']:.1f} ms "
+              f"database; {bare_db['lost']} lost, {len(bare_db['duplicates'])} duplicates "
+              f"(serving.md: 778 req/s, p50 63, p99 89 ms)")
+        print(f"  vs bare app now throughput {rps_ratio:.2f} x (target >= {TARGET_RPS_RATIO}), "
+              f"p99 {p99_ratio:.2f} x (target <= {TARGET_P99_RATIO})")
+        if bare_db["lost"] or bare_db["duplicates"] or bare_db["bad_totals"]:
+            failures.append("the bare app lost, doubled or mis-added orders: its figures are void")
     if profile_report:
         kind = "wall time incl. waiting" if args.profile_wall else "CPU: samples holding the GIL"
         print(f"\nprofile ({args.profile} s, py-spy at 100 Hz, all workers, {kind}):\n{profile_report}")
@@ -591,21 +669,21 @@ def main() -> None:
         failures.append("orders with wrong totals or no lines")
     if db["audited"] != db["stored"]:
         failures.append("audit events do not match the orders stored")
-    if serial:
-        non_2xx += sum(n for code, n in serial["statuses"].items() if not 200 <= code < 300)
-    if non_2xx or socket_errors:
-        failures.append(f"{non_2xx} non-2xx answers and {socket_errors} socket errors")
+    if "portal" in serial:
+        non_2xx += sum(n for code, n in serial["portal"]["statuses"].items() if not 200 <= code < 300)
+    if non_2xx or portal["socket_errors"]:
+        failures.append(f"{non_2xx} non-2xx answers and {portal['socket_errors']} socket errors")
     if rps_ratio < TARGET_RPS_RATIO:
-        failures.append(f"throughput {rps:,.0f} req/s is below {TARGET_RPS_RATIO} x the bare app")
+        failures.append(f"throughput {rps:,.0f} req/s is below {TARGET_RPS_RATIO} x {against}")
     if p99_ratio > TARGET_P99_RATIO:
-        failures.append(f"p99 {p99:.1f} ms is above {TARGET_P99_RATIO} x the bare app")
+        failures.append(f"p99 {p99:.1f} ms is above {TARGET_P99_RATIO} x {against}")
     if non_2xx and log_tail:
         print(f"\ngunicorn log (last lines):\n{log_tail}")
     print()
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures))
         sys.exit(1)
-    print("OK: no order lost or duplicated, no error, and both targets met.")
+    print(f"OK: no order lost or duplicated, no error, and both targets met against {against}.")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from portal import db
 from portal.config import load_config
 from portal.extensions import babel, csrf, limiter, login_manager
 from portal.labels import label
+from portal.security import CookieSessionInterface
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides the environment (tests pass a mapping)."""
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"), instance_relative_config=True)
     app.config.update(load_config(Path(app.instance_path), config))
+    app.session_interface = CookieSessionInterface()
     register_database(app)
     register_extensions(app)
     register_blueprints(app)

@@ -5,7 +5,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from portal.models import Partner, PriceTier, Product, TierPrice
@@ -51,20 +52,34 @@ def _priced_select(where):
     )
 
 
+def _any_of(column, name: str) -> dict:
+    """``column`` is one of the list bound as ``name``: a statement per dialect.
+
+    On PostgreSQL ``= ANY(:name)`` with one array parameter keeps one SQL string for any number
+    of values, so there is nothing to render per call and one server-side prepared statement
+    serves every order; elsewhere (SQLite) an expanding ``IN``.
+    """
+    return {"postgresql": _priced_select(column == any_(bindparam(name, type_=ARRAY(column.type)))),
+            "default": _priced_select(column.in_(bindparam(name, expanding=True)))}
+
+
 # Built once (pricing runs on every catalog page and every order): building a statement costs
 # more CPU than running it.
-_BY_ID = _priced_select(_P.id.in_(bindparam("ids", expanding=True)))
-_BY_SKU = _priced_select(_P.sku.in_(bindparam("skus", expanding=True)))
+_BY_ID = _any_of(_P.id, "ids")
+_BY_SKU = _any_of(_P.sku, "skus")
 
 
-def _priced(session: Session, partner: Partner | None, stmt, **params) -> list[PricedProduct]:
+def _priced(session: Session, partner: Partner | None, statements: dict, **params
+            ) -> list[PricedProduct]:
     """Products with the partner's price, in one query (columns, not ORM objects)."""
     tier_id = partner.price_tier_id if partner is not None else None
+    connection = session.connection()
+    stmt = statements.get(connection.dialect.name, statements["default"])
     return [
         PricedProduct(pid, sku, name, category, unit, pack, base, unit_price(base, discount, explicit),
                       active)
         for pid, sku, name, category, unit, pack, base, active, explicit, discount
-        in session.connection().execute(stmt, {"tier_id": tier_id, **params})
+        in connection.execute(stmt, {"tier_id": tier_id, **params})
     ]
 
 

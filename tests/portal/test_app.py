@@ -165,3 +165,22 @@ def test_signed_in_pages_are_not_cached(client, f):
     user = f.user()
     client.post("/login", data={"email": user.email, "password": "correct horse battery"})
     assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
+
+
+def test_cookie_sessions_are_verified_but_cookieless_requests_skip_the_signer(app, monkeypatch):
+    signers = []
+    interface = app.session_interface
+    build = interface.get_signing_serializer
+    monkeypatch.setattr(interface, "get_signing_serializer", lambda a: signers.append(1) or build(a))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert signers == []  # no cookie: nothing to verify
+    with client.session_transaction() as session:
+        session["probe"] = "kept"
+    name = app.config["SESSION_COOKIE_NAME"]
+    assert signers and client.get_cookie(name) is not None
+    with client.session_transaction() as session:
+        assert session.get("probe") == "kept"
+    client.set_cookie(name, client.get_cookie(name).value[:-2] + "xx")  # tampered
+    with client.session_transaction() as session:
+        assert "probe" not in session

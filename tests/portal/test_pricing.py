@@ -75,3 +75,22 @@ def test_large_amounts_round_trip_exactly(app, f, db):
     db.expire_all()
     stored = db.get(Order, result.order.id)
     assert stored.total == Decimal("9999899000.01")
+
+
+def test_order_lines_store_awkward_product_names_and_prices_verbatim(app, f, db):
+    # PostgreSQL stores the lines from one JSON parameter: quotes, backslashes, non-ASCII and
+    # JSON-looking text must come back as typed, prices exact to the cent.
+    partner = f.partner()
+    user = f.user(partner=partner, password=PASSWORD)
+    names = ['Crème "brûlée" \\ 5 cl', "O'Neill's stout 🍺", '{"sku": "x"}, null', "Żółć\ttab"]
+    products = [f.product(name=name, base_price=Decimal("0.05") * (n + 1)) for n, name in enumerate(names)]
+    with app.app_context():
+        result = orders.place_order(db, user, [orders.LineRequest(p.sku, 3) for p in products],
+                                    key="awkward")
+    db.expire_all()
+    stored = db.get(Order, result.order.id)
+    got = sorted((line.name, line.unit_price, line.line_total, line.quantity) for line in stored.lines)
+    want = sorted((p.name, p.base_price, p.base_price * 3, 3) for p in products)
+    assert got == want
+    assert [(line.name, line.line_total) for line in result.order.lines] == \
+        [(p.name, p.base_price * 3) for p in products]
