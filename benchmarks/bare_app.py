@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, jsonify, request
-from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy import bindparam, create_engine, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from portal.models import Order, OrderLine  # noqa: E402  (table definitions only)
+from portal.models import Order, OrderLine, Product  # noqa: E402  (table definitions only)
 
 CENT = Decimal("0.01")
 engine = create_engine(os.environ["DATABASE_URL"])
@@ -33,8 +33,9 @@ PARTNER_ID = int(os.environ["BARE_PARTNER_ID"])
 USER_ID = int(os.environ["BARE_USER_ID"])
 
 _insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
-PRODUCTS = text("SELECT id, sku, name, base_price FROM products WHERE sku IN :skus AND active") \
-    .bindparams(bindparam("skus", expanding=True))
+_P = Product.__table__.c
+PRODUCTS = (select(_P.id, _P.sku, _P.name, _P.base_price)  # typed: base_price is a Decimal
+            .where(_P.sku.in_(bindparam("skus", expanding=True)), _P.active))
 INSERT_ORDER = (_insert(Order.__table__)
                 .on_conflict_do_nothing(index_elements=["partner_id", "idempotency_key"])
                 .returning(Order.__table__.c.id))
