@@ -55,7 +55,7 @@ class ProductQuery(Schema):
 
 
 class ProductPage(Schema):
-    items = fields.List(fields.Nested(ProductOut), required=True)
+    items = fields.Nested(ProductOut, many=True, required=True)
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     pages = fields.Integer(required=True)
@@ -78,7 +78,7 @@ class OrderOut(Schema):
     promised_date = fields.Date(allow_none=True)
     note = fields.String(required=True)
     total = fields.Decimal(required=True, as_string=True)
-    lines = fields.List(fields.Nested(OrderLineOut), required=True)
+    lines = fields.Nested(OrderLineOut, many=True, required=True)
 
 
 class OrderSummaryOut(Schema):
@@ -98,7 +98,7 @@ class OrderQuery(Schema):
 
 
 class OrderPageOut(Schema):
-    items = fields.List(fields.Nested(OrderSummaryOut), required=True)
+    items = fields.Nested(OrderSummaryOut, many=True, required=True)
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     pages = fields.Integer(required=True)
@@ -117,7 +117,7 @@ class OrderIn(Schema):
     class Meta:
         unknown = RAISE
 
-    lines = fields.List(fields.Nested(LineIn), required=True,
+    lines = fields.Nested(LineIn, many=True, required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
     requested_delivery_date = fields.Date(load_default=None, allow_none=True)
     note = fields.String(load_default="", validate=validate.Length(max=MAX_NOTE))
@@ -136,8 +136,8 @@ class UnavailableLineOut(Schema):
 
 class ReorderOut(Schema):
     order = fields.Nested(OrderOut, required=True)
-    reordered = fields.List(fields.Nested(ReorderLineOut), required=True)
-    unavailable = fields.List(fields.Nested(UnavailableLineOut), required=True)
+    reordered = fields.Nested(ReorderLineOut, many=True, required=True)
+    unavailable = fields.Nested(UnavailableLineOut, many=True, required=True)
 
 
 class IdempotencyHeader(Schema):
