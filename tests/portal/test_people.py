@@ -160,14 +160,20 @@ def test_another_companys_open_invitation_does_not_block_or_leak(app, f):
     invite(other, email="shared@example.test")  # its own invitation, no word of the first
 
 
-def test_invitation_stays_dead_when_its_deactivated_inviter_is_reactivated(app, f, db):
+def invited_by_one_of_two_admins(app, f, email):
+    """A partner admin invites ``email``; their co-admin is signed in on a second client."""
     owner = f.user(role="partner_admin")
     co_owner = f.user(role="partner_admin", partner=owner.partner)
     client = app.test_client()
     sign_in(client, owner)
-    link = invite(client, email="later@example.test")
+    link = invite(client, email=email)
     co_client = app.test_client()
     sign_in(co_client, co_owner)
+    return owner, link, co_client
+
+
+def test_invitation_stays_dead_when_its_deactivated_inviter_is_reactivated(app, f, db):
+    owner, link, co_client = invited_by_one_of_two_admins(app, f, "later@example.test")
     assert co_client.post(f"/company/users/{owner.id}/deactivate").status_code == 302
     assert co_client.post(f"/company/users/{owner.id}/activate").status_code == 302
     assert app.test_client().get(link).status_code == 404
@@ -265,13 +271,7 @@ def test_partner_admin_cannot_withdraw_another_companys_invitation(app, f, db):
 
 
 def test_invitation_from_an_admin_who_was_deactivated_since_cannot_be_accepted(app, f, db):
-    owner = f.user(role="partner_admin")
-    co_owner = f.user(role="partner_admin", partner=owner.partner)
-    client = app.test_client()
-    sign_in(client, owner)
-    link = invite(client, email="orphan@example.test")
-    co_client = app.test_client()
-    sign_in(co_client, co_owner)
+    owner, link, co_client = invited_by_one_of_two_admins(app, f, "orphan@example.test")
     assert "orphan@example.test" in co_client.get("/company/users").text
     assert co_client.post(f"/company/users/{owner.id}/deactivate").status_code == 302
     invitee = app.test_client()
