@@ -671,6 +671,14 @@ def main() -> None:
               f"(serving.md: 778 req/s, p50 63, p99 89 ms)")
         print(f"  vs bare app now throughput {rps_ratio:.2f} x (target >= {TARGET_RPS_RATIO}), "
               f"p99 {p99_ratio:.2f} x (target <= {TARGET_P99_RATIO})")
+        pairs = list(zip(passes["portal"], passes["bare app"], strict=True))
+        if len(pairs) > 1:  # the spread: each portal pass against the bare pass just before it
+            print("  round by round throughput " + " ".join(f"{p['rps'] / b['rps']:.2f}" for p, b in pairs)
+                  + " x, p99 " + " ".join(f"{p['p99'] / b['p99']:.2f}" for p, b in pairs) + " x")
+        cpu_ratio = ((cpu["gunicorn"] + cpu["postgres"])
+                     / (bare["cpu"]["gunicorn"] + bare["cpu"]["postgres"]))
+        print(f"  CPU per order   {cpu_ratio:.2f} x the bare app's (server + database; the steadier "
+              f"figure on a machine whose speed drifts)")
         bare_failed = sum(n for code, n in bare["statuses"].items() if not 200 <= code < 300)
         if bare_failed or bare["socket_errors"]:
             failures.append(f"the bare app answered {bare_failed} non-2xx and had "
