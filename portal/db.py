@@ -6,10 +6,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+APPLICATION_NAME = "trellis"
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -42,7 +43,12 @@ def make_engine(url: str, **options: Any) -> Engine:
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
-    kwargs = {"pool_pre_ping": True, "pool_recycle": 1800}
+    # pre-ping: a connection the server dropped (restart, failover, pg_terminate_backend) is
+    # replaced before a request uses it, instead of failing that request (tests/portal/test_faults.py).
+    # application_name: the portal's connections are easy to find in pg_stat_activity.
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
+    if "application_name" not in make_url(url).query:  # a name in DATABASE_URL wins
+        kwargs["connect_args"] = {"application_name": APPLICATION_NAME}
     return create_engine(url, **{**kwargs, **options})
 
 
