@@ -54,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def register_database(app: Flask) -> None:
     bind: Engine | Connection | None = app.config.get("DB_BIND")
     if bind is None:
-        bind = db.make_engine(app.config["DATABASE_URL"])
+        bind = db.make_engine(app.config["DATABASE_URL"], lock_timeout_ms=app.config["DB_LOCK_TIMEOUT_MS"])
     app.extensions["trellis.engine"] = bind if isinstance(bind, Engine) else bind.engine
     app.extensions["trellis.session_factory"] = db.make_session_factory(bind)
     app.teardown_appcontext(db.close_session)

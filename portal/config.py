@@ -58,6 +58,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TRELLIS_ENV": env,
         "TESTING": env == "testing",
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        # PostgreSQL: give up (503, "try again") after waiting this long for a lock; 0 = wait.
+        "DB_LOCK_TIMEOUT_MS": int(os.environ.get("DB_LOCK_TIMEOUT_MS", "5000")),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

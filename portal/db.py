@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from flask import current_app, g
@@ -31,8 +32,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """Create an engine with the settings every process of Trellis uses."""
+def make_engine(url: str, *, lock_timeout_ms: int | None = None, **options: Any) -> Engine:
+    """Create an engine with the settings every process of Trellis uses.
+
+    ``lock_timeout_ms`` (PostgreSQL): a statement that waits longer than this for a row or
+    table lock fails (SQLSTATE 55P03, answered 503 by the app) instead of holding the request.
+    """
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
         if url in ("sqlite://", "sqlite:///:memory:"):
@@ -49,7 +54,20 @@ def make_engine(url: str, **options: Any) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
     if "application_name" not in make_url(url).query:  # a name in DATABASE_URL wins
         kwargs["connect_args"] = {"application_name": APPLICATION_NAME}
-    return create_engine(url, **{**kwargs, **options})
+    engine = create_engine(url, **{**kwargs, **options})
+    if lock_timeout_ms:
+        event.listen(engine, "connect", partial(_set_lock_timeout, int(lock_timeout_ms)))
+    return engine
+
+
+def _set_lock_timeout(milliseconds: int, dbapi_connection: Any, _record: Any) -> None:
+    # A session setting, so it must not be left inside the transaction psycopg would open.
+    autocommit, dbapi_connection.autocommit = dbapi_connection.autocommit, True
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {milliseconds}")
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 def make_session_factory(bind: Engine | Connection) -> sessionmaker[Session]:

@@ -80,3 +80,51 @@ def test_an_application_name_in_the_database_url_is_kept(empty_pg_schema_url):
             assert conn.execute(text("SHOW application_name")).scalar() == "trellis-worker"
     finally:
         engine.dispose()
+
+
+@pytest.mark.timeout(20)
+def test_a_request_stuck_behind_a_row_lock_gets_a_503_after_the_lock_timeout(empty_pg_schema_url):
+    import time
+
+    from portal.models import Order
+
+    engine = make_engine(empty_pg_schema_url, lock_timeout_ms=1000)
+    Base.metadata.create_all(engine)
+    app = create_app({**BASE_CONFIG, "DB_BIND": engine})
+    try:
+        with app.extensions["trellis.session_factory"]() as db:
+            f = Factories(db)
+            user = f.user()
+            f.product(sku="BEV-001")
+        client = app.test_client()
+        token = issue(client, user)
+        placed = client.post("/api/v1/orders", json={"lines": [{"sku": "BEV-001", "quantity": 2}]},
+                             headers={**bearer(token), "Idempotency-Key": "locked-1"})
+        assert placed.status_code == 201
+        order_id = placed.json["id"]
+        with engine.connect() as other:  # another process holds the order's row
+            other.execute(text("SELECT id FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id})
+            started = time.monotonic()
+            stuck = client.post(f"/api/v1/orders/{order_id}/cancel", headers=bearer(token))
+            waited = time.monotonic() - started
+            other.rollback()
+        assert stuck.status_code == 503 and stuck.is_json, stuck.get_data(as_text=True)
+        assert 0.9 <= waited < 2.0
+        with app.extensions["trellis.session_factory"]() as db:
+            assert db.get(Order, order_id).status == "submitted"  # nothing half-done
+        # once the lock is gone the same request succeeds
+        assert client.post(f"/api/v1/orders/{order_id}/cancel", headers=bearer(token)).status_code == 200
+    finally:
+        engine.dispose()
+
+
+def test_the_lock_timeout_comes_from_the_configuration(empty_pg_schema_url):
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": empty_pg_schema_url, "DB_LOCK_TIMEOUT_MS": 1500})
+    engine = app.extensions["trellis.engine"]
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW lock_timeout")).scalar() == "1500ms"
+            conn.rollback()
+            assert conn.execute(text("SHOW lock_timeout")).scalar() == "1500ms"  # not undone
+    finally:
+        engine.dispose()
