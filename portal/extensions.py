@@ -1,37 +1,12 @@
 """Extension instances, bound to the app in create_app()."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import current_app
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from portal.services.auth import normalize_email
-
-
-class TrellisLimiter(Limiter):
-    """Flask-Limiter, plus the per-email sign-in limit that every sign-in route shares."""
-
-    def failed_sign_ins_per_email(self, email: Callable[[], str], *, success_status: int):
-        """Limit failed sign-ins per email (LOGIN_RATE_LIMIT_EMAIL), from any address.
-
-        ``email`` reads the email the request signs in as; any answer but ``success_status``
-        counts as a failure. One counter per email for all sign-in routes, so the web form and
-        the API token endpoint together allow no more guesses than one of them; successes do
-        not count, so the account's owner is not locked out by signing in.
-        """
-        return self.shared_limit(
-            lambda: current_app.config["LOGIN_RATE_LIMIT_EMAIL"],
-            scope="login-email",
-            key_func=lambda: "login-email:" + normalize_email(email() or "")[:254],
-            methods=["POST"],
-            deduct_when=lambda response: response.status_code != success_status,
-        )
-
+from portal.limits import TrellisLimiter
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
