@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet -c $(CONSTRAINTS)
 # The compiled catalogues (not committed), one per language's messages.po.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install install-test migrate demo lock lint translations compile-translations bench-deps clean
+.PHONY: run test install install-test migrate demo lock lint smoke translations compile-translations bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ test: install-test compile-translations
 bench-deps: install
 	$(PIP_INSTALL) -e ".[bench]"
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+# CI's load smoke: the API's place-order path under gunicorn + wrk on PostgreSQL for 5 s; fails
+# on any error, lost, doubled or mis-added order (speed is not judged: benchmarks/README.md).
+smoke: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/place_order.py --smoke $(if $(TEST_DATABASE_URL),--database-url $(TEST_DATABASE_URL))
 
 # After changing user-facing strings: extract them and update the Polish catalogue.
 translations: install

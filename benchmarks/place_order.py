@@ -527,7 +527,15 @@ def main() -> None:
     parser.add_argument("--profile-dir", help="keep py-spy's raw (collapsed) stacks here")
     parser.add_argument("--serial", type=int, default=5, metavar="SECONDS",
                         help="first, one connection at a time for this long (0: skip)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI: a short load (default 5 s, no bare app, no one-connection pass) "
+                             "that fails only on an error, a lost, doubled or mis-added order; "
+                             "the speed targets are printed but not judged")
     args = parser.parse_args()
+    if args.smoke:
+        args.no_baseline, args.serial = True, 0
+        if "--duration" not in sys.argv:
+            args.duration = 5
     if args.rounds < 1 or args.duration < 1:
         parser.error("--rounds and --duration must be at least 1")
     wrk = need_wrk()
@@ -699,13 +707,15 @@ def main() -> None:
         failures.append("orders with wrong totals or no lines")
     if db["audited"] != db["stored"]:
         failures.append("audit events do not match the orders stored")
+    if db["milestones"] != expected:
+        failures.append(f"{db['milestones']} thank-you notes for {db['total_orders']:,} orders, not {expected}")
     if "portal" in serial:
         non_2xx += sum(n for code, n in serial["portal"]["statuses"].items() if not 200 <= code < 300)
     if non_2xx or portal["socket_errors"]:
         failures.append(f"{non_2xx} non-2xx answers and {portal['socket_errors']} socket errors")
-    if rps_ratio < TARGET_RPS_RATIO:
+    if rps_ratio < TARGET_RPS_RATIO and not args.smoke:
         failures.append(f"throughput {rps:,.0f} req/s is below {TARGET_RPS_RATIO} x {against}")
-    if p99_ratio > TARGET_P99_RATIO:
+    if p99_ratio > TARGET_P99_RATIO and not args.smoke:
         failures.append(f"p99 {p99:.1f} ms is above {TARGET_P99_RATIO} x {against}")
     if non_2xx and log_tail:
         print(f"\ngunicorn log (last lines):\n{log_tail}")
@@ -713,6 +723,9 @@ def main() -> None:
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures))
         sys.exit(1)
+    if args.smoke:
+        print("OK (smoke): no order lost, doubled or mis-added, no error; speed not judged.")
+        return
     print(f"OK: no order lost or duplicated, no error, and both targets met against {against}.")
 
 
