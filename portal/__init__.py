@@ -140,6 +140,7 @@ def register_errors(app: Flask) -> None:
         404: lambda: _("This page does not exist."),
         405: lambda: _("This action is not allowed here."),
         413: lambda: _("The upload is too large."),
+        422: lambda: _("Some of the data sent is missing or not valid; see the details."),
         429: lambda: _("Too many attempts. Wait a few minutes and try again."),
         500: lambda: _("Something went wrong on our side. It has been logged."),
         503: lambda: _("The service is temporarily unavailable. Try again shortly."),
@@ -147,7 +148,8 @@ def register_errors(app: Flask) -> None:
 
     def render(code: int, message: str | None = None, error_code: str | None = None,
                details: dict | None = None):
-        message = message or messages.get(code, messages[500])()
+        # A 4xx without its own message is still the client's mistake, never "our side".
+        message = message or messages.get(code, messages[400 if code < 500 else 500])()
         if _wants_json():
             body = {"error": {"code": error_code or _error_code(code), "message": message}}
             if details:
@@ -200,7 +202,7 @@ def _error_code(status: int) -> str:
         400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
         405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
         429: "rate_limited", 503: "unavailable",
-    }.get(status, "server_error")
+    }.get(status, "bad_request" if status < 500 else "server_error")
 
 
 def _audit_denial() -> None:

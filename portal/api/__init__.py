@@ -1,8 +1,15 @@
 """The JSON API under /api/v1: one OpenAPI document, the same services as the pages."""
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import Flask
+from flask_babel import gettext as _
 from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from portal.extensions import csrf
 
@@ -12,6 +19,36 @@ class Api(_Api):
 
     def _register_error_handlers(self):
         pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class JsonParser(FlaskParser):
+    """webargs' parser, with a 400 for every body that is not standard JSON.
+
+    Python's json module accepts NaN and Infinity, and raises RecursionError (deep nesting) or a
+    plain ValueError (integers over 4300 digits) that webargs would let through as a 500.
+    """
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        raw = req.get_data(cache=True)
+        if not raw:
+            return core.missing
+        try:
+            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError too
+            abort(400, exc=err, message=_("The request body is not valid JSON."),
+                  messages={"json": [str(err)[:200]]})
+
+
+class Blueprint(_Blueprint):
+    """flask-smorest's Blueprint with the strict JSON parser."""
+
+    ARGUMENTS_PARSER = JsonParser()
 
 
 def register_api(app: Flask) -> Api:

@@ -6,8 +6,8 @@ from datetime import timedelta
 from flask import abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 
+from portal.api import Blueprint
 from portal.api.schemas import ApiError, MeOut, TokenOut
 from portal.db import get_session
 from portal.extensions import csrf, limiter

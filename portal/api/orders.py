@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
+from portal.api import Blueprint
 from portal.api.auth import api_user, authenticate
 from portal.api.schemas import (
     ApiError,

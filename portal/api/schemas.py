@@ -1,9 +1,24 @@
 """Marshmallow schemas shared by the API blueprints."""
-from marshmallow import RAISE, Schema, fields, validate
+import re
+
+from flask_babel import gettext as _
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from portal.models import ORDER_STATUSES
 from portal.services.cart import MAX_LINES, MAX_QUANTITY
 from portal.services.orders import MAX_NOTE
+
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+class Text(fields.String):
+    """A string the database can store: no NUL character and no lone UTF-16 surrogate."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _UNSTORABLE.search(text):
+            raise ValidationError(_("Contains a character that is not allowed."))
+        return text
 
 
 class ApiErrorBody(Schema):
@@ -48,8 +63,8 @@ class ProductOut(Schema):
 
 
 class ProductQuery(Schema):
-    q = fields.String(load_default="", validate=validate.Length(max=100))
-    category = fields.String(load_default="", validate=validate.Length(max=80))
+    q = Text(load_default="", validate=validate.Length(max=100))
+    category = Text(load_default="", validate=validate.Length(max=80))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -108,7 +123,7 @@ class LineIn(Schema):
     class Meta:
         unknown = RAISE
 
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    sku = Text(required=True, validate=validate.Length(min=1, max=40))
     quantity = fields.Integer(required=True, strict=True,
                               validate=validate.Range(min=1, max=MAX_QUANTITY))
 
@@ -120,7 +135,7 @@ class OrderIn(Schema):
     lines = fields.Nested(LineIn, many=True, required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
     requested_delivery_date = fields.Date(load_default=None, allow_none=True)
-    note = fields.String(load_default="", validate=validate.Length(max=MAX_NOTE))
+    note = Text(load_default="", validate=validate.Length(max=MAX_NOTE))
 
 
 class ReorderLineOut(Schema):
@@ -141,7 +156,7 @@ class ReorderOut(Schema):
 
 
 class IdempotencyHeader(Schema):
-    idempotency_key = fields.String(
+    idempotency_key = Text(
         required=True, data_key="Idempotency-Key", validate=validate.Length(min=1, max=100),
         metadata={"description": "A unique key per order; retries with the same key are safe."},
     )
