@@ -36,11 +36,15 @@ def add():
     """Add a product to the cart, then go back where the user was."""
     form = AddToCartForm()
     back = safe_next_url(request.args.get("next")) or url_for("catalog.index")
-    if not form.validate_on_submit() or not form.product_id.data.isdigit():
-        flash(_("Quantity must be a whole number from 1 to %(max)d.", max=cart.MAX_QUANTITY), "error")
+    if not form.validate_on_submit():
+        if form.product_id.errors:
+            flash(_("This product cannot be ordered."), "error")
+        else:
+            flash(_("Quantity must be a whole number from 1 to %(max)d.", max=cart.MAX_QUANTITY),
+                  "error")
         return redirect(back)
     try:
-        product = cart.add(get_session(), acting_user(), int(form.product_id.data), form.quantity.data)
+        product = cart.add(get_session(), acting_user(), form.product_id.data, form.quantity.data)
     except ServiceError as err:
         flash(str(err), "error")
     else:

@@ -20,7 +20,7 @@ from portal.models import Order, Partner, User
 from portal.orders.forms import ConfirmForm, OrderFilterForm
 from portal.orders.views import csv_response, filters_from
 from portal.security import acting_user, get_visible_partner_or_404, scope_partners, staff_required
-from portal.services import exports, orders
+from portal.services import exports, orders, search
 from portal.services.errors import NotFound, ServiceError
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -33,13 +33,13 @@ PAGE_SIZE = 50
 def partners():
     """The partners this staff member looks after (all of them for an admin)."""
     db = get_session()
-    page = max(request.args.get("page", 1, type=int), 1)
-    query = request.args.get("q", "").strip()
+    query = search.clean(request.args.get("q"))
     stmt = scope_partners(select(Partner), current_user)
-    if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(func.lower(Partner.name).like(like) | func.lower(Partner.code).like(like))
+    matches = search.contains(query, Partner.name, Partner.code)
+    if matches is not None:
+        stmt = stmt.where(matches)
     total = db.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = min(max(request.args.get("page", 1, type=int), 1), max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
     rows = db.scalars(
         stmt.order_by(Partner.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()

@@ -5,11 +5,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, any_, bindparam, func, or_, select
+from sqlalchemy import and_, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from portal.models import Partner, PriceTier, Product, TierPrice
+from portal.services import search
 from portal.services.pricing import unit_price
 
 
@@ -89,11 +90,10 @@ def browse(
 ) -> CatalogPage:
     """One page of orderable products, searched by name or SKU and filtered by category."""
     where = [Product.active.is_(True)]
-    q = q.strip()[:100]
-    if q:
-        like = f"%{q.lower()}%"
-        where.append(or_(func.lower(Product.name).like(like), func.lower(Product.sku).like(like)))
-    if category:
+    matches = search.contains(q, Product.name, Product.sku)
+    if matches is not None:
+        where.append(matches)
+    if category := search.clean(category):
         where.append(Product.category == category)
     condition = and_(*where)
     total = session.scalar(select(func.count(Product.id)).where(condition)) or 0

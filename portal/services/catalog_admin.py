@@ -10,12 +10,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.models import Partner, PriceTier, Product, TierPrice
-from portal.services import audit
+from portal.services import audit, search
 from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.pricing import unit_price
 
@@ -166,11 +166,10 @@ def list_products(
 ) -> ProductPage:
     """One page of the whole catalog (inactive products too), searched and filtered."""
     where = []
-    q = q.strip()[:100]
-    if q:
-        like = f"%{q.lower()}%"
-        where.append(or_(func.lower(Product.name).like(like), func.lower(Product.sku).like(like)))
-    if category:
+    matches = search.contains(q, Product.name, Product.sku)
+    if matches is not None:
+        where.append(matches)
+    if category := search.clean(category):
         where.append(Product.category == category)
     if status in ("active", "inactive"):
         where.append(Product.active.is_(status == "active"))
