@@ -152,7 +152,7 @@ def _owned(order_id: int):
 
 
 def filters_from(form: OrderFilterForm, partner_id: int | None = None) -> orders.OrderFilters:
-    """The list filters from a bound filter form (invalid input is ignored, not an error)."""
+    """The list filters from a bound filter form; invalid ones are ignored (the form says why)."""
     form.status.choices = [SelectChoice("", _("Any status"))] + [
         SelectChoice(s, orders._status_label(s)) for s in ORDER_STATUSES
     ]

@@ -174,7 +174,7 @@ def test_api_refuses_a_delivery_date_more_than_a_year_ahead_with_a_clear_422(app
     assert near.status_code == 201, near.json
 
 
-def test_order_list_with_from_after_to_answers_with_an_empty_list_not_an_error(app, f):
+def test_order_list_with_from_after_to_says_so_and_lists_without_the_dates(app, f):
     user, _tier, water, _chips = buyer_with_catalog(f)
     f.order(user.partner, lines=[(water, 1)], created_at=datetime(2025, 3, 1, 9, tzinfo=UTC))
     f.order(user.partner, lines=[(water, 1)], created_at=datetime(2025, 3, 31, 9, tzinfo=UTC))
@@ -182,5 +182,9 @@ def test_order_list_with_from_after_to_answers_with_an_empty_list_not_an_error(a
     sign_in(client, user)
     response = client.get("/orders?date_from=2025-03-31&date_to=2025-03-01")
     assert response.status_code == 200
-    assert "0 orders" in response.text and "No orders." in response.text
-    assert "2 orders" in client.get("/orders?date_from=2025-03-01&date_to=2025-03-31").text
+    assert "The end date is before the start date." in response.text
+    assert "2 orders" in response.text  # the dates are ignored, not taken as "nothing"
+    fine = client.get("/orders?date_from=2025-03-01&date_to=2025-03-15").text
+    assert "1 order" in fine and "The end date is before" not in fine
+    garbled = client.get("/orders?date_from=yesterday").text
+    assert "Not a valid date value." in garbled and "2 orders" in garbled

@@ -35,3 +35,21 @@ def test_polish_plurals_use_three_forms(app):
         words = {n: ngettext("%(num)d order", "%(num)d orders", n) for n in (1, 2, 5, 22, 25)}
     assert words == {1: "1 zamówienie", 2: "2 zamówienia", 5: "5 zamówień", 22: "22 zamówienia",
                      25: "25 zamówień"}
+
+
+def test_every_string_marked_in_the_code_is_in_the_polish_catalogue(tmp_path, monkeypatch):
+    """A new _() string that nobody ran `make translations` for would show in English."""
+    from babel.messages.frontend import CommandLineInterface
+
+    root = CATALOG.parents[4]
+    pot = tmp_path / "messages.pot"
+    monkeypatch.chdir(root)  # babel.cfg's patterns are relative to the repository
+    # the same extraction as `make translations`
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l",
+                                "-k", "lazy_gettext", "-o", str(pot), "."])
+    with pot.open("rb") as fh:
+        wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    with CATALOG.open("rb") as fh:
+        have = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh, locale="pl") if m.id}
+    assert len(wanted) > 300 and "Orders" in wanted  # the extraction found the code's strings
+    assert sorted(wanted - have) == []
