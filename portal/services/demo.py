@@ -299,10 +299,13 @@ def _history(session, rng, partner, profile, products, years, today):
         seasonal = 1 + profile.season * (RETAIL_SEASON[month.month - 1] - 1)
         target = profile.level * (1 + profile.growth) ** age_years * seasonal * rng.uniform(0.8, 1.2)
         days_in_month = ((month + relativedelta(months=1)) - month).days
-        last_day = (today - month).days + 1 if month == end else days_in_month
+        # This month's history stops yesterday: no demo order may come after one placed today.
+        last_day = (today - month).days if month == end else days_in_month
+        if last_day < 1:
+            break
         n_orders = _poisson(rng, profile.orders_per_month * last_day / days_in_month)
         for _ in range(n_orders):
-            day = rng.randint(1, max(last_day, 1))
+            day = rng.randint(1, last_day)
             created = datetime.combine(month.replace(day=day), time(rng.randint(6, 17),
                                        rng.randint(0, 59)), tzinfo=UTC)
             chosen = rng.sample(profile.basket, min(len(profile.basket), rng.randint(3, 10)))

@@ -157,10 +157,6 @@ def test_buyer_finds_orders_reorders_and_sees_only_their_company(page: Page, liv
     assert shot.stat().st_size > 0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug in portal/services/demo.py: `demo load` dates orders of today at random hours 06:00-17:59 "
-    "UTC, also hours still to come, so until the evening of the load day demo orders 'from the "
-    "future' sit above a just-placed order (order list, and 'Reorder last order' repeats them)"))
 def test_a_just_placed_order_heads_the_order_history(page: Page, live_server):
     sign_in(page, "buyer@demo.test")
     add_from_catalog(page, "spaghetti", "Spaghetti 500 g", 20)

@@ -102,3 +102,14 @@ def test_any_table_with_data_counts_as_not_empty(app, db, f, make_row):
 def test_if_empty_loads_into_a_migrated_empty_database(app, db):
     result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty", "--partners", "3", "--years", "1"])
     assert result.exit_code == 0 and "Loaded 3 partners" in result.output
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 2), date(2026, 12, 1)])
+def test_no_demo_order_is_dated_today_or_later(app, db, today):
+    """An order the user places right after `demo load` must be the newest one."""
+    from datetime import UTC, datetime, time
+
+    with app.app_context():
+        demo.load(db, partners=4, years=1, today=today)
+    newest = db.scalar(select(func.max(Order.created_at)))
+    assert newest is not None and newest < datetime.combine(today, time(0), tzinfo=UTC)
