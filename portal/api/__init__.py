@@ -11,11 +11,18 @@ from flask_smorest import Blueprint as _Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
+from portal.api.schemas import ApiError
 from portal.extensions import csrf
 
 
 class Api(_Api):
-    """flask-smorest's Api, leaving error responses to the app's one JSON error handler."""
+    """flask-smorest's Api, leaving error responses to the app's one JSON error handler.
+
+    That handler answers {"error": {"code", "message", "details"}}, so the document's default
+    and 422 responses describe that body rather than flask-smorest's own error schema.
+    """
+
+    ERROR_SCHEMA = ApiError
 
     def _register_error_handlers(self):
         pass

@@ -1,6 +1,7 @@
 """Products and orders for API clients (the same services as the pages)."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import abort
@@ -28,12 +29,26 @@ orders_blp = Blueprint("orders_api", __name__, url_prefix="/api/v1/orders",
                        description="The caller's company's orders")
 blueprints = [products_blp, orders_blp]
 SECURITY = [{"bearerAuth": []}]
+# Order ids are PostgreSQL integers (SQLite's are 64-bit): a larger id in the path is no such
+# order (404), not a query the database refuses (500). The document states the bound.
+MAX_ORDER_ID = 2**31 - 1
+
+
+def _order_id_parameter() -> list[dict]:
+    return [{"in": "path", "name": "order_id", "required": True,
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ORDER_ID}}]
 
 
 @products_blp.before_request
 @orders_blp.before_request
 def _authenticate():
     authenticate()
+
+
+@orders_blp.before_request
+def _order_id_in_range():
+    if (request.view_args or {}).get("order_id", 0) > MAX_ORDER_ID:
+        abort(404, message=_("No such order."))
 
 
 def _partner_user():
@@ -98,9 +113,11 @@ class Orders(MethodView):
     @orders_blp.arguments(OrderIn())
     @orders_blp.response(201, OrderOut)
     @orders_blp.alt_response(200, schema=OrderOut, description="Replay: the order first placed with this key")
+    @orders_blp.alt_response(400, schema=ApiError, description="The body is not valid JSON")
     @orders_blp.alt_response(401, schema=ApiError)
     @orders_blp.alt_response(403, schema=ApiError)
     @orders_blp.alt_response(409, schema=ApiError, description="The key was used for a different order")
+    @orders_blp.alt_response(413, schema=ApiError, description="The body is over the size limit")
     @orders_blp.alt_response(422, schema=ApiError)
     @orders_blp.doc(security=SECURITY)
     def post(self, body, idempotency_key):
@@ -118,10 +135,11 @@ class Orders(MethodView):
         return _order_json(result.order), 201 if result.created else 200
 
 
-@orders_blp.route("/<int:order_id>")
+@orders_blp.route("/<int:order_id>", parameters=_order_id_parameter())
 class OrderDetail(MethodView):
     @orders_blp.response(200, OrderOut)
     @orders_blp.alt_response(401, schema=ApiError)
+    @orders_blp.alt_response(403, schema=ApiError)
     @orders_blp.alt_response(404, schema=ApiError)
     @orders_blp.doc(security=SECURITY)
     def get(self, order_id):
@@ -133,10 +151,11 @@ class OrderDetail(MethodView):
             _fail(err)
 
 
-@orders_blp.route("/<int:order_id>/cancel")
+@orders_blp.route("/<int:order_id>/cancel", parameters=_order_id_parameter())
 class OrderCancel(MethodView):
     @orders_blp.response(200, OrderOut)
     @orders_blp.alt_response(401, schema=ApiError)
+    @orders_blp.alt_response(403, schema=ApiError)
     @orders_blp.alt_response(404, schema=ApiError)
     @orders_blp.alt_response(409, schema=ApiError, description="The order is past `submitted`")
     @orders_blp.doc(security=SECURITY)
@@ -149,12 +168,13 @@ class OrderCancel(MethodView):
             _fail(err)
 
 
-@orders_blp.route("/<int:order_id>/reorder")
+@orders_blp.route("/<int:order_id>/reorder", parameters=_order_id_parameter())
 class OrderReorder(MethodView):
     @orders_blp.arguments(IdempotencyHeader(), location="headers", as_kwargs=True)
     @orders_blp.response(201, ReorderOut)
     @orders_blp.alt_response(200, schema=ReorderOut, description="Replay of the same key")
     @orders_blp.alt_response(401, schema=ApiError)
+    @orders_blp.alt_response(403, schema=ApiError)
     @orders_blp.alt_response(404, schema=ApiError)
     @orders_blp.alt_response(409, schema=ApiError)
     @orders_blp.alt_response(422, schema=ApiError, description="Nothing in the order can be ordered now")

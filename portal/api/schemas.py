@@ -1,5 +1,6 @@
 """Marshmallow schemas shared by the API blueprints."""
 import re
+from datetime import date
 
 from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -19,6 +20,15 @@ class Text(fields.String):
         if _UNSTORABLE.search(text):
             raise ValidationError(_("Contains a character that is not allowed."))
         return text
+
+
+class Money(fields.Decimal):
+    """An amount of money, sent as a string with two decimals ("18.00") so that it stays exact."""
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+\.[0-9]{2}$",
+                    "example": "18.00", **kwargs.pop("metadata", {})}
+        super().__init__(places=2, as_string=True, metadata=metadata, **kwargs)
 
 
 class ApiErrorBody(Schema):
@@ -58,8 +68,8 @@ class ProductOut(Schema):
     category = fields.String(required=True)
     unit = fields.String(required=True)
     pack_size = fields.Integer(required=True)
-    base_price = fields.Decimal(required=True, as_string=True)
-    price = fields.Decimal(required=True, as_string=True, metadata={"description": "The caller's price"})
+    base_price = Money(required=True)
+    price = Money(required=True, metadata={"description": "The caller's price"})
 
 
 class ProductQuery(Schema):
@@ -80,8 +90,8 @@ class OrderLineOut(Schema):
     sku = fields.String(required=True)
     name = fields.String(required=True)
     quantity = fields.Integer(required=True)
-    unit_price = fields.Decimal(required=True, as_string=True)
-    line_total = fields.Decimal(required=True, as_string=True)
+    unit_price = Money(required=True)
+    line_total = Money(required=True)
 
 
 class OrderOut(Schema):
@@ -92,7 +102,7 @@ class OrderOut(Schema):
     requested_delivery_date = fields.Date(allow_none=True)
     promised_date = fields.Date(allow_none=True)
     note = fields.String(required=True)
-    total = fields.Decimal(required=True, as_string=True)
+    total = Money(required=True)
     lines = fields.Nested(OrderLineOut, many=True, required=True)
 
 
@@ -101,13 +111,19 @@ class OrderSummaryOut(Schema):
     status = fields.String(required=True)
     source = fields.String(required=True)
     created_at = fields.DateTime(required=True)
-    total = fields.Decimal(required=True, as_string=True)
+    total = Money(required=True)
+
+
+def _before_the_last_date(value: date) -> None:
+    # The list includes all of date_to, up to the next midnight: date.max has none.
+    if value >= date.max:
+        raise ValidationError(_("Enter a date before 9999-12-31."))
 
 
 class OrderQuery(Schema):
     status = fields.String(load_default="", validate=validate.OneOf(["", *ORDER_STATUSES]))
     date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None, validate=_before_the_last_date)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
