@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal import db
 from portal.config import load_config
@@ -34,11 +35,27 @@ from portal.security import CookieSessionInterface
 log = logging.getLogger(__name__)
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: only ids a PostgreSQL INTEGER key can hold match.
+
+    A larger number in a URL is then no such page (404), not a query the database refuses
+    (a 500). flask-smorest documents the bound (``maximum``) in the OpenAPI document.
+    """
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+MAX_ROW_ID = 2**31 - 1
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides the environment (tests pass a mapping)."""
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"), instance_relative_config=True)
     app.config.update(load_config(Path(app.instance_path), config))
     app.session_interface = CookieSessionInterface()
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     register_database(app)
     register_extensions(app)
     register_blueprints(app)

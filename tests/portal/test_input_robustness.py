@@ -315,3 +315,18 @@ def test_percent_and_underscore_in_a_search_match_only_themselves(client, f):
     assert "Juice 100% orange" in page and "Juice 1000 ml" not in page
     page = client.get("/catalog?q=tea_").text
     assert "Tea bags" in page and "Tea bag box" not in page
+
+
+def test_page_urls_with_ids_beyond_the_database_integer_are_404s(client, f):
+    sign_in(client, f.user())
+    for url in ("/orders/2147483648", "/orders/99999999999999999999", "/orders/2147483648/thank-you"):
+        assert client.get(url).status_code == 404, url
+    assert client.post("/orders/99999999999999999999/reorder").status_code == 404
+
+
+def test_the_last_date_there_is_as_the_end_of_the_order_filter_bounds_nothing(client, f):
+    user = f.user()
+    f.order(user.partner)
+    sign_in(client, user)
+    page = client.get("/orders?date_to=9999-12-31")
+    assert page.status_code == 200 and "1 order" in page.text
