@@ -40,6 +40,9 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+MAX_MONEY = Decimal("9999999999.99")  # the largest amount NUMERIC(12, 2) holds
+
+
 class Money(TypeDecorator):
     """NUMERIC(12, 2) that always round-trips as Decimal.
 

@@ -14,14 +14,14 @@ from sqlalchemy import and_, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.models import Partner, PriceTier, Product, TierPrice
+from portal.models import MAX_MONEY, Partner, PriceTier, Product, TierPrice
 from portal.services import audit, search
 from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.pricing import unit_price
 
 SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
 MAX_PACK_SIZE = 100_000
-MAX_PRICE = Decimal("9999999999.99")  # Numeric(12, 2)
+MAX_PRICE = MAX_MONEY
 PAGE_SIZE = 50
 IMPORT_COLUMNS = ("sku", "name", "category", "unit", "pack_size", "base_price")
 IMPORT_OPTIONAL = ("active",)

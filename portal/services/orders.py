@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.labels import label
 from portal.models import (
+    MAX_MONEY,
     ZERO,
     AuditEvent,
     CartLine,
@@ -312,6 +313,9 @@ def _price_lines(session: Session, user: User, lines: Sequence[LineRequest]) -> 
         priced.append({"product_id": product_id, "sku": product.sku, "name": product.name,
                        "quantity": quantity, "unit_price": product.price,
                        "line_total": to_money(product.price * quantity)})
+    if sum((line["line_total"] for line in priced), ZERO) > MAX_MONEY:  # then no line is over
+        raise ServiceError(_("The order total is over %(max)s, the most one order can record. "
+                             "Split it into smaller orders.", max=f"{MAX_MONEY:,}"), field="lines")
     return priced
 
 
@@ -467,7 +471,7 @@ def filtered(stmt: Select, filters: OrderFilters) -> Select:
         stmt = stmt.where(Order.status == filters.status)
     if filters.date_from:
         stmt = stmt.where(Order.created_at >= datetime.combine(filters.date_from, time(0), tzinfo=UTC))
-    if filters.date_to:
+    if filters.date_to and filters.date_to < date.max:  # the last date there is bounds nothing
         stmt = stmt.where(
             Order.created_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), tzinfo=UTC)
         )
