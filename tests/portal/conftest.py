@@ -106,3 +106,14 @@ def attach_token(client, token: str) -> None:
 
 def raw_count(db, table: str) -> int:
     return db.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+@pytest.fixture
+def live_pg_app(empty_pg_schema_url):
+    """An app on a real PostgreSQL schema where commits are real (no wrapping transaction),
+    with a pool big enough for the race tests' threads."""
+    engine = make_engine(empty_pg_schema_url, pool_size=12)
+    Base.metadata.create_all(engine)
+    app = create_app({**BASE_CONFIG, "DB_BIND": engine})
+    yield app
+    engine.dispose()

@@ -7,25 +7,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal import create_app
-from portal.db import Base, make_engine
 from portal.models import Order, OrderLine
-from tests.portal.conftest import BASE_CONFIG
 from tests.portal.factories import Factories
 from tests.portal.test_api_base import bearer, issue
 
 pytestmark = pytest.mark.postgres
 THREADS = 10
-
-
-@pytest.fixture
-def live_pg_app(empty_pg_schema_url):
-    """An app on a real PostgreSQL schema where commits are real (no wrapping transaction)."""
-    engine = make_engine(empty_pg_schema_url, pool_size=THREADS + 2)
-    Base.metadata.create_all(engine)
-    app = create_app({**BASE_CONFIG, "DB_BIND": engine})
-    yield app
-    engine.dispose()
 
 
 def test_ten_simultaneous_submissions_with_one_key_make_one_order(live_pg_app):

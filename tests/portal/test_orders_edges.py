@@ -9,10 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal import create_app
-from portal.db import Base, make_engine
 from portal.models import CartLine, Order, OrderLine
-from tests.portal.conftest import BASE_CONFIG, sign_in
+from tests.portal.conftest import sign_in
 from tests.portal.factories import Factories
 from tests.portal.test_api_base import bearer, issue
 from tests.portal.test_orders import buyer_with_catalog, checkout_key, signed_in
@@ -20,16 +18,6 @@ from tests.portal.test_orders import buyer_with_catalog, checkout_key, signed_in
 THREADS = 10
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE_BREAKER = 'Cola" onmouseover="x'
-
-
-@pytest.fixture
-def live_pg_app(empty_pg_schema_url):
-    """An app on a real PostgreSQL schema where commits are real (as in test_concurrency.py)."""
-    engine = make_engine(empty_pg_schema_url, pool_size=THREADS + 2)
-    Base.metadata.create_all(engine)
-    app = create_app({**BASE_CONFIG, "DB_BIND": engine})
-    yield app
-    engine.dispose()
 
 
 def far_date(days: int) -> str:
