@@ -30,6 +30,7 @@ from portal import db
 from portal.config import load_config
 from portal.extensions import babel, csrf, limiter, login_manager
 from portal.labels import label
+from portal.models import MAX_ROW_ID
 from portal.security import CookieSessionInterface
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,6 @@ class RowIdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
-
-
-MAX_ROW_ID = 2**31 - 1
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

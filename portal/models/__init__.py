@@ -1,6 +1,6 @@
 """All models, imported here so that Base.metadata knows every table."""
 from portal.models.audit import AuditEvent
-from portal.models.base import MAX_MONEY, ZERO, Money, UTCDateTime, to_money, utc_now
+from portal.models.base import MAX_MONEY, MAX_ROW_ID, ZERO, Money, UTCDateTime, to_money, utc_now
 from portal.models.cart import CartLine
 from portal.models.catalog import Product, TierPrice
 from portal.models.notification import NOTIFICATION_STATUSES, Notification, Task
@@ -17,7 +17,8 @@ from portal.models.user import (
 )
 
 __all__ = [
-    "AuditEvent", "ZERO", "MAX_MONEY", "Money", "UTCDateTime", "to_money", "utc_now", "Product", "TierPrice",
+    "AuditEvent", "ZERO", "MAX_MONEY", "MAX_ROW_ID", "Money", "UTCDateTime", "to_money", "utc_now",
+    "Product", "TierPrice",
     "ORDER_SOURCES", "ORDER_STATUSES", "Order", "OrderLine", "CHANNELS", "PARTNER_STATUSES",
     "STAGES", "Partner", "PriceTier", "PARTNER_ROLES", "ROLES", "STAFF_ROLES", "ApiToken",
     "Invitation", "User", "UserSession", "CartLine", "Notification", "Task",

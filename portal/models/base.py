@@ -41,6 +41,7 @@ class UTCDateTime(TypeDecorator):
 
 
 MAX_MONEY = Decimal("9999999999.99")  # the largest amount NUMERIC(12, 2) holds
+MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER primary key holds on PostgreSQL
 
 
 class Money(TypeDecorator):
