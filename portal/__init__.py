@@ -182,8 +182,8 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
-        if err.code == 403:
-            _audit_denial()
+        if err.code == 403 or (err.code == 404 and g.pop("foreign_row", False)):
+            _audit_denial(err.code)
         data = getattr(err, "data", None) or {}
         # webargs puts validation errors in data["messages"]; services' messages in "message".
         response = render(err.code or 500, data.get("message"), data.get("error_code"),
@@ -220,13 +220,15 @@ def _error_code(status: int) -> str:
     }.get(status, "bad_request" if status < 500 else "server_error")
 
 
-def _audit_denial() -> None:
+def _audit_denial(status: int) -> None:
     from portal.services import audit
 
     try:
-        actor = current_user.id if current_user.is_authenticated else None
+        api_user = g.get("api_user")  # a bearer-token caller has no Flask-Login user
+        actor = (api_user.id if api_user is not None else
+                 current_user.id if current_user.is_authenticated else None)
         audit.record_denial(db.get_session(), actor_id=actor, path=request.path,
-                            ip=request.remote_addr)
+                            ip=request.remote_addr, status=status)
     except Exception:  # the denial itself must still be answered
         log.exception("could not audit an authorization denial")
 

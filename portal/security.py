@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy import Select
@@ -52,11 +52,19 @@ staff_required = roles_required("account_manager", "admin")
 admin_required = roles_required("admin")
 
 
+def not_found(*, foreign: bool = False) -> NoReturn:
+    """Answer 404; for a row that exists but is another partner's, the answer is the same but
+    the attempt is audited (``authz_denied``, as a 403 is) by the app's error handler."""
+    if foreign:
+        g.foreign_row = True
+    abort(404)
+
+
 def get_owned_or_404(session: Session, model: type[T], row_id: int, partner_id: int | None) -> T:
     """Load a partner-owned row; another partner's row is answered exactly like a missing one."""
     row = session.get(model, row_id)
     if row is None or partner_id is None or getattr(row, "partner_id", None) != partner_id:
-        abort(404)
+        not_found(foreign=row is not None)
     return row
 
 
@@ -78,7 +86,7 @@ def get_visible_partner_or_404(session: Session, user: Any, partner_id: int) -> 
         return partner
     if user.role == "account_manager" and partner.account_manager_id == user.id:
         return partner
-    abort(404)
+    not_found(foreign=True)
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -1,6 +1,7 @@
 """Products and orders for API clients (the same services as the pages)."""
 from __future__ import annotations
 
+from flask import g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import abort
@@ -46,6 +47,8 @@ def _partner_user():
 def _fail(err: ServiceError, status: int = 422):
     if isinstance(err, NotFound):
         status = 404
+        if err.foreign:
+            g.foreign_row = True  # audited like a 403 (portal.security.not_found)
     elif isinstance(err, Conflict):
         status = 409
     details = {err.field: [str(err)]} if err.field else None

@@ -6,7 +6,6 @@ import uuid
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -23,7 +22,7 @@ from portal.db import get_session
 from portal.forms import ActionForm
 from portal.models import ORDER_STATUSES
 from portal.orders.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
-from portal.security import acting_user, partner_required
+from portal.security import acting_user, not_found, partner_required
 from portal.services import cart, exports, orders
 from portal.services.errors import NotFound, ServiceError
 
@@ -147,8 +146,8 @@ def thank_you(order_id: int):
 def _owned(order_id: int):
     try:
         return orders.get_order(get_session(), acting_user().partner_id, order_id)
-    except NotFound:
-        abort(404)
+    except NotFound as err:
+        not_found(foreign=err.foreign)
 
 
 def filters_from(form: OrderFilterForm, partner_id: int | None = None) -> orders.OrderFilters:

@@ -32,8 +32,10 @@ def record(
     return event
 
 
-def record_denial(session: Session, *, actor_id: int | None, path: str, ip: str | None) -> None:
-    """Record an authorization failure in a transaction of its own."""
+def record_denial(session: Session, *, actor_id: int | None, path: str, ip: str | None,
+                  status: int = 403) -> None:
+    """Record an authorization failure (a 403, or a 404 for another partner's row) in a
+    transaction of its own: the path and who asked, never the request's body."""
     session.rollback()
-    record(session, "authz_denied", actor_id=actor_id, ip=ip, path=path[:200])
+    record(session, "authz_denied", actor_id=actor_id, ip=ip, path=path[:200], status=status)
     session.commit()

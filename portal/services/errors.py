@@ -20,7 +20,14 @@ class AuthError(ServiceError):
 
 
 class NotFound(ServiceError):
+    """No such row for this caller; ``foreign`` when it exists but belongs to another partner
+    (answered the same, but audited as an attempt)."""
+
     code = "not_found"
+
+    def __init__(self, message: str, *, foreign: bool = False, **kwargs):
+        super().__init__(message, **kwargs)
+        self.foreign = foreign
 
 
 class Conflict(ServiceError):

@@ -349,7 +349,9 @@ def get_order(session: Session, partner_id: int, order_id: int) -> Order:
         .where(Order.id == order_id, Order.partner_id == partner_id)
     )
     if order is None:
-        raise NotFound(_("No such order."))
+        # Only on this failure path: does it exist for someone else (an attempt to audit)?
+        foreign = session.scalar(select(exists().where(Order.id == order_id)))
+        raise NotFound(_("No such order."), foreign=bool(foreign))
     return order
 
 
@@ -511,7 +513,9 @@ def get_for_staff(session: Session, user: User, order_id: int) -> Order:
         .where(Order.id == order_id)
     )
     if order is None:
-        raise NotFound(_("No such order."))
+        # Only on this failure path: does it exist for someone else (an attempt to audit)?
+        foreign = session.scalar(select(exists().where(Order.id == order_id)))
+        raise NotFound(_("No such order."), foreign=bool(foreign))
     return order
 
 

@@ -89,3 +89,41 @@ def test_cross_partner_attempt_leaves_an_audit_trail_of_nothing_changed(app, f, 
     sign_in(client, me)
     client.post(f"/orders/{their_order.id}/cancel")
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "order_cancelled")) is None
+
+
+@pytest.mark.parametrize(("method", "route"), ORDER_ROUTES)
+def test_reaching_for_another_partners_order_is_audited_and_a_missing_one_is_not(
+        app, f, db, two_partners, method, route):
+    """Answered exactly like a missing order, but recorded (like a 403): who, where, no body."""
+    me, their_order = two_partners
+    client = app.test_client()
+    headers = {"Idempotency-Key": "x"}
+    if route.startswith("/api/"):
+        headers.update(bearer(issue(client, me)))
+    else:
+        sign_in(client, me)
+    missing = client.open(route.format(id=their_order.id + 1000), method=method, headers=headers,
+                          json={"secret": "in the body"} if method == "POST" else None)
+    assert missing.status_code == 404
+    assert db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all() == []
+    foreign = client.open(route.format(id=their_order.id), method=method, headers=headers,
+                          json={"secret": "in the body"} if method == "POST" else None)
+    assert foreign.status_code == 404  # and nothing tells the two apart:
+    if route.startswith("/api/"):
+        assert foreign.json == missing.json
+    else:
+        assert "This page does not exist." in foreign.text and "This page does not exist." in missing.text
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert event.actor_id == me.id and event.detail == {"path": route.format(id=their_order.id),
+                                                        "status": 404}
+
+
+def test_a_manager_reaching_for_an_unassigned_partner_is_audited(app, f, db):
+    manager = f.user(role="account_manager")
+    theirs = f.partner(account_manager_id=f.user(role="account_manager").id)
+    client = app.test_client()
+    sign_in(client, manager)
+    assert client.get(f"/manage/partners/{theirs.id}").status_code == 404
+    assert client.get(f"/manage/partners/{theirs.id + 1000}").status_code == 404
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert event.actor_id == manager.id and event.detail["path"] == f"/manage/partners/{theirs.id}"
