@@ -46,6 +46,20 @@ def _check_production_secret(key: str | None) -> None:
         )
 
 
+def _whole_number(name: str, default: int, *, minimum: int = 1) -> int:
+    """An integer setting from the environment, or a ConfigError that says what is wrong."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {raw!r}")
+    return value
+
+
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the app configuration: defaults, then the environment, then ``overrides``."""
     overrides = dict(overrides or {})
@@ -59,18 +73,18 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TESTING": env == "testing",
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
         # PostgreSQL: give up (503, "try again") after waiting this long for a lock; 0 = wait.
-        "DB_LOCK_TIMEOUT_MS": int(os.environ.get("DB_LOCK_TIMEOUT_MS", "5000")),
+        "DB_LOCK_TIMEOUT_MS": _whole_number("DB_LOCK_TIMEOUT_MS", 5000, minimum=0),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
         "LOGIN_RATE_LIMIT_IP": os.environ.get("LOGIN_RATE_LIMIT_IP", "20 per 10 minutes"),
         "LOGIN_RATE_LIMIT_EMAIL": os.environ.get("LOGIN_RATE_LIMIT_EMAIL", "5 per 10 minutes"),
-        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "120")),
-        "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", "12")),
-        "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS", "24")),
-        "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "7")),
-        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        "SESSION_IDLE_MINUTES": _whole_number("SESSION_IDLE_MINUTES", 120),
+        "SESSION_MAX_HOURS": _whole_number("SESSION_MAX_HOURS", 12),
+        "API_TOKEN_HOURS": _whole_number("API_TOKEN_HOURS", 24),
+        "INVITATION_DAYS": _whole_number("INVITATION_DAYS", 7),
+        "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0, minimum=0),
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "SESSION_COOKIE_HTTPONLY": True,
