@@ -46,15 +46,21 @@ def two_partners(app, f):
     return me, their_order
 
 
-@pytest.mark.parametrize(("method", "route"), ORDER_ROUTES)
-def test_another_partners_order_is_not_found_and_unchanged(app, f, db, two_partners, method, route):
-    me, their_order = two_partners
+def signed_in_for(app, user, route):
+    """A client signed in the way ``route`` expects: a bearer token for the API, else a cookie."""
     client = app.test_client()
     headers = {"Idempotency-Key": "x"}
     if route.startswith("/api/"):
-        headers.update(bearer(issue(client, me)))
+        headers.update(bearer(issue(client, user)))
     else:
-        sign_in(client, me)
+        sign_in(client, user)
+    return client, headers
+
+
+@pytest.mark.parametrize(("method", "route"), ORDER_ROUTES)
+def test_another_partners_order_is_not_found_and_unchanged(app, f, db, two_partners, method, route):
+    me, their_order = two_partners
+    client, headers = signed_in_for(app, me, route)
     response = client.open(route.format(id=their_order.id), method=method, headers=headers)
     assert response.status_code == 404
     db.expire_all()
@@ -96,12 +102,7 @@ def test_reaching_for_another_partners_order_is_audited_and_a_missing_one_is_not
         app, f, db, two_partners, method, route):
     """Answered exactly like a missing order, but recorded (like a 403): who, where, no body."""
     me, their_order = two_partners
-    client = app.test_client()
-    headers = {"Idempotency-Key": "x"}
-    if route.startswith("/api/"):
-        headers.update(bearer(issue(client, me)))
-    else:
-        sign_in(client, me)
+    client, headers = signed_in_for(app, me, route)
     missing = client.open(route.format(id=their_order.id + 1000), method=method, headers=headers,
                           json={"secret": "in the body"} if method == "POST" else None)
     assert missing.status_code == 404
