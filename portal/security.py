@@ -52,11 +52,16 @@ staff_required = roles_required("account_manager", "admin")
 admin_required = roles_required("admin")
 
 
+def mark_foreign_row() -> None:
+    """This request's 404 is for a row that exists but is another's: the app's error handler
+    answers it like any 404 and audits the attempt (``authz_denied``, as a 403 is)."""
+    g.foreign_row = True
+
+
 def not_found(*, foreign: bool = False) -> NoReturn:
-    """Answer 404; for a row that exists but is another partner's, the answer is the same but
-    the attempt is audited (``authz_denied``, as a 403 is) by the app's error handler."""
+    """Answer 404; for another partner's row the answer is the same, but audited."""
     if foreign:
-        g.foreign_row = True
+        mark_foreign_row()
     abort(404)
 
 

@@ -1,7 +1,6 @@
 """Products and orders for API clients (the same services as the pages)."""
 from __future__ import annotations
 
-from flask import g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import abort
@@ -20,6 +19,7 @@ from portal.api.schemas import (
     ReorderOut,
 )
 from portal.db import get_session
+from portal.security import mark_foreign_row
 from portal.services import catalog, orders
 from portal.services.errors import Conflict, NotFound, ServiceError
 
@@ -48,7 +48,7 @@ def _fail(err: ServiceError, status: int = 422):
     if isinstance(err, NotFound):
         status = 404
         if err.foreign:
-            g.foreign_row = True  # audited like a 403 (portal.security.not_found)
+            mark_foreign_row()
     elif isinstance(err, Conflict):
         status = 409
     details = {err.field: [str(err)]} if err.field else None
