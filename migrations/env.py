@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import portal.models  # noqa: F401  (registers every table on Base.metadata)
+from portal.core.types import Money, UTCDateTime
 from portal.db import Base
-from portal.models.base import Money, UTCDateTime
 
 config = context.config
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

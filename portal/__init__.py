@@ -28,10 +28,10 @@ from werkzeug.routing import IntegerConverter
 
 from portal import db
 from portal.config import load_config
+from portal.core.labels import label
+from portal.core.types import MAX_ROW_ID
 from portal.extensions import babel, csrf, limiter, login_manager
-from portal.labels import label
-from portal.models import MAX_ROW_ID
-from portal.security import CookieSessionInterface
+from portal.web.guards import CookieSessionInterface
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,8 @@ def register_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal.services import auth, passwords
+    from portal.accounts import passwords
+    from portal.accounts import sessions as auth
 
     passwords.configure(app.config["PASSWORD_HASH_PROFILE"])
     csrf.init_app(app)
@@ -126,21 +127,27 @@ def _select_locale() -> str | None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.admin.views import bp as admin_bp
-    from portal.api import register_api
-    from portal.auth.views import bp as auth_bp
-    from portal.catalog.views import bp as catalog_bp
-    from portal.catalog_admin.views import bp as catalog_admin_bp
-    from portal.main.views import bp as main_bp
-    from portal.manage.views import bp as manage_bp
-    from portal.orders.views import bp as orders_bp
-    from portal.people.views import bp as people_bp
-    from portal.tasks.views import bp as tasks_bp
+    from portal.accounts import api as accounts_api
+    from portal.accounts.admin_views import bp as admin_bp
+    from portal.accounts.people_views import bp as people_bp
+    from portal.accounts.views import bp as auth_bp
+    from portal.catalog.admin_views import bp as catalog_admin_bp
+    from portal.home.views import bp as main_bp
+    from portal.ordering import api as ordering_api
+    from portal.ordering.shop_views import bp as catalog_bp
+    from portal.ordering.staff_views import bp as manage_bp
+    from portal.ordering.views import bp as orders_bp
+    from portal.web.api import register_api
+    from portal.workspace.views import bp as tasks_bp
 
     for blueprint in (main_bp, auth_bp, people_bp, catalog_bp, orders_bp, manage_bp, admin_bp,
                       catalog_admin_bp, tasks_bp):
         app.register_blueprint(blueprint)
-    register_api(app)
+    from portal.accounts import tokens
+
+    # The API base resolves bearer tokens through accounts without importing it.
+    app.extensions["trellis.bearer_loader"] = tokens.user_for
+    register_api(app, accounts_api.blueprints + ordering_api.blueprints)
 
 
 def _wants_json() -> bool:
@@ -221,7 +228,7 @@ def _error_code(status: int) -> str:
 
 
 def _audit_denial(status: int) -> None:
-    from portal.services import audit
+    from portal.core import audit
 
     try:
         api_user = g.get("api_user")  # a bearer-token caller has no Flask-Login user
@@ -257,7 +264,10 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from portal.cli import demo, importer, notifications, partners, users
+    from portal.accounts import cli as accounts_cli
+    from portal.demo import cli as demo_cli
+    from portal.notifications import cli as notifications_cli
+    from portal.ordering import cli as ordering_cli
 
-    for module in (users, partners, demo, importer, notifications):
-        app.cli.add_command(module.group)
+    for group in (*accounts_cli.groups, demo_cli.group, ordering_cli.group, notifications_cli.group):
+        app.cli.add_command(group)

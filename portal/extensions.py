@@ -6,7 +6,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from portal.limits import TrellisLimiter
+from portal.web.limits import TrellisLimiter
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,0 +1,1 @@
+"""Products, price tiers and the price a partner pays; the admin pages that keep them."""

@@ -1,18 +1,44 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import DataRequired, NumberRange
-from wtforms.widgets import HiddenInput
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.models import MAX_ROW_ID
-from portal.services.cart import MAX_QUANTITY
+from portal.catalog.admin import MAX_PACK_SIZE, MAX_PRICE
+
+_AMOUNT = {"inputmode": "decimal"}
 
 
-class AddToCartForm(FlaskForm):
-    # Hidden, but typed: whatever is posted must be an id the database can hold.
-    product_id = IntegerField(widget=HiddenInput(),
-                              validators=[DataRequired(), NumberRange(min=1, max=MAX_ROW_ID)])
-    quantity = IntegerField(
-        _l("Quantity"), default=1,
-        validators=[DataRequired(), NumberRange(min=1, max=MAX_QUANTITY)],
-    )
+class ProductForm(FlaskForm):
+    sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    category = StringField(_l("Category"), validators=[Length(max=80)])
+    unit = StringField(_l("Unit"), default="pcs", validators=[DataRequired(), Length(max=20)])
+    pack_size = IntegerField(_l("Pack size"), default=1,
+                             validators=[InputRequired(), NumberRange(min=1, max=MAX_PACK_SIZE)])
+    base_price = DecimalField(_l("List price"), places=None, render_kw=_AMOUNT,
+                              validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)])
+    active = BooleanField(_l("Sold (shown in the catalog)"), default=True)
+
+
+class CatalogImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV file with columns sku,name,category,unit,pack_size,base_price[,active]"))
+
+
+class TierForm(FlaskForm):
+    name = StringField(_l("Tier name"), validators=[DataRequired(), Length(max=80)])
+    discount_percent = DecimalField(_l("Discount off list prices (%)"), places=None, default=0,
+                                    render_kw=_AMOUNT,
+                                    validators=[InputRequired(), NumberRange(min=0, max=100)])
+
+
+class TierPriceForm(FlaskForm):
+    sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=40)])
+    price = DecimalField(_l("Explicit price"), places=None, render_kw=_AMOUNT,
+                         validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)])
+
+
+class AssignTierForm(FlaskForm):
+    partner = SelectField(_l("Partner"), choices=[], validators=[DataRequired()])
+    tier = SelectField(_l("Price tier"), choices=[], validators=[Optional()])

@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.services.demo import DEMO_PASSWORD
+from portal.demo.loader import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

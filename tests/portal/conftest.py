@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import text
 
 from portal import create_app
+from portal.accounts import sessions as auth
 from portal.db import Base, make_engine
-from portal.services import auth
 from tests.portal import factories
 
 BASE_CONFIG = {

@@ -5,8 +5,8 @@ import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from portal.accounts import passwords
 from portal.models import Order, OrderLine, Partner, PriceTier, Product, User, to_money
-from portal.services import passwords
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

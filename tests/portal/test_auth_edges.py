@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from portal import create_app
+from portal.accounts import passwords
 from portal.models import AuditEvent, User
-from portal.services import passwords
 from tests.portal.conftest import BASE_CONFIG, sign_in
 from tests.portal.factories import PASSWORD
 from tests.portal.test_app import signed_in_cookie
@@ -67,7 +67,7 @@ def test_sign_in_replaces_a_hash_made_with_other_parameters(make_app, f, db, pro
 
 # --- #16: the password policy's limits, wherever a password is chosen --------------------------
 
-# The policy (portal.services.passwords) written out, so that loosening it fails here.
+# The policy (portal.accounts.passwords) written out, so that loosening it fails here.
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from portal.catalog.admin import check_amount
+from portal.core.errors import ServiceError
 from portal.models import AuditEvent, Partner, PriceTier, Product, TierPrice
-from portal.services.catalog_admin import check_amount
-from portal.services.errors import ServiceError
 from tests.portal.conftest import sign_in
 
 PAGES = ["/admin/catalog/products", "/admin/catalog/products/new", "/admin/catalog/products/import",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from portal.accounts import passwords
 from portal.models import Partner, User
-from portal.services import passwords
 
 
 def test_partners_and_users_are_created_from_the_cli(app, db):

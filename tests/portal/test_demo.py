@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from portal.accounts import passwords
+from portal.core import audit
 from portal.db import Base, make_engine, make_session_factory
+from portal.demo import loader as demo
 from portal.models import Order, OrderLine, Partner, Product, User
-from portal.services import audit, demo, passwords
 from tests.portal.conftest import sign_in
 
 TODAY = date(2026, 11, 15)

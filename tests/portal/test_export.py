@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, select
 
 from portal.models import Order
-from portal.services import exports
+from portal.ordering import exports
 from tests.portal.conftest import sign_in
 
 FORMULA = "=cmd|' /C calc'!A0"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import Order, OrderLine
-from portal.services import importer
+from portal.ordering import history_import as importer
 
 HEADER = "partner_code,order_date,sku,quantity,unit_price"
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.db import Base, make_engine
 from portal.models import AuditEvent, Notification, Task
-from portal.services import notifications
+from portal.notifications import outbox as notifications
 from tests.portal.conftest import BASE_CONFIG, sign_in
 from tests.portal.factories import Factories
 
@@ -249,7 +249,7 @@ def test_cli_sends_through_the_log_mailer_and_prints_a_summary(app, db, f, monke
     queue(db, f.partner(preferred_channel="phone", account_manager_id=manager.id))
     queue(db, f.partner(preferred_channel="none"))
     runner = app.test_cli_runner()
-    with caplog.at_level(logging.INFO, logger="portal.services.notifications"):
+    with caplog.at_level(logging.INFO, logger="portal.notifications.outbox"):
         result = runner.invoke(args=["notifications", "send"])
     assert result.exit_code == 0, result.output
     assert "Emails sent: 1" in result.output and "Tasks created: 1" in result.output

@@ -180,7 +180,7 @@ def test_invitation_stays_dead_when_its_deactivated_inviter_is_reactivated(app, 
 
 
 def test_invitation_stays_dead_when_its_paused_partner_is_reactivated(app, f, db):
-    from portal.services import people
+    from portal.accounts import people
 
     owner = f.user(role="partner_admin")
     client = app.test_client()

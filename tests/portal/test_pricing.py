@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from portal.catalog.pricing import unit_price
 from portal.models import Order
-from portal.services import orders
-from portal.services.pricing import unit_price
+from portal.ordering import orders
 from tests.portal.factories import PASSWORD
 
 prices = st.decimals(min_value=Decimal("0"), max_value=Decimal("99999.99"), places=2)

@@ -1,0 +1,1 @@
+"""Partners, the people who sign in for them or for the wholesaler, sessions, passwords, invitations and API tokens."""

@@ -1,0 +1,122 @@
+"""The operator's pages: partners and staff."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.accounts import people
+from portal.accounts.forms import PartnerForm, PartnerStatusForm, UserForm
+from portal.accounts.models import PARTNER_STATUSES, Partner, PriceTier, User
+from portal.accounts.people_views import change_user_active
+from portal.core.errors import ServiceError
+from portal.core.labels import label
+from portal.db import get_session
+from portal.web.forms import ActionForm
+from portal.web.guards import admin_required, client_ip
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+@login_required
+@admin_required
+def new_partner():
+    """Create a partner company."""
+    db = get_session()
+    form = PartnerForm()
+    form.tier.choices = [SelectChoice("", "—")] + [
+        SelectChoice(t.name) for t in db.scalars(select(PriceTier).order_by(PriceTier.name))
+    ]
+    form.manager.choices = [SelectChoice("", "—")] + [
+        SelectChoice(u.email, u.name or u.email)
+        for u in db.scalars(select(User).where(User.role == "account_manager").order_by(User.email))
+    ]
+    if form.validate_on_submit():
+        try:
+            partner = people.create_partner(
+                db, name=form.name.data, code=form.code.data, tier_name=form.tier.data or None,
+                manager_email=form.manager.data or None, actor_id=current_user.id,
+            )
+        except ServiceError as err:
+            getattr(form, err.field or "name").errors.append(str(err))
+        else:
+            flash(_("Partner %(name)s created.", name=partner.name), "success")
+            return redirect(url_for("manage.partner", partner_id=partner.id))
+    return render_template("admin/partner_form.html", form=form)
+
+
+@bp.route("/partners/<int:partner_id>/status", methods=["GET", "POST"])
+@login_required
+@admin_required
+def partner_status(partner_id: int):
+    """Confirm, then set, a partner's status; pausing or churning signs its users out at once."""
+    db = get_session()
+    partner = db.get(Partner, partner_id)
+    if partner is None:
+        abort(404)
+    form = PartnerStatusForm(status=request.args.get("status"))
+    if form.validate_on_submit():
+        try:
+            people.set_partner_status(db, code=partner.code, status=form.status.data,
+                                      actor_id=current_user.id, ip=client_ip())
+        except ServiceError as err:
+            flash(str(err), "error")
+        else:
+            if partner.is_active:
+                flash(_("%(name)s is active again; its users can sign in.", name=partner.name),
+                      "success")
+            else:
+                flash(_("%(name)s is %(status)s now; its users are signed out.", name=partner.name,
+                        status=label(partner.status)), "success")
+        return redirect(url_for("manage.partner", partner_id=partner.id))
+    if request.method == "POST":
+        abort(400)  # a tampered status: the CSRF token is checked before the view
+    if form.status.data not in PARTNER_STATUSES or form.status.data == partner.status:
+        abort(404)
+    return render_template("admin/partner_status.html", partner=partner, form=form,
+                           users=people.company_users(db, partner.id))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+@admin_required
+def users():
+    """All users; create staff and partner users."""
+    db = get_session()
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = people.create_user(
+                db, email=form.email.data, password=form.password.data, role=form.role.data,
+                name=form.name.data or "", partner_code=form.partner.data or None,
+                actor_id=current_user.id,
+            )
+        except ServiceError as err:
+            getattr(form, err.field or "email").errors.append(str(err))
+        else:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    rows = db.execute(
+        select(User, Partner.code).outerjoin(Partner, User.partner_id == Partner.id)
+        .order_by(User.role, User.email)
+    ).all()
+    return render_template("admin/users.html", form=form, rows=rows, action_form=ActionForm())
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@login_required
+@admin_required
+def deactivate_user(user_id: int):
+    """Deactivate any user; their sessions and API tokens end at once."""
+    return change_user_active(user_id, False, back="admin.users")
+
+
+@bp.post("/users/<int:user_id>/activate")
+@login_required
+@admin_required
+def activate_user(user_id: int):
+    """Let a deactivated user sign in again."""
+    return change_user_active(user_id, True, back="admin.users")

@@ -1,0 +1,64 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
+
+from portal.accounts.models import PARTNER_STATUSES
+from portal.accounts.passwords import MAX_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice("buyer", _l("Buyer")), SelectChoice("partner_admin", _l("Administrator"))]
+    )
+
+
+class PartnerForm(FlaskForm):
+    name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(min=2, max=40)])
+    tier = SelectField(_l("Price tier"), choices=[], validators=[Optional()])
+    manager = SelectField(_l("Account manager"), choices=[], validators=[Optional()])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=[
+        SelectChoice("account_manager", _l("Account manager")), SelectChoice("admin", _l("Administrator")),
+        SelectChoice("partner_admin", _l("Partner administrator")), SelectChoice("buyer", _l("Buyer")),
+    ])
+    partner = StringField(_l("Partner code (partner users only)"), validators=[Length(max=40)])
+    password = PasswordField(
+        _l("Initial password"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
+
+
+class PartnerStatusForm(FlaskForm):
+    """The confirmation of a partner's new status (chosen on the partner page)."""
+
+    status = HiddenField(validators=[AnyOf(PARTNER_STATUSES)])

@@ -1,0 +1,96 @@
+"""A partner admin manages the users of their own company."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.accounts import people
+from portal.accounts.forms import InviteForm
+from portal.core.errors import NotFound, ServiceError
+from portal.db import get_session
+from portal.web.forms import ActionForm
+from portal.web.guards import acting_user, client_ip, roles_required
+
+bp = Blueprint("people", __name__, url_prefix="/company")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+@roles_required("partner_admin")
+def users():
+    """List the company's users and invite new ones."""
+    db = get_session()
+    form = InviteForm()
+    invite_link = None
+    if form.validate_on_submit():
+        try:
+            days = current_app.config["INVITATION_DAYS"]
+            invitation, token = people.invite_user(
+                db, acting_user(), email=form.email.data, name=form.name.data or "",
+                role=form.role.data, valid_for=timedelta(days=days),
+            )
+        except ServiceError as err:
+            getattr(form, err.field or "email").errors.append(str(err))
+        else:
+            invite_link = url_for("auth.accept_invitation", token=token, _external=True)
+            flash(_("Invitation created for %(email)s. Send them the link below; it works once.",
+                    email=invitation.email), "success")
+            form = InviteForm(formdata=None)
+    return render_template(
+        "people/users.html", form=form, action_form=ActionForm(), invite_link=invite_link,
+        users=people.company_users(db, current_user.partner_id),
+        invitations=people.open_invitations(db, current_user.partner_id),
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@login_required
+@roles_required("partner_admin")
+def revoke_invitation(invitation_id: int):
+    """Withdraw an invitation that has not been accepted; its link stops working."""
+    if ActionForm().validate_on_submit():
+        try:
+            invitation = people.revoke_invitation(get_session(), acting_user(), invitation_id,
+                                                  ip=client_ip())
+        except NotFound:
+            abort(404)
+        flash(_("The invitation for %(email)s is withdrawn; its link no longer works.",
+                email=invitation.email), "success")
+    return redirect(url_for("people.users"))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@login_required
+@roles_required("partner_admin")
+def deactivate(user_id: int):
+    """Deactivate a colleague; their sessions end at once."""
+    return change_user_active(user_id, False, back="people.users")
+
+
+@bp.post("/users/<int:user_id>/activate")
+@login_required
+@roles_required("partner_admin")
+def activate(user_id: int):
+    """Let a deactivated colleague sign in again."""
+    return change_user_active(user_id, True, back="people.users")
+
+
+def change_user_active(user_id: int, active: bool, *, back: str):
+    """Deactivate or reactivate a user for the signed-in admin or partner admin, then go ``back``.
+
+    The service decides who may change whom (another company's user is NotFound).
+    """
+    if ActionForm().validate_on_submit():
+        try:
+            user = people.set_user_active(get_session(), acting_user(), user_id, active)
+        except NotFound:
+            abort(404)
+        except ServiceError as err:
+            flash(str(err), "error")
+        else:
+            flash(_("%(email)s can sign in again.", email=user.email) if active
+                  else _("%(email)s is deactivated and signed out.", email=user.email), "success")
+    return redirect(url_for(back))

@@ -1,0 +1,561 @@
+"""The operator's catalog: products, CSV catalog import, price tiers and tier assignment."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Partner, PriceTier
+from portal.catalog.models import Product, TierPrice
+from portal.catalog.pricing import unit_price
+from portal.core import audit
+from portal.core import text as search
+from portal.core.errors import Conflict, NotFound, ServiceError
+from portal.core.money import MAX_MONEY
+
+SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
+MAX_PACK_SIZE = 100_000
+MAX_PRICE = MAX_MONEY
+PAGE_SIZE = 50
+IMPORT_COLUMNS = ("sku", "name", "category", "unit", "pack_size", "base_price")
+IMPORT_OPTIONAL = ("active",)
+MAX_IMPORT_ERRORS = 1000
+TRUE_WORDS = {"1", "true", "yes", "y", "t", "active"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", "inactive"}
+PRODUCT_FIELDS = ("sku", "name", "category", "unit", "pack_size", "base_price", "active")
+
+
+# --- checks shared by the forms' services and the CSV import --------------------------------------
+
+def normalize_sku(sku: str) -> str:
+    return (sku or "").strip().upper()
+
+
+def check_sku(sku: str) -> str:
+    sku = normalize_sku(sku)
+    if not SKU_RE.match(sku):
+        raise ServiceError(_("A SKU is 1–40 letters, digits, '.', '/', '-' or '_', starting "
+                             "with a letter or digit."), field="sku")
+    return sku
+
+
+def check_amount(
+    value: Decimal | str | None, *, field: str, maximum: Decimal = MAX_PRICE
+) -> Decimal:
+    """A Decimal from 0 to ``maximum`` with at most two decimal places."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ServiceError(_("Enter an amount like 12.50."), field=field)
+    if amount < 0 or amount > maximum:
+        raise ServiceError(_("Enter an amount from 0 to %(max)s.", max=maximum), field=field)
+    if amount.as_tuple().exponent < -2:
+        raise ServiceError(_("Use at most 2 decimal places."), field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+@dataclass
+class ProductData:
+    sku: str
+    name: str
+    category: str
+    unit: str
+    pack_size: int | str
+    base_price: Decimal | str
+    active: bool | None = None  # None: a new product is active, an existing one stays as it is
+
+
+def _check_name(value: str) -> str:
+    name = (value or "").strip()
+    if not name or len(name) > 200:
+        raise ServiceError(_("Enter a name of at most 200 characters."), field="name")
+    return name
+
+
+def _check_category(value: str) -> str:
+    category = (value or "").strip()
+    if len(category) > 80:
+        raise ServiceError(_("The category has at most 80 characters."), field="category")
+    return category
+
+
+def _check_unit(value: str) -> str:
+    unit = (value or "").strip() or "pcs"
+    if len(unit) > 20:
+        raise ServiceError(_("The unit has at most 20 characters."), field="unit")
+    return unit
+
+
+def _check_pack_size(value: int | str) -> int:
+    if isinstance(value, str):
+        value = value.strip()
+        value = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PACK_SIZE:
+        raise ServiceError(_("The pack size is a whole number from 1 to %(max)d.",
+                             max=MAX_PACK_SIZE), field="pack_size")
+    return value
+
+
+def _check_price(value: Decimal | str) -> Decimal:
+    return check_amount(value, field="base_price")
+
+
+PRODUCT_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "sku": check_sku, "name": _check_name, "category": _check_category, "unit": _check_unit,
+    "pack_size": _check_pack_size, "base_price": _check_price,
+}
+
+
+def check_product(data: ProductData) -> ProductData:
+    """Normalised product fields; ServiceError naming the first field that is wrong."""
+    checked = {name: check(getattr(data, name)) for name, check in PRODUCT_CHECKS.items()}
+    return ProductData(**checked, active=data.active)
+
+
+def _sku_taken(session: Session, sku: str, except_id: int | None = None) -> bool:
+    stmt = select(Product.id).where(func.upper(Product.sku) == sku)
+    if except_id is not None:
+        stmt = stmt.where(Product.id != except_id)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def _apply(product: Product, data: ProductData) -> dict[str, list[str]]:
+    """Copy the fields onto the product; returns {field: [old, new]} of what changed."""
+    changes: dict[str, list[str]] = {}
+    for name in PRODUCT_FIELDS:
+        new = getattr(data, name)
+        if new is None:
+            continue
+        old = getattr(product, name)
+        if old != new:
+            changes[name] = [str(old), str(new)]
+            setattr(product, name, new)
+    return changes
+
+
+def _flush_unique(session: Session, message: str, field: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(message, field=field) from None
+
+
+# --- products -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[Product]
+    total: int
+    page: int
+    pages: int
+    categories: list[str]
+
+
+def list_products(
+    session: Session, *, q: str = "", category: str = "", status: str = "", page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ProductPage:
+    """One page of the whole catalog (inactive products too), searched and filtered."""
+    where = []
+    matches = search.contains(q, Product.name, Product.sku)
+    if matches is not None:
+        where.append(matches)
+    if category := search.clean(category):
+        where.append(Product.category == category)
+    if status in ("active", "inactive"):
+        where.append(Product.active.is_(status == "active"))
+    condition = and_(true(), *where)
+    total = session.scalar(select(func.count(Product.id)).where(condition)) or 0
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    items = session.scalars(
+        select(Product).where(condition).order_by(Product.category, Product.name, Product.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    categories = session.scalars(
+        select(Product.category).distinct().order_by(Product.category)
+    ).all()
+    return ProductPage(list(items), total, page, pages, list(categories))
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(_("No such product."))
+    return product
+
+
+def create_product(session: Session, data: ProductData, *, actor_id: int | None = None) -> Product:
+    """Add a product to the catalog."""
+    data = check_product(data)
+    if _sku_taken(session, data.sku):
+        raise Conflict(_("A product with SKU %(sku)s already exists.", sku=data.sku), field="sku")
+    product = Product(sku=data.sku, name=data.name, category=data.category, unit=data.unit,
+                      pack_size=data.pack_size, base_price=data.base_price,
+                      active=True if data.active is None else data.active)
+    session.add(product)
+    _flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku), "sku")
+    audit.record(session, "product_created", actor_id=actor_id, target=product, sku=product.sku,
+                 base_price=str(product.base_price))
+    session.commit()
+    return product
+
+
+def update_product(
+    session: Session, product_id: int, data: ProductData, *, actor_id: int | None = None
+) -> Product:
+    """Change a product's fields (its SKU too, if the new one is free)."""
+    product = get_product(session, product_id)
+    data = check_product(data)
+    if _sku_taken(session, data.sku, except_id=product.id):
+        raise Conflict(_("A product with SKU %(sku)s already exists.", sku=data.sku), field="sku")
+    changes = _apply(product, data)
+    if changes:
+        _flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku),
+                      "sku")
+        audit.record(session, "product_updated", actor_id=actor_id, target=product,
+                     sku=product.sku, changes=changes)
+    session.commit()
+    return product
+
+
+def set_product_active(
+    session: Session, product_id: int, active: bool, *, actor_id: int | None = None
+) -> Product:
+    """Stop selling a product (it stays in order history) or sell it again."""
+    product = get_product(session, product_id)
+    if product.active != active:
+        product.active = active
+        audit.record(session, "product_reactivated" if active else "product_deactivated",
+                     actor_id=actor_id, target=product, sku=product.sku)
+    session.commit()
+    return product
+
+
+# --- CSV catalog import ---------------------------------------------------------------------------
+
+class CatalogImportRejected(ServiceError):
+    """The file has bad rows; ``errors`` lists them with their line numbers."""
+
+    def __init__(self, message: str, errors: list[str]):
+        super().__init__(message, field="file")
+        self.errors = errors
+
+
+@dataclass
+class CatalogImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    created_skus: list[str] = field(default_factory=list)
+    changes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+
+def _records(text: str):
+    """(first line number, cells) per non-blank CSV record."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise ServiceError(_("Line %(n)d is not valid CSV (%(error)s); nothing was imported.",
+                                 n=start, error=str(err)), field="file") from None
+        if any(cell.strip() for cell in cells):
+            yield start, cells
+
+
+def _header(records) -> dict[str, int]:
+    first = next(records, None)
+    wanted = ",".join(IMPORT_COLUMNS) + "[,active]"
+    if first is None:
+        raise ServiceError(_("The file is empty: the first line must name the columns %(cols)s.",
+                             cols=wanted), field="file")
+    names = [cell.strip().lower() for cell in first[1]]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ServiceError(_("The header names a column twice: %(cols)s.",
+                             cols=", ".join(duplicated)), field="file")
+    missing = [c for c in IMPORT_COLUMNS if c not in names]
+    unknown = [n for n in names if n not in IMPORT_COLUMNS + IMPORT_OPTIONAL]
+    if missing or unknown:
+        raise ServiceError(_("Line %(n)d: the header must name the columns %(cols)s (missing: "
+                             "%(missing)s; unknown: %(unknown)s).", n=first[0], cols=wanted,
+                             missing=", ".join(missing) or "—", unknown=", ".join(unknown) or "—"),
+                           field="file")
+    return {name: i for i, name in enumerate(names)}
+
+
+def _parse_row(cells: list[str], columns: dict[str, int]) -> tuple[ProductData | None, list[str]]:
+    """The row's product, or every problem of the row."""
+    if len(cells) != len(columns):
+        return None, [_("expected %(want)d fields, found %(got)d", want=len(columns),
+                        got=len(cells))]
+    raw = {name: cells[i].strip() for name, i in columns.items()}
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for name, check in PRODUCT_CHECKS.items():
+        try:
+            values[name] = check(raw[name])
+        except ServiceError as err:
+            shown = raw[name] if len(raw[name]) <= 40 else raw[name][:40] + "…"
+            problems.append(f'{name} "{shown}": {err}' if shown else f"{name}: {err}")
+    active: bool | None = None
+    if raw.get("active"):
+        word = raw["active"].lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            active = word in TRUE_WORDS
+        else:
+            problems.append(_("active \"%(value)s\": use yes/no, true/false or 1/0",
+                              value=raw["active"][:40]))
+    if problems:
+        return None, problems
+    return ProductData(**values, active=active), []
+
+
+def import_catalog(
+    session: Session, text: str, *, actor_id: int | None = None
+) -> CatalogImportResult:
+    """Create and update products from CSV text: every row valid, or nothing imported."""
+    records = _records(text)
+    columns = _header(records)
+    rows: list[ProductData] = []
+    errors: list[str] = []
+    bad = 0
+    seen: dict[str, int] = {}
+    for line, cells in records:
+        data, problems = _parse_row(cells, columns)
+        if data is not None:
+            if data.sku in seen:
+                problems.append(_("SKU %(sku)s is already on line %(line)d", sku=data.sku,
+                                  line=seen[data.sku]))
+            else:
+                seen[data.sku] = line
+        if problems:
+            bad += 1
+            if len(errors) < MAX_IMPORT_ERRORS:
+                errors.append(_("Line %(n)d: %(error)s.", n=line, error="; ".join(problems)))
+        elif data is not None:
+            rows.append(data)
+    total = len(rows) + bad
+    if total == 0:
+        raise ServiceError(_("The file has a header but no rows; nothing was imported."),
+                           field="file")
+    if bad:
+        if bad > len(errors):
+            errors.append(_("…and %(n)d more.", n=bad - len(errors)))
+        raise CatalogImportRejected(
+            _("%(n)d of %(rows)d rows have errors; nothing was imported.", n=bad, rows=total),
+            errors)
+    existing = {normalize_sku(p.sku): p for p in session.scalars(select(Product))}
+    result = CatalogImportResult(rows=total)
+    for data in rows:
+        product = existing.get(data.sku)
+        if product is None:
+            session.add(Product(sku=data.sku, name=data.name, category=data.category,
+                                unit=data.unit, pack_size=data.pack_size,
+                                base_price=data.base_price,
+                                active=True if data.active is None else data.active))
+            result.created += 1
+            result.created_skus.append(data.sku)
+            continue
+        data.sku = product.sku  # keep the stored spelling
+        changes = _apply(product, data)
+        if changes:
+            result.updated += 1
+            result.changes[product.sku] = changes
+        else:
+            result.unchanged += 1
+    _flush_unique(session, _("Another import or edit changed the catalog at the same time; "
+                             "nothing was imported. Try again."), "file")
+    audit.record(session, "catalog_imported", actor_id=actor_id, rows=result.rows,
+                 created=result.created, updated=result.updated, unchanged=result.unchanged,
+                 created_skus=result.created_skus, changes=result.changes)
+    session.commit()
+    return result
+
+
+# --- price tiers ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TierSummary:
+    tier: PriceTier
+    partners: int
+    explicit_prices: int
+
+
+@dataclass(frozen=True)
+class TierPriceRow:
+    product: Product
+    price: Decimal  # the explicit price
+    discounted: Decimal  # what the tier's discount alone would give
+
+
+def list_tiers(session: Session) -> list[TierSummary]:
+    """Every tier with how many partners buy at it and how many explicit prices it has."""
+    partners = dict(session.execute(
+        select(Partner.price_tier_id, func.count(Partner.id)).group_by(Partner.price_tier_id)
+    ).all())
+    prices = dict(session.execute(
+        select(TierPrice.tier_id, func.count()).group_by(TierPrice.tier_id)
+    ).all())
+    return [TierSummary(t, partners.get(t.id, 0), prices.get(t.id, 0))
+            for t in session.scalars(select(PriceTier).order_by(PriceTier.name))]
+
+
+def get_tier(session: Session, tier_id: int) -> PriceTier:
+    tier = session.get(PriceTier, tier_id)
+    if tier is None:
+        raise NotFound(_("No such price tier."))
+    return tier
+
+
+def tier_prices(session: Session, tier: PriceTier) -> list[TierPriceRow]:
+    """The tier's explicit prices, by product."""
+    rows = session.execute(
+        select(Product, TierPrice.price).join(TierPrice, TierPrice.product_id == Product.id)
+        .where(TierPrice.tier_id == tier.id).order_by(Product.category, Product.name, Product.id)
+    ).all()
+    return [TierPriceRow(p, price, unit_price(p.base_price, tier.discount_percent))
+            for p, price in rows]
+
+
+def _check_tier(session: Session, name: str, discount: Decimal | str | None,
+                except_id: int | None = None) -> tuple[str, Decimal]:
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise ServiceError(_("Enter a name of at most 80 characters."), field="name")
+    stmt = select(PriceTier.id).where(func.lower(PriceTier.name) == name.lower())
+    if except_id is not None:
+        stmt = stmt.where(PriceTier.id != except_id)
+    if session.scalar(stmt.limit(1)) is not None:
+        raise Conflict(_("A price tier named %(name)s already exists.", name=name), field="name")
+    try:
+        percent = check_amount(discount, field="discount_percent", maximum=Decimal(100))
+    except ServiceError:
+        raise ServiceError(_("The discount is a percentage from 0 to 100 with at most 2 "
+                             "decimal places."), field="discount_percent") from None
+    return name, percent
+
+
+def create_tier(
+    session: Session, *, name: str, discount_percent: Decimal | str, actor_id: int | None = None
+) -> PriceTier:
+    """Add a price tier."""
+    name, percent = _check_tier(session, name, discount_percent)
+    tier = PriceTier(name=name, discount_percent=percent)
+    session.add(tier)
+    _flush_unique(session, _("A price tier named %(name)s already exists.", name=name), "name")
+    audit.record(session, "tier_created", actor_id=actor_id, target=tier, name=name,
+                 discount_percent=str(percent))
+    session.commit()
+    return tier
+
+
+def update_tier(
+    session: Session, tier_id: int, *, name: str, discount_percent: Decimal | str,
+    actor_id: int | None = None,
+) -> PriceTier:
+    """Rename a tier or change its discount."""
+    tier = get_tier(session, tier_id)
+    name, percent = _check_tier(session, name, discount_percent, except_id=tier.id)
+    changes = {}
+    if tier.name != name:
+        changes["name"] = [tier.name, name]
+        tier.name = name
+    if Decimal(tier.discount_percent) != percent:
+        changes["discount_percent"] = [str(tier.discount_percent), str(percent)]
+        tier.discount_percent = percent
+    if changes:
+        _flush_unique(session, _("A price tier named %(name)s already exists.", name=name), "name")
+        audit.record(session, "tier_updated", actor_id=actor_id, target=tier, changes=changes)
+    session.commit()
+    return tier
+
+
+def set_tier_price(
+    session: Session, tier_id: int, *, sku: str, price: Decimal | str, actor_id: int | None = None
+) -> TierPrice:
+    """Set the explicit price a tier pays for one product (it wins over the tier's discount)."""
+    tier = get_tier(session, tier_id)
+    amount = check_amount(price, field="price")
+    product = session.scalar(select(Product).where(func.upper(Product.sku) == normalize_sku(sku)))
+    if product is None:
+        raise NotFound(_("No product with SKU %(sku)s.", sku=(sku or "").strip()), field="sku")
+    row = session.get(TierPrice, (tier.id, product.id))
+    old = None if row is None else str(row.price)
+    if row is None:
+        row = TierPrice(tier_id=tier.id, product_id=product.id, price=amount)
+        session.add(row)
+        _flush_unique(session, _("Someone set this price at the same time. Try again."), "sku")
+    else:
+        row.price = amount
+    if old != str(amount):
+        audit.record(session, "tier_price_set", actor_id=actor_id, target=tier, sku=product.sku,
+                     product_id=product.id, old=old, new=str(amount))
+    session.commit()
+    return row
+
+
+def remove_tier_price(
+    session: Session, tier_id: int, product_id: int, *, actor_id: int | None = None
+) -> Product:
+    """Drop a tier's explicit price for a product; the tier's discount applies again."""
+    tier = get_tier(session, tier_id)
+    row = session.get(TierPrice, (tier.id, product_id))
+    if row is None:
+        raise NotFound(_("This tier has no explicit price for that product."))
+    product = session.get(Product, product_id)
+    audit.record(session, "tier_price_removed", actor_id=actor_id, target=tier, sku=product.sku,
+                 product_id=product_id, old=str(row.price))
+    session.delete(row)
+    session.commit()
+    return product
+
+
+def assign_tier(
+    session: Session, partner_id: int, tier_id: int | None, *, actor_id: int | None = None
+) -> Partner:
+    """Set the tier a partner buys at (None: list prices)."""
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound(_("No such partner."), field="partner")
+    tier = get_tier(session, tier_id) if tier_id is not None else None
+    if partner.price_tier_id != (tier.id if tier else None):
+        old = partner.price_tier.name if partner.price_tier else None
+        partner.price_tier = tier
+        audit.record(session, "partner_tier_assigned", actor_id=actor_id, target=partner,
+                     partner_id=partner.id, old=old, new=tier.name if tier else None)
+    session.commit()
+    return partner
+
+
+@dataclass(frozen=True)
+class PartnerTierRow:
+    id: int
+    name: str
+    code: str
+    tier_id: int | None
+
+
+def partner_tiers(session: Session) -> list[PartnerTierRow]:
+    """Every partner with the tier it buys at, by name (for the assignment form)."""
+    return [PartnerTierRow(*row) for row in session.execute(
+        select(Partner.id, Partner.name, Partner.code, Partner.price_tier_id)
+        .order_by(Partner.name, Partner.id)
+    )]

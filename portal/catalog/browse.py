@@ -1,0 +1,131 @@
+"""The catalog as one partner sees it: active products at that partner's prices."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Partner, PriceTier
+from portal.catalog.models import Product, TierPrice
+from portal.catalog.pricing import unit_price
+from portal.core import text as search
+
+
+@dataclass(frozen=True)
+class PricedProduct:
+    id: int
+    sku: str
+    name: str
+    category: str
+    unit: str
+    pack_size: int
+    base_price: Decimal
+    price: Decimal
+    active: bool
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    items: list[PricedProduct]
+    total: int
+    page: int
+    pages: int
+    categories: list[str]
+
+
+_P, _TP, _T = Product.__table__.c, TierPrice.__table__.c, PriceTier.__table__.c
+# Core columns: pricing runs on every catalog page and every order, so it skips the ORM.
+_COLUMNS = (_P.id, _P.sku, _P.name, _P.category, _P.unit, _P.pack_size, _P.base_price, _P.active)
+
+
+def _priced_select(where):
+    tier = bindparam("tier_id")
+    return (
+        select(*_COLUMNS, _TP.price, _T.discount_percent)
+        .select_from(Product.__table__)
+        .outerjoin(TierPrice.__table__, and_(_TP.product_id == _P.id, _TP.tier_id == tier))
+        .outerjoin(PriceTier.__table__, _T.id == tier)
+        .where(where)
+        .order_by(_P.category, _P.name, _P.id)
+    )
+
+
+def _any_of(column, name: str) -> dict:
+    """``column`` is one of the list bound as ``name``: a statement per dialect.
+
+    On PostgreSQL ``= ANY(:name)`` with one array parameter keeps one SQL string for any number
+    of values, so there is nothing to render per call and one server-side prepared statement
+    serves every order; elsewhere (SQLite) an expanding ``IN``.
+    """
+    return {"postgresql": _priced_select(column == any_(bindparam(name, type_=ARRAY(column.type)))),
+            "default": _priced_select(column.in_(bindparam(name, expanding=True)))}
+
+
+# Built once (pricing runs on every catalog page and every order): building a statement costs
+# more CPU than running it.
+_BY_ID = _any_of(_P.id, "ids")
+_BY_SKU = _any_of(_P.sku, "skus")
+
+
+def _priced(session: Session, partner: Partner | None, statements: dict, **params
+            ) -> list[PricedProduct]:
+    """Products with the partner's price, in one query (columns, not ORM objects)."""
+    tier_id = partner.price_tier_id if partner is not None else None
+    connection = session.connection()
+    stmt = statements.get(connection.dialect.name, statements["default"])
+    return [
+        PricedProduct(pid, sku, name, category, unit, pack, base, unit_price(base, discount, explicit),
+                      active)
+        for pid, sku, name, category, unit, pack, base, active, explicit, discount
+        in connection.execute(stmt, {"tier_id": tier_id, **params})
+    ]
+
+
+def browse(
+    session: Session, partner: Partner | None, *, q: str = "", category: str = "",
+    page: int = 1, per_page: int = 24,
+) -> CatalogPage:
+    """One page of orderable products, searched by name or SKU and filtered by category."""
+    where = [Product.active.is_(True)]
+    matches = search.contains(q, Product.name, Product.sku)
+    if matches is not None:
+        where.append(matches)
+    if category := search.clean(category):
+        where.append(Product.category == category)
+    condition = and_(*where)
+    total = session.scalar(select(func.count(Product.id)).where(condition)) or 0
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    ids = session.scalars(
+        select(Product.id).where(condition).order_by(Product.category, Product.name, Product.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    items = _priced(session, partner, _BY_ID, ids=list(ids)) if ids else []
+    categories = session.scalars(
+        select(Product.category).where(Product.active.is_(True)).distinct().order_by(Product.category)
+    ).all()
+    return CatalogPage(items, total, page, pages, list(categories))
+
+
+def priced_by_id(
+    session: Session, partner: Partner | None, ids: Iterable[int]
+) -> dict[int, PricedProduct]:
+    """Products (active or not) by id, at the partner's prices."""
+    ids = list(set(ids))
+    return {p.id: p for p in _priced(session, partner, _BY_ID, ids=ids)} if ids else {}
+
+
+def priced_by_sku(
+    session: Session, partner: Partner | None, skus: Iterable[str]
+) -> dict[str, PricedProduct]:
+    """Products (active or not) keyed by the SKU as asked; a SKU matches as typed or upper-cased."""
+    asked = {s.strip() for s in skus if s.strip()}
+    if not asked:
+        return {}
+    candidates = asked | {s.upper() for s in asked}
+    found = {p.sku: p for p in _priced(session, partner, _BY_SKU, skus=sorted(candidates))}
+    return {s: found.get(s) or found[s.upper()] for s in asked if s in found or s.upper() in found}

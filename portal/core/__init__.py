@@ -1,0 +1,1 @@
+"""What every feature relies on and no feature owns: the Actor, access rules, audit, errors, money, paging."""

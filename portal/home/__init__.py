@@ -1,0 +1,1 @@
+"""The landing page, the dashboards and the health check."""

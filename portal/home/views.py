@@ -1,0 +1,41 @@
+"""Home, dashboards and the health check."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.db import get_session
+from portal.extensions import csrf, limiter
+from portal.home import dashboards
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    """Send signed-in users to their dashboard, others to the sign-in page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    """A dashboard per role."""
+    summary = dashboards.for_user(get_session(), current_user)
+    return render_template("main/dashboard.html", summary=summary)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz():
+    """200 when the database answers, 503 otherwise."""
+    try:
+        get_session().execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok")

@@ -1,0 +1,1 @@
+"""Background jobs (Celery) will live here: thin tasks that call the features' use cases."""

@@ -1,0 +1,1 @@
+"""The shop: browsing at partner prices, the cart, orders and reorders, history import and export."""

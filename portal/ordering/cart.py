@@ -1,0 +1,180 @@
+"""The server-side cart of a partner user, and quick order by pasted lines or CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import User
+from portal.catalog import browse as catalog
+from portal.core.errors import ServiceError
+from portal.core.money import ZERO, to_money
+from portal.ordering.models import CartLine
+
+MAX_QUANTITY = 100_000
+MAX_LINES = 500
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
+class CartItem:
+    product: catalog.PricedProduct
+    quantity: int
+
+    @property
+    def line_total(self) -> Decimal:
+        return to_money(self.product.price * self.quantity)
+
+
+@dataclass(frozen=True)
+class CartView:
+    items: list[CartItem]
+    unavailable: list[CartItem]  # products deactivated since they were added
+
+    @property
+    def total(self) -> Decimal:
+        return sum((item.line_total for item in self.items), ZERO)
+
+
+@dataclass(frozen=True)
+class BadLine:
+    line_no: int
+    text: str
+    reason: str
+
+
+@dataclass
+class QuickOrderResult:
+    added: list[tuple[str, int]] = field(default_factory=list)
+    errors: list[BadLine] = field(default_factory=list)
+
+
+def check_quantity(quantity: int) -> None:
+    """Raise ServiceError unless 1 <= quantity <= MAX_QUANTITY."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
+        raise ServiceError(
+            _("Quantity must be a whole number from 1 to %(max)d.", max=MAX_QUANTITY), field="quantity"
+        )
+
+
+def view(session: Session, user: User) -> CartView:
+    """The cart at today's prices, in two queries."""
+    rows = session.execute(
+        select(CartLine.product_id, CartLine.quantity).where(CartLine.user_id == user.id)
+        .order_by(CartLine.id)
+    ).all()
+    priced = catalog.priced_by_id(session, user.partner, [r.product_id for r in rows])
+    items, unavailable = [], []
+    for product_id, quantity in rows:
+        item = CartItem(priced[product_id], quantity)
+        (items if item.product.active else unavailable).append(item)
+    return CartView(items, unavailable)
+
+
+def _add(session: Session, user: User, product_id: int, quantity: int, *, replace: bool) -> None:
+    line = session.scalar(
+        select(CartLine).where(CartLine.user_id == user.id, CartLine.product_id == product_id)
+    )
+    if line is None:
+        count = len(session.scalars(select(CartLine.id).where(CartLine.user_id == user.id)).all())
+        if count >= MAX_LINES:
+            raise ServiceError(_("A cart holds at most %(n)d lines.", n=MAX_LINES))
+        session.add(CartLine(user_id=user.id, partner_id=user.partner_id, product_id=product_id,
+                             quantity=quantity))
+        return
+    new_quantity = quantity if replace else line.quantity + quantity
+    check_quantity(new_quantity)
+    line.quantity = new_quantity
+
+
+def add(session: Session, user: User, product_id: int, quantity: int) -> catalog.PricedProduct:
+    """Add a product to the cart (adding to the quantity already there)."""
+    check_quantity(quantity)
+    product = catalog.priced_by_id(session, user.partner, [product_id]).get(product_id)
+    if product is None or not product.active:
+        raise ServiceError(_("This product cannot be ordered."))
+    _add(session, user, product_id, quantity, replace=False)
+    session.commit()
+    return product
+
+
+def set_quantity(session: Session, user: User, product_id: int, quantity: int) -> None:
+    """Change a cart line's quantity."""
+    check_quantity(quantity)
+    line = session.scalar(
+        select(CartLine).where(CartLine.user_id == user.id, CartLine.product_id == product_id)
+    )
+    if line is None:
+        raise ServiceError(_("This product is not in your cart."))
+    line.quantity = quantity
+    session.commit()
+
+
+def remove(session: Session, user: User, product_id: int) -> None:
+    """Take a product out of the cart."""
+    session.execute(
+        delete(CartLine).where(CartLine.user_id == user.id, CartLine.product_id == product_id)
+    )
+    session.commit()
+
+
+def clear(session: Session, user: User) -> None:
+    """Empty the cart (helper, no commit)."""
+    session.execute(delete(CartLine).where(CartLine.user_id == user.id))
+
+
+def parse_lines(text: str) -> tuple[list[tuple[int, str, int]], list[BadLine]]:
+    """Parse pasted `SKU quantity` lines or a `sku,quantity` CSV into (line_no, sku, qty)."""
+    parsed: list[tuple[int, str, int]] = []
+    errors: list[BadLine] = []
+    lines = text.splitlines()
+    if lines and lines[0].lstrip("\ufeff").strip().lower().replace(" ", "") in ("sku,quantity", "sku;quantity"):
+        rows = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter="," if "," in lines[0] else ";")
+        numbered = [(n, ",".join(row), row) for n, row in enumerate(rows, start=2)]
+    else:
+        numbered = [(n, line, _SPLIT.split(line.strip())) for n, line in enumerate(lines, start=1)]
+    for line_no, raw, parts in numbered:
+        parts = [p.strip() for p in parts if p.strip()]
+        if not parts:
+            continue
+        if len(parts) != 2:
+            errors.append(BadLine(line_no, raw, _("Expected a SKU and a quantity.")))
+            continue
+        sku, qty_text = parts
+        if not re.fullmatch(r"\d{1,6}", qty_text) or not 1 <= int(qty_text) <= MAX_QUANTITY:
+            errors.append(BadLine(line_no, raw, _("Quantity must be a whole number from 1 to %(max)d.",
+                                                  max=MAX_QUANTITY)))
+            continue
+        parsed.append((line_no, sku, int(qty_text)))
+    return parsed, errors
+
+
+def quick_order(session: Session, user: User, text: str) -> QuickOrderResult:
+    """Put every valid pasted line into the cart and report every invalid one with its reason."""
+    parsed, errors = parse_lines(text)
+    result = QuickOrderResult(errors=errors)
+    products = catalog.priced_by_sku(session, user.partner, [sku for _n, sku, _q in parsed])
+    for line_no, sku, quantity in parsed:
+        product = products.get(sku)
+        raw = f"{sku} {quantity}"
+        if product is None:
+            result.errors.append(BadLine(line_no, raw, _("Unknown SKU.")))
+        elif not product.active:
+            result.errors.append(BadLine(line_no, raw, _("This product is no longer sold.")))
+        else:
+            try:
+                with session.begin_nested():
+                    _add(session, user, product.id, quantity, replace=False)
+            except ServiceError as err:
+                result.errors.append(BadLine(line_no, raw, str(err)))
+            else:
+                result.added.append((product.sku, quantity))
+    result.errors.sort(key=lambda bad: bad.line_no)
+    session.commit()
+    return result

@@ -1,0 +1,53 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from portal.core.types import MAX_ROW_ID
+from portal.ordering.cart import MAX_QUANTITY
+from portal.ordering.orders import MAX_NOTE
+
+
+class QuantityForm(FlaskForm):
+    quantity = IntegerField(_l("Quantity"), validators=[DataRequired(), NumberRange(min=1, max=MAX_QUANTITY)])
+
+
+class QuickOrderForm(FlaskForm):
+    lines = TextAreaField(_l("One line per product: SKU and quantity"),
+                          validators=[Optional(), Length(max=100_000)])
+    file = FileField(_l("…or upload a CSV file with columns sku,quantity"))
+
+
+class CheckoutForm(FlaskForm):
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=100)])
+    requested_delivery_date = DateField(_l("Requested delivery date (optional)"), validators=[Optional()])
+    note = TextAreaField(_l("Note for the wholesaler (optional)"), validators=[Length(max=MAX_NOTE)])
+
+
+class OrderFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class ConfirmForm(FlaskForm):
+    promised_date = DateField(_l("Promised delivery date"), validators=[Optional()])
+
+
+class AddToCartForm(FlaskForm):
+    # Hidden, but typed: whatever is posted must be an id the database can hold.
+    product_id = IntegerField(widget=HiddenInput(),
+                              validators=[DataRequired(), NumberRange(min=1, max=MAX_ROW_ID)])
+    quantity = IntegerField(
+        _l("Quantity"), default=1,
+        validators=[DataRequired(), NumberRange(min=1, max=MAX_QUANTITY)],
+    )

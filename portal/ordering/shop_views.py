@@ -1,0 +1,54 @@
+"""The partner's catalog at their own prices, and adding to the cart."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from portal.catalog import browse as catalog
+from portal.core.errors import ServiceError
+from portal.db import get_session
+from portal.ordering import cart, orders
+from portal.ordering.forms import AddToCartForm
+from portal.web.guards import acting_user, partner_required, safe_next_url
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/catalog")
+@login_required
+@partner_required
+def index():
+    """Browse and search the catalog; the usual basket comes first."""
+    db = get_session()
+    user = acting_user()
+    page = catalog.browse(db, user.partner, q=request.args.get("q", ""),
+                          category=request.args.get("category", ""),
+                          page=request.args.get("page", 1, type=int))
+    usual = orders.usual_basket(db, user.partner) if page.page == 1 and not request.args.get("q") else []
+    return render_template("catalog/index.html", page=page, usual=usual, form=AddToCartForm(),
+                           q=request.args.get("q", ""), category=request.args.get("category", ""))
+
+
+@bp.post("/cart/add")
+@login_required
+@partner_required
+def add():
+    """Add a product to the cart, then go back where the user was."""
+    form = AddToCartForm()
+    back = safe_next_url(request.args.get("next")) or url_for("catalog.index")
+    if not form.validate_on_submit():
+        if form.product_id.errors:
+            flash(_("This product cannot be ordered."), "error")
+        else:
+            flash(_("Quantity must be a whole number from 1 to %(max)d.", max=cart.MAX_QUANTITY),
+                  "error")
+        return redirect(back)
+    try:
+        product = cart.add(get_session(), acting_user(), form.product_id.data, form.quantity.data)
+    except ServiceError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("Added %(quantity)d × %(name)s to your cart.", quantity=form.quantity.data,
+                name=product.name), "success")
+    return redirect(back)

@@ -1,0 +1,253 @@
+"""The partner's cart, checkout and order history."""
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import login_required
+from wtforms import SelectChoice
+
+from portal.core.errors import NotFound, ServiceError
+from portal.db import get_session
+from portal.ordering import cart, exports, orders
+from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
+from portal.ordering.models import ORDER_STATUSES
+from portal.web.forms import ActionForm
+from portal.web.guards import acting_user, not_found, partner_required
+
+bp = Blueprint("orders", __name__)
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+@bp.get("/cart")
+@login_required
+@partner_required
+def cart_page():
+    """The cart with today's prices, quick order and the way to checkout."""
+    view = cart.view(get_session(), acting_user())
+    return render_template("orders/cart.html", view=view, quick=QuickOrderForm(),
+                           quantity_form=QuantityForm(), action_form=ActionForm())
+
+
+@bp.post("/cart/<int:product_id>/quantity")
+@login_required
+@partner_required
+def set_quantity(product_id: int):
+    """Change a cart line's quantity."""
+    form = QuantityForm()
+    if not form.validate_on_submit():
+        flash(_("Quantity must be a whole number from 1 to %(max)d.", max=cart.MAX_QUANTITY), "error")
+    else:
+        try:
+            cart.set_quantity(get_session(), acting_user(), product_id, form.quantity.data)
+        except ServiceError as err:
+            flash(str(err), "error")
+    return redirect(url_for("orders.cart_page"))
+
+
+@bp.post("/cart/<int:product_id>/remove")
+@login_required
+@partner_required
+def remove(product_id: int):
+    """Take a product out of the cart."""
+    if ActionForm().validate_on_submit():
+        cart.remove(get_session(), acting_user(), product_id)
+    return redirect(url_for("orders.cart_page"))
+
+
+@bp.post("/cart/quick")
+@login_required
+@partner_required
+def quick_order():
+    """Paste `SKU quantity` lines or upload a CSV: valid lines go to the cart, bad ones are listed."""
+    form = QuickOrderForm()
+    db = get_session()
+    if not form.validate_on_submit():
+        flash(_("The pasted text is too long."), "error")
+        return redirect(url_for("orders.cart_page"))
+    text = form.lines.data or ""
+    upload = form.file.data
+    if upload and upload.filename:
+        raw = upload.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            flash(_("The file is larger than 2 MB."), "error")
+            return redirect(url_for("orders.cart_page"))
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            flash(_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."), "error")
+            return redirect(url_for("orders.cart_page"))
+    result = cart.quick_order(db, acting_user(), text)
+    if result.added:
+        flash(ngettext("%(num)d line added to your cart.", "%(num)d lines added to your cart.",
+                       len(result.added)), "success")
+    view = cart.view(db, acting_user())
+    status = 200 if not result.errors else 422
+    return render_template("orders/cart.html", view=view, quick=form, quantity_form=QuantityForm(),
+                           action_form=ActionForm(), bad_lines=result.errors), status
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@login_required
+@partner_required
+def checkout():
+    """Review the cart and place the order exactly once (the form carries an idempotency key)."""
+    db = get_session()
+    user = acting_user()
+    form = CheckoutForm()
+    if form.validate_on_submit():
+        try:
+            result = orders.checkout(db, user, key=form.idempotency_key.data,
+                                     requested_delivery_date=form.requested_delivery_date.data,
+                                     note=form.note.data or "")
+        except ServiceError as err:
+            field = getattr(form, err.field or "", None)
+            if field is not None:
+                field.errors.append(str(err))
+            else:
+                flash(str(err), "error")
+        else:
+            if result.created:
+                flash(_("Thank you! Your order is placed."), "success")
+                if result.thank_you:
+                    return redirect(url_for("orders.thank_you", order_id=result.order.id))
+            return redirect(url_for("orders.detail", order_id=result.order.id))
+    elif request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+    view = cart.view(db, user)
+    if request.method == "GET" and not view.items:
+        flash(_("Your cart is empty."), "info")
+        return redirect(url_for("orders.cart_page"))
+    return render_template("orders/checkout.html", form=form, view=view)
+
+
+@bp.get("/orders/<int:order_id>/thank-you")
+@login_required
+@partner_required
+def thank_you(order_id: int):
+    """Thanks after the first order and every tenth."""
+    db = get_session()
+    order = _owned(order_id)
+    count = orders.list_orders(db, acting_user(), orders.OrderFilters(), per_page=1).total
+    return render_template("orders/thank_you.html", order=order, count=count)
+
+
+def _owned(order_id: int):
+    try:
+        return orders.get_order(get_session(), acting_user().partner_id, order_id)
+    except NotFound as err:
+        not_found(foreign=err.foreign)
+
+
+def filters_from(form: OrderFilterForm, partner_id: int | None = None) -> orders.OrderFilters:
+    """The list filters from a bound filter form; invalid ones are ignored (the form says why)."""
+    form.status.choices = [SelectChoice("", _("Any status"))] + [
+        SelectChoice(s, orders._status_label(s)) for s in ORDER_STATUSES
+    ]
+    if not form.validate():
+        return orders.OrderFilters(partner_id=partner_id)
+    return orders.OrderFilters(status=form.status.data or "", date_from=form.date_from.data,
+                               date_to=form.date_to.data, partner_id=partner_id)
+
+
+def csv_response(rows, filename: str) -> Response:
+    """Stream CSV text chunks as a download."""
+    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/orders")
+@login_required
+@partner_required
+def history():
+    """The company's orders with filters and pages."""
+    form = OrderFilterForm(request.args)
+    filters = filters_from(form)
+    page = orders.list_orders(get_session(), acting_user(), filters,
+                              page=request.args.get("page", 1, type=int))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("orders/history.html", page=page, form=form, args=args,
+                           action_form=ActionForm())
+
+
+@bp.get("/orders/export.csv")
+@login_required
+@partner_required
+def export():
+    """The filtered order history as CSV (one row per line)."""
+    filters = filters_from(OrderFilterForm(request.args))
+    stmt = orders.filtered(orders.scoped_orders(acting_user()), filters)
+    return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+@partner_required
+def detail(order_id: int):
+    """One order with its lines as charged."""
+    return render_template("orders/detail.html", order=_owned(order_id), action_form=ActionForm())
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@login_required
+@partner_required
+def cancel(order_id: int):
+    """Cancel an order that is still submitted."""
+    _owned(order_id)
+    if ActionForm().validate_on_submit():
+        try:
+            orders.cancel(get_session(), acting_user(), order_id)
+        except ServiceError as err:
+            flash(str(err), "error")
+        else:
+            flash(_("The order is cancelled."), "success")
+    return redirect(url_for("orders.detail", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/reorder")
+@login_required
+@partner_required
+def reorder(order_id: int):
+    """Fill the cart with a past order's products at today's prices."""
+    _owned(order_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("orders.detail", order_id=order_id))
+    result = orders.reorder_into_cart(get_session(), acting_user(), order_id)
+    _flash_reorder(result)
+    return redirect(url_for("orders.cart_page"))
+
+
+@bp.post("/orders/reorder-last")
+@login_required
+@partner_required
+def reorder_last():
+    """Fill the cart with the company's last order."""
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("main.dashboard"))
+    order_id = orders.last_order_id(get_session(), acting_user().partner_id)
+    if order_id is None:
+        flash(_("There is no order to repeat yet."), "info")
+        return redirect(url_for("catalog.index"))
+    _flash_reorder(orders.reorder_into_cart(get_session(), acting_user(), order_id))
+    return redirect(url_for("orders.cart_page"))
+
+
+def _flash_reorder(result: orders.ReorderResult) -> None:
+    if result.reordered:
+        flash(ngettext("%(num)d product added to your cart at today's prices.",
+                       "%(num)d products added to your cart at today's prices.",
+                       len(result.reordered)), "success")
+    for sku, name, quantity in result.unavailable:
+        flash(_("%(name)s (%(sku)s, %(quantity)d) cannot be ordered any more and was not added.",
+                name=name, sku=sku, quantity=quantity), "error")

@@ -1,0 +1,104 @@
+"""The JSON API under /api/v1: one OpenAPI document, the same services as the pages."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+from portal.db import get_session
+from portal.extensions import csrf
+from portal.web.schemas import ApiError
+
+
+class Api(_Api):
+    """flask-smorest's Api, leaving error responses to the app's one JSON error handler.
+
+    That handler answers {"error": {"code", "message", "details"}}, so the document's default
+    and 422 responses describe that body rather than flask-smorest's own error schema.
+    """
+
+    ERROR_SCHEMA = ApiError
+
+    def _register_error_handlers(self):
+        pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class JsonParser(FlaskParser):
+    """webargs' parser, with a 400 for every body that is not standard JSON.
+
+    Python's json module accepts NaN and Infinity, and raises RecursionError (deep nesting) or a
+    plain ValueError (integers over 4300 digits) that webargs would let through as a 500.
+    """
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        raw = req.get_data(cache=True)
+        if not raw:
+            return core.missing
+        try:
+            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError too
+            abort(400, exc=err, message=_("The request body is not valid JSON."),
+                  messages={"json": [str(err)[:200]]})
+
+
+class Blueprint(_Blueprint):
+    """flask-smorest's Blueprint with the strict JSON parser."""
+
+    ARGUMENTS_PARSER = JsonParser()
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def authenticate():
+    """Resolve the caller from a bearer token, or from the session cookie plus CSRF token."""
+    token = bearer_token()
+    if token:
+        user = current_app.extensions["trellis.bearer_loader"](get_session(), token)
+        if user is None:
+            abort(401)
+        g.api_user = user
+        return None
+    if current_user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()  # cookies are ambient, so cookie-authenticated writes need CSRF
+        g.api_user = current_user._get_current_object()
+        return None
+    abort(401)
+
+
+def api_user():
+    return g.api_user
+
+
+def register_api(app: Flask, blueprints: list[Blueprint]) -> Api:
+    """The API at /api/v1 with the features' blueprints (the factory passes them in)."""
+    if "trellis.bearer_loader" not in app.extensions:
+        raise RuntimeError("register a bearer-token loader (app.extensions['trellis.bearer_loader']) first")
+    api = Api(app, spec_kwargs={"info": {"description": "Trellis partner portal API."}})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer",
+                       "description": "A token from POST /api/v1/tokens"}
+    )
+    api.spec.components.security_scheme("basicAuth", {"type": "http", "scheme": "basic"})
+    for blp in blueprints:
+        csrf.exempt(blp)  # CSRF is enforced in authenticate() for cookie-authenticated calls
+        api.register_blueprint(blp)
+    app.extensions["trellis.api"] = api
+    return api

@@ -1,0 +1,29 @@
+"""Rate limiting: Flask-Limiter with the sign-in limit that every sign-in route shares."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app
+from flask_limiter import Limiter
+
+from portal.accounts.sessions import normalize_email
+
+
+class TrellisLimiter(Limiter):
+    """Flask-Limiter, plus the per-email sign-in limit that every sign-in route shares."""
+
+    def failed_sign_ins_per_email(self, email: Callable[[], str], *, success_status: int):
+        """Limit failed sign-ins per email (LOGIN_RATE_LIMIT_EMAIL), from any address.
+
+        ``email`` reads the email the request signs in as; any answer but ``success_status``
+        counts as a failure. One counter per email for all sign-in routes, so the web form and
+        the API token endpoint together allow no more guesses than one of them; successes do
+        not count, so the account's owner is not locked out by signing in.
+        """
+        return self.shared_limit(
+            lambda: current_app.config["LOGIN_RATE_LIMIT_EMAIL"],
+            scope="login-email",
+            key_func=lambda: "login-email:" + normalize_email(email() or "")[:254],
+            methods=["POST"],
+            deduct_when=lambda response: response.status_code != success_status,
+        )
