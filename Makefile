@@ -76,8 +76,10 @@ lock:
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	rm -rf .venv-lock
 
+# ruff, then the import contracts of pyproject.toml [tool.importlinter] (the layers of docs/architecture.md).
 lint: install-test
 	$(BIN)/python -m ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance/trellis.db .pytest_cache

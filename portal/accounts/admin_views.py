@@ -44,7 +44,7 @@ def new_partner():
             getattr(form, err.field or "name").errors.append(str(err))
         else:
             flash(_("Partner %(name)s created.", name=partner.name), "success")
-            return redirect(url_for("manage.partner", partner_id=partner.id))
+            return redirect(url_for("workspace.partner", partner_id=partner.id))
     return render_template("admin/partner_form.html", form=form)
 
 
@@ -71,7 +71,7 @@ def partner_status(partner_id: int):
             else:
                 flash(_("%(name)s is %(status)s now; its users are signed out.", name=partner.name,
                         status=label(partner.status)), "success")
-        return redirect(url_for("manage.partner", partner_id=partner.id))
+        return redirect(url_for("workspace.partner", partner_id=partner.id))
     if request.method == "POST":
         abort(400)  # a tampered status: the CSRF token is checked before the view
     if form.status.data not in PARTNER_STATUSES or form.status.data == partner.status:

@@ -14,15 +14,12 @@ from portal.accounts import passwords
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import audit
 from portal.core.errors import AuthError, ServiceError
+from portal.core.text import normalize_email
 from portal.core.types import utc_now
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ def clean(text: str | None, limit: int = MAX_QUERY) -> str:
     return (text or "").replace("\x00", "").strip()[:limit]
 
 
+def normalize_email(email: str) -> str:
+    """An email as stored and compared: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
 def contains(query: str | None, *columns) -> ColumnElement[bool] | None:
     """Case-insensitive "contains" over ``columns``; ``%`` and ``_`` match only themselves.
 

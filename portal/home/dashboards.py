@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Partner, User
+from portal.core import access
 from portal.ordering.models import Order
-from portal.web.guards import scope_partners
 
 
 @dataclass
@@ -40,7 +40,7 @@ def for_user(session: Session, user: User) -> Summary:
         return Summary(partner=user.partner, order_count=count, last_order=last,
                        ordered_total=Decimal(total).quantize(Decimal("0.01")), company_users=users)
     rows = session.execute(
-        scope_partners(select(Partner.status, func.count(Partner.id)), user).group_by(Partner.status)
+        access.scope(select(Partner.status, func.count(Partner.id)), user, Partner.id).group_by(Partner.status)
     ).all()
     by_status = {status: n for status, n in rows}
     return Summary(partner_count=sum(by_status.values()), partners_by_status=by_status)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Partner, User
 from portal.catalog import browse as catalog
-from portal.core import audit
+from portal.core import access, audit
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.core.labels import label
 from portal.core.models import AuditEvent
@@ -26,7 +26,6 @@ from portal.core.types import utc_now
 from portal.notifications import outbox as notifications
 from portal.ordering import cart
 from portal.ordering.models import CartLine, Order, OrderLine
-from portal.web.guards import scope_partners
 
 MAX_NOTE = 1000
 MAX_KEY = 100
@@ -483,7 +482,7 @@ def scoped_orders(user: User) -> Select:
     stmt = select(Order)
     if user.partner_id is not None:
         return stmt.where(Order.partner_id == user.partner_id)
-    return stmt.where(Order.partner_id.in_(scope_partners(select(Partner.id), user).scalar_subquery()))
+    return access.scope(stmt, user, Order.partner_id)
 
 
 def list_orders(session: Session, user: User, filters: OrderFilters, *, page: int = 1,

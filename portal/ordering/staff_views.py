@@ -1,4 +1,4 @@
-"""The account manager's (and admin's) view of partners."""
+"""Staff pages of orders: every visible partner's orders, one order, and its status changes."""
 from __future__ import annotations
 
 from flask import (
@@ -11,58 +11,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from flask_login import login_required
 
-from portal.accounts.models import Partner, User
-from portal.core import text as search
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.ordering import exports, orders
 from portal.ordering.forms import ConfirmForm, OrderFilterForm
-from portal.ordering.models import Order
 from portal.ordering.views import csv_response, filters_from
 from portal.web.forms import ActionForm
-from portal.web.guards import acting_user, get_visible_partner_or_404, scope_partners, staff_required
+from portal.web.guards import acting_user, staff_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-PAGE_SIZE = 50
-
-
-@bp.get("/partners")
-@login_required
-@staff_required
-def partners():
-    """The partners this staff member looks after (all of them for an admin)."""
-    db = get_session()
-    query = search.clean(request.args.get("q"))
-    stmt = scope_partners(select(Partner), current_user)
-    matches = search.contains(query, Partner.name, Partner.code)
-    if matches is not None:
-        stmt = stmt.where(matches)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery()))
-    page = min(max(request.args.get("page", 1, type=int), 1), max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
-    rows = db.scalars(
-        stmt.order_by(Partner.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return render_template("manage/partners.html", partners=rows, page=page, total=total,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), q=query)
-
-
-@bp.get("/partners/<int:partner_id>")
-@login_required
-@staff_required
-def partner(partner_id: int):
-    """One partner: its people and order totals."""
-    db = get_session()
-    partner = get_visible_partner_or_404(db, current_user, partner_id)
-    users = db.scalars(select(User).where(User.partner_id == partner.id).order_by(User.email)).all()
-    count, total = db.execute(
-        select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
-        .where(Order.partner_id == partner.id, Order.status != "cancelled")
-    ).one()
-    return render_template("manage/partner.html", partner=partner, users=users,
-                           order_count=count, order_total=total)
 
 
 @bp.get("/orders")

@@ -8,10 +8,8 @@ from urllib.parse import urlsplit
 from flask import abort, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
-from sqlalchemy import Select
-from sqlalchemy.orm import Session
 
-from portal.accounts.models import Partner
+from portal.core.access import Actor
 
 T = TypeVar("T")
 
@@ -65,35 +63,6 @@ def not_found(*, foreign: bool = False) -> NoReturn:
     abort(404)
 
 
-def get_owned_or_404(session: Session, model: type[T], row_id: int, partner_id: int | None) -> T:
-    """Load a partner-owned row; another partner's row is answered exactly like a missing one."""
-    row = session.get(model, row_id)
-    if row is None or partner_id is None or getattr(row, "partner_id", None) != partner_id:
-        not_found(foreign=row is not None)
-    return row
-
-
-def scope_partners(stmt: Select, user: Any) -> Select:
-    """Restrict a query over partners to those the staff user may see."""
-    if user.role == "admin":
-        return stmt
-    if user.role == "account_manager":
-        return stmt.where(Partner.account_manager_id == user.id)
-    return stmt.where(Partner.id == user.partner_id)
-
-
-def get_visible_partner_or_404(session: Session, user: Any, partner_id: int) -> Partner:
-    """A partner the staff user may see, else 404."""
-    partner = session.get(Partner, partner_id)
-    if partner is None:
-        abort(404)
-    if user.role == "admin":
-        return partner
-    if user.role == "account_manager" and partner.account_manager_id == user.id:
-        return partner
-    not_found(foreign=True)
-
-
 def safe_next_url(target: str | None) -> str | None:
     """Return ``target`` only when it is a path on this host (no open redirect)."""
     if not target:
@@ -114,3 +83,9 @@ def acting_user():
 
 def client_ip() -> str | None:
     return request.remote_addr
+
+
+def actor() -> Actor:
+    """The Actor of this request: the bearer-token caller or the signed-in user, with its address."""
+    api_user = g.get("api_user")
+    return Actor.of(api_user if api_user is not None else current_user, request.remote_addr)

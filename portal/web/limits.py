@@ -6,7 +6,7 @@ from collections.abc import Callable
 from flask import current_app
 from flask_limiter import Limiter
 
-from portal.accounts.sessions import normalize_email
+from portal.core.text import normalize_email
 
 
 class TrellisLimiter(Limiter):
