@@ -60,6 +60,9 @@ def _whole_number(name: str, default: int, *, minimum: int = 1) -> int:
     return value
 
 
+SMTP_SETTINGS = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM")
+
+
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the app configuration: defaults, then the environment, then ``overrides``."""
     overrides = dict(overrides or {})
@@ -96,6 +99,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ("en", "pl"),
         "PASSWORD_HASH_PROFILE": "default",
+        # Notification emails: SMTP when SMTP_HOST is set, else written to the log (checked by
+        # portal.notifications.mailers when `notifications send` starts).
+        **{name: os.environ.get(name, "") for name in SMTP_SETTINGS},
         # flask-smorest / OpenAPI
         "API_TITLE": "Trellis API",
         "API_VERSION": "v1",

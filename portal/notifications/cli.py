@@ -1,16 +1,16 @@
 """`flask --app wsgi notifications send [--limit N]`"""
 from __future__ import annotations
 
-import os
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from portal.core.errors import ServiceError
 from portal.db import session_scope
-from portal.notifications import outbox as notifications
+from portal.notifications import mailers, outbox
 
 group = click.Group("notifications", help="The notification outbox.")
 
@@ -21,10 +21,10 @@ group = click.Group("notifications", help="The notification outbox.")
 def send(limit: int | None):
     """Deliver pending notifications (email, or a task for the account manager); safe to rerun."""
     try:
-        mailer = notifications.mailer_from_settings(os.environ)
+        mailer = mailers.mailer_from_settings(current_app.config)
     except ServiceError as err:
         raise click.UsageError(str(err)) from None
-    if isinstance(mailer, notifications.LogMailer):
+    if isinstance(mailer, mailers.LogMailer):
         click.echo(_("SMTP_HOST is not set: emails are written to the log, not sent."), err=True)
     bar = None
 
@@ -38,7 +38,7 @@ def send(limit: int | None):
 
     with session_scope() as session:
         try:
-            summary = notifications.send_pending(session, mailer=mailer, limit=limit,
+            summary = outbox.send_pending(session, mailer=mailer, limit=limit,
                                                  progress=progress)
         finally:
             if bar is not None:
@@ -48,4 +48,4 @@ def send(limit: int | None):
     click.echo(_("Skipped (partner wants no notifications): %(n)d", n=summary.skipped))
     click.echo(_("Failed, will be retried: %(n)d", n=summary.retrying))
     click.echo(_("Failed for good after %(max)d attempts: %(n)d",
-                 max=notifications.MAX_ATTEMPTS, n=summary.failed))
+                 max=outbox.MAX_ATTEMPTS, n=summary.failed))

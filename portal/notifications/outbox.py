@@ -1,4 +1,4 @@
-"""The notification outbox: queueing news for partners, sending it once, and follow-up tasks.
+"""The notification outbox: queueing news for partners and delivering it once, by channel.
 
 Ordering code queues a notification in its own transaction (`queue`); `flask notifications send`
 delivers what is pending (`send_pending`), one notification per transaction. A notification
@@ -8,150 +8,28 @@ while delivering, so two senders never deliver the same notification.
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from sqlalchemy import false, func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import CHANNELS, Partner, User
-from portal.core import audit
-from portal.core.errors import NotFound, ServiceError
 from portal.core.types import utc_now
+from portal.notifications.mailers import Mailer
+from portal.notifications.messages import template_for
 from portal.notifications.models import Notification, Task
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 MAX_ERROR = 1000
-TASK_PAGE_SIZE = 50
 
 Progress = Callable[[int, int], None]
-
-
-# --- mailers --------------------------------------------------------------------------------------
-
-class Mailer(Protocol):
-    def send(self, to: list[str], subject: str, body: str) -> None: ...
-
-
-class LogMailer:
-    """The development mailer: writes each message to the application log instead of sending it."""
-
-    def __init__(self, logger: logging.Logger | None = None):
-        self.logger = logger or log
-
-    def send(self, to: list[str], subject: str, body: str) -> None:
-        self.logger.info("email to %s\nSubject: %s\n\n%s", ", ".join(to), subject, body)
-
-
-class SmtpMailer:
-    """Sends through an SMTP server (STARTTLS on port 587, implicit TLS on 465)."""
-
-    def __init__(self, *, host: str, port: int, sender: str, user: str | None = None,
-                 password: str | None = None, starttls: bool = True, timeout: float = 30):
-        self.host, self.port, self.sender = host, port, sender
-        self.user, self.password = user, password
-        self.starttls, self.timeout = starttls, timeout
-
-    def send(self, to: list[str], subject: str, body: str) -> None:
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = ", ".join(to)
-        message["Subject"] = subject
-        message.set_content(body)
-        context = ssl.create_default_context()
-        if self.port == 465:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                  context=context)
-        else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        try:
-            if self.starttls and self.port != 465:
-                smtp.starttls(context=context)
-            if self.user:
-                smtp.login(self.user, self.password or "")
-            smtp.send_message(message)
-        finally:
-            # A failure to say goodbye after the message was accepted must not count as a
-            # failed send: the notification would be sent again.
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                smtp.close()
-
-
-def mailer_from_settings(settings: Mapping[str, str]) -> Mailer:
-    """The SMTP mailer when SMTP_HOST is set (e.g. os.environ), else the log mailer."""
-    host = (settings.get("SMTP_HOST") or "").strip()
-    if not host:
-        return LogMailer()
-    starttls = (settings.get("SMTP_STARTTLS") or "1").strip().lower() not in (
-        "0", "false", "no", "off")
-    port_text = (settings.get("SMTP_PORT") or "").strip()
-    try:
-        port = int(port_text) if port_text else (587 if starttls else 25)
-    except ValueError:
-        raise ServiceError(_("SMTP_PORT must be a number, not %(value)s.",
-                             value=port_text)) from None
-    user = (settings.get("SMTP_USER") or "").strip() or None
-    sender = (settings.get("SMTP_FROM") or "").strip() or user
-    if not sender:
-        raise ServiceError(_("Set SMTP_FROM, the sender address of notification emails."))
-    return SmtpMailer(host=host, port=port, sender=sender, user=user,
-                      password=settings.get("SMTP_PASSWORD") or None, starttls=starttls)
-
-
-# --- what each kind of notification says ----------------------------------------------------------
-
-@dataclass(frozen=True)
-class Template:
-    subject: Callable[[dict[str, Any]], str]
-    body: Callable[[dict[str, Any]], str]
-    task: Callable[[dict[str, Any]], str]  # the title of an account manager's follow-up
-
-
-TEMPLATES: dict[str, Template] = {
-    "thank_you_first_order": Template(
-        subject=lambda p: _("Thank you for your first order, %(partner)s!",
-                            partner=p.get("partner_name", "")),
-        body=lambda p: _(
-            "Hello,\n\nthank you for placing your first order (no. %(order)s) with us. "
-            "We are glad to have %(partner)s on board, and your account manager is there "
-            "whenever you need anything.\n\nKind regards,\nThe Trellis team",
-            order=p.get("order_id", ""), partner=p.get("partner_name", "")),
-        task=lambda p: _("Thank %(partner)s for their first order (no. %(order)s)",
-                         partner=p.get("partner_name", ""), order=p.get("order_id", "")),
-    ),
-    "thank_you_order_milestone": Template(
-        subject=lambda p: _("%(partner)s: thank you for %(count)s orders!",
-                            partner=p.get("partner_name", ""), count=p.get("order_count", "")),
-        body=lambda p: _(
-            "Hello,\n\norder no. %(order)s was your order number %(count)s with us. "
-            "Thank you for your trust and for ordering through the portal.\n\n"
-            "Kind regards,\nThe Trellis team",
-            order=p.get("order_id", ""), count=p.get("order_count", "")),
-        task=lambda p: _("Thank %(partner)s for %(count)s orders (latest: no. %(order)s)",
-                         partner=p.get("partner_name", ""), count=p.get("order_count", ""),
-                         order=p.get("order_id", "")),
-    ),
-}
-
-
-def _template(kind: str) -> Template:
-    try:
-        return TEMPLATES[kind]
-    except KeyError:
-        raise ValueError(f"no template for notification kind {kind!r}") from None
 
 
 # --- queueing -------------------------------------------------------------------------------------
@@ -291,7 +169,7 @@ def recipients(session: Session, notification: Notification) -> list[User]:
 
 
 def _email(session: Session, mailer: Mailer, notification: Notification) -> None:
-    template = _template(notification.kind)
+    template = template_for(notification.kind)
     to = recipients(session, notification)
     if not to:
         raise _Undeliverable("no active user to email")
@@ -303,7 +181,7 @@ def _email(session: Session, mailer: Mailer, notification: Notification) -> None
 
 def _create_task(session: Session, notification: Notification, partner: Partner,
                  channel: str) -> Task:
-    template = _template(notification.kind)
+    template = template_for(notification.kind)
     manager = session.get(User, partner.account_manager_id) if partner.account_manager_id else None
     with force_locale((manager.locale if manager else None) or "en"):
         title = template.task(notification.payload or {})
@@ -312,62 +190,4 @@ def _create_task(session: Session, notification: Notification, partner: Partner,
                 due_on=utc_now().date(), status="open")
     session.add(task)
     session.flush()
-    return task
-
-
-# --- account managers' tasks ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class TaskRow:
-    task: Task
-    partner: Partner
-    assignee: User | None
-
-
-@dataclass(frozen=True)
-class TaskPage:
-    rows: list[TaskRow]
-    total: int
-    page: int
-    pages: int
-    today: date
-
-
-def _visible_tasks(user: User):
-    stmt = select(Task, Partner, User).join(Partner, Task.partner_id == Partner.id).outerjoin(
-        User, Task.assignee_id == User.id)
-    if user.role == "admin":
-        return stmt
-    if user.role == "account_manager":
-        return stmt.where(Partner.account_manager_id == user.id)
-    return stmt.where(false())
-
-
-def open_tasks(session: Session, user: User, *, page: int = 1,
-               per_page: int = TASK_PAGE_SIZE) -> TaskPage:
-    """Open tasks of the partners the staff user looks after (all for an admin), due first."""
-    stmt = _visible_tasks(user).where(Task.status == "open")
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
-    rows = session.execute(
-        stmt.order_by(Task.due_on.is_(None), Task.due_on, Task.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return TaskPage([TaskRow(*row) for row in rows], total, page, pages, utc_now().date())
-
-
-def complete_task(session: Session, user: User, task_id: int) -> Task:
-    """Mark a task done; NotFound for a task of a partner the user does not look after."""
-    row = session.execute(_visible_tasks(user).where(Task.id == task_id)).first()
-    if row is None:
-        raise NotFound(_("No such task."))
-    task = row[0]
-    if task.status == "done":
-        raise ServiceError(_("This task is already done."))
-    task.status = "done"
-    task.done_at = utc_now()
-    audit.record(session, "task_done", actor_id=user.id, target=task, partner_id=task.partner_id,
-                 title=task.title)
-    session.commit()
     return task

@@ -1,8 +1,26 @@
 """Forms shared by several areas."""
 from flask import flash
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
 
 from portal.core.errors import ServiceError
+from portal.core.paging import MAX_PAGE
+
+
+class PageForm(FlaskForm):
+    """A list's page number from the address bar (GET, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1)
+
+
+def page_from(args) -> int:
+    """The page asked for in the query string; 1 when absent or not a page number."""
+    form = PageForm(args)
+    return (form.page.data or 1) if form.validate() else 1
 
 
 class ActionForm(FlaskForm):

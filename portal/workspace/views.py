@@ -7,9 +7,9 @@ from flask_login import login_required
 
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
-from portal.notifications import outbox as notifications
-from portal.web.forms import ActionForm
-from portal.web.guards import acting_user, staff_required
+from portal.web.forms import ActionForm, page_from
+from portal.web.guards import actor, mark_foreign_row, staff_required
+from portal.workspace import tasks
 
 bp = Blueprint("tasks", __name__, url_prefix="/manage/tasks")
 
@@ -19,8 +19,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/manage/tasks")
 @staff_required
 def index():
     """Open tasks of the partners this staff member looks after (all of them for an admin)."""
-    page = notifications.open_tasks(get_session(), acting_user(),
-                                    page=request.args.get("page", 1, type=int))
+    page = tasks.open_tasks(get_session(), actor(), page=page_from(request.args))
     return render_template("tasks/index.html", page=page, action_form=ActionForm())
 
 
@@ -31,11 +30,14 @@ def done(task_id: int):
     """Mark a task done."""
     if ActionForm().validate_on_submit():
         try:
-            task = notifications.complete_task(get_session(), acting_user(), task_id)
-        except NotFound:
+            task = tasks.complete_task(get_session(), actor(), task_id)
+        except NotFound as err:
+            if err.foreign:
+                mark_foreign_row()
             abort(404)
         except ServiceError as err:
             flash(str(err), "error")
         else:
             flash(_("Done: %(title)s", title=task.title), "success")
-    return redirect(url_for("tasks.index", page=request.args.get("page", type=int)))
+    page = page_from(request.args)
+    return redirect(url_for("tasks.index", page=page if page > 1 else None))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.db import Base, make_engine
 from portal.models import AuditEvent, Notification, Task
+from portal.notifications import mailers
 from portal.notifications import outbox as notifications
 from tests.portal.conftest import BASE_CONFIG, sign_in
 from tests.portal.factories import Factories
@@ -196,13 +197,13 @@ def test_limit_and_progress(app, db, f):
 
 
 def test_mailer_comes_from_the_smtp_settings():
-    assert isinstance(notifications.mailer_from_settings({}), notifications.LogMailer)
-    smtp = notifications.mailer_from_settings({
+    assert isinstance(mailers.mailer_from_settings({}), mailers.LogMailer)
+    smtp = mailers.mailer_from_settings({
         "SMTP_HOST": "mail.example.test", "SMTP_USER": "trellis", "SMTP_PASSWORD": "pw",
         "SMTP_FROM": "portal@example.test"})
     assert (smtp.host, smtp.port, smtp.sender, smtp.starttls) == (
         "mail.example.test", 587, "portal@example.test", True)
-    plain = notifications.mailer_from_settings({"SMTP_HOST": "relay", "SMTP_STARTTLS": "0",
+    plain = mailers.mailer_from_settings({"SMTP_HOST": "relay", "SMTP_STARTTLS": "0",
                                                 "SMTP_FROM": "p@example.test"})
     assert (plain.port, plain.starttls) == (25, False)
 
@@ -229,8 +230,8 @@ def test_smtp_mailer_sends_one_message(monkeypatch):
         def close(self):
             sent.append(("close",))
 
-    monkeypatch.setattr(notifications.smtplib, "SMTP", FakeSMTP)
-    mailer = notifications.SmtpMailer(host="mx", port=587, sender="p@example.test", user="u",
+    monkeypatch.setattr(mailers.smtplib, "SMTP", FakeSMTP)
+    mailer = mailers.SmtpMailer(host="mx", port=587, sender="p@example.test", user="u",
                                       password="pw")
     mailer.send(["a@example.test", "b@example.test"], "Hi", "Body")
     assert sent == [("connect", "mx", 587), ("starttls",), ("login", "u", "pw"),
@@ -249,7 +250,7 @@ def test_cli_sends_through_the_log_mailer_and_prints_a_summary(app, db, f, monke
     queue(db, f.partner(preferred_channel="phone", account_manager_id=manager.id))
     queue(db, f.partner(preferred_channel="none"))
     runner = app.test_cli_runner()
-    with caplog.at_level(logging.INFO, logger="portal.notifications.outbox"):
+    with caplog.at_level(logging.INFO, logger="portal.notifications.mailers"):
         result = runner.invoke(args=["notifications", "send"])
     assert result.exit_code == 0, result.output
     assert "Emails sent: 1" in result.output and "Tasks created: 1" in result.output
@@ -261,12 +262,11 @@ def test_cli_sends_through_the_log_mailer_and_prints_a_summary(app, db, f, monke
     assert "Tasks created: 0" in again.output
 
 
-def test_cli_refuses_a_bad_limit_and_incomplete_smtp_settings(app, monkeypatch):
+def test_cli_refuses_a_bad_limit_and_incomplete_smtp_settings(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["notifications", "send", "--limit", "0"]).exit_code == 2
-    monkeypatch.setenv("SMTP_HOST", "mail.example.test")
-    monkeypatch.delenv("SMTP_USER", raising=False)
-    monkeypatch.delenv("SMTP_FROM", raising=False)
+    # SMTP settings are read with the rest of the configuration (portal/config.py).
+    app.config.update(SMTP_HOST="mail.example.test", SMTP_USER="", SMTP_FROM="")
     result = runner.invoke(args=["notifications", "send"])
     assert result.exit_code == 2 and "SMTP_FROM" in result.output
 
