@@ -21,8 +21,8 @@ if ROOT not in sys.path:
 from sqlalchemy import Engine, create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from portal.accounts import passwords
-from portal.models import Order, OrderLine, Partner, PriceTier, Product, User, to_money
+from portal.accounts import passwords  # noqa: E402
+from portal.models import Order, OrderLine, Partner, PriceTier, Product, User, to_money  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BUYER_EMAIL = "buyer@bench.test"

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from portal.models import Order, OrderLine, Product
+from portal.models import Order, OrderLine, Product  # noqa: E402
 
 CENT = Decimal("0.01")
 engine = create_engine(os.environ["DATABASE_URL"])

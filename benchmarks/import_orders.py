@@ -33,10 +33,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from portal import create_app
-from portal.db import Base, make_engine, session_scope
-from portal.models import Partner, Product
-from portal.ordering import history_import as importer
+from portal import create_app  # noqa: E402
+from portal.db import Base, make_engine, session_scope  # noqa: E402
+from portal.models import Partner, Product  # noqa: E402
+from portal.ordering import history_import as importer  # noqa: E402
 
 PARTNERS = 200
 PRODUCTS = 60

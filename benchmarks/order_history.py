@@ -31,9 +31,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import BUYER_EMAIL, BUYER_PASSWORD, insert_history, percentile, seed_partner  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
-from portal import create_app
-from portal.db import Base
-from portal.models import Order
+from portal import create_app  # noqa: E402
+from portal.db import Base  # noqa: E402
+from portal.models import Order  # noqa: E402
 
 BUDGET_MS = 50.0
 

@@ -62,7 +62,7 @@ from _common import (  # noqa: E402
 )
 from sqlalchemy import event, text  # noqa: E402
 
-from portal.db import Base, make_engine
+from portal.db import Base, make_engine  # noqa: E402
 
 BASELINE = {"rps": 778.0, "p50_ms": 63.0, "p99_ms": 89.0}  # serving.md, gunicorn -w 4 -k sync
 TARGET_RPS_RATIO = 0.5

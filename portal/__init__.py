@@ -31,7 +31,7 @@ from portal.config import load_config
 from portal.core.labels import label
 from portal.core.types import MAX_ROW_ID
 from portal.extensions import babel, csrf, limiter, login_manager
-from portal.web.guards import CookieSessionInterface
+from portal.web.guards import CookieSessionInterface, register_client_address
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = CookieSessionInterface()
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     register_database(app)
+    register_client_address(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)

@@ -1,11 +1,17 @@
 """Writing the audit trail (helpers: they add to the caller's transaction, never commit)."""
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from portal.core.models import AuditEvent
+
+# The address of the client whose request is being served; the web layer sets it for the length
+# of each request (portal.web.guards.register_client_address), jobs and the CLI leave it None.
+# Every event records it, so no use case has to pass the address along to be audited fully.
+client_address: ContextVar[str | None] = ContextVar("trellis_client_address", default=None)
 
 
 def record(
@@ -25,7 +31,7 @@ def record(
         target_type=type(target).__tablename__ if target is not None else None,
         target_id=getattr(target, "id", None),
         partner_id=partner_id,
-        ip=ip,
+        ip=ip if ip is not None else client_address.get(),
         detail=detail,
     )
     session.add(event)

@@ -150,7 +150,7 @@ _ORDER_COLUMNS = ("partner_id", "placed_by_id", "source", "status", "idempotency
                   "requested_delivery_date", "note", "total", "created_at", "updated_at")
 _LINE_COLUMNS = ("product_id", "sku", "name", "quantity", "unit_price", "line_total")
 _AUDIT_COLUMNS = {"at": "created_at", "actor_id": "placed_by_id", "action": "action",
-                  "target_type": "target_type", "partner_id": "partner_id", "detail": "detail"}
+                  "target_type": "target_type", "partner_id": "partner_id", "detail": "detail", "ip": "ip"}
 
 
 def _insert_order_statement(dialect_insert, prefix: str = ""):
@@ -212,7 +212,8 @@ def _store_order(session: Session, values: dict, lines: list[dict], audit_detail
     Returns (order id, the partner's order count), or None when the idempotency key is taken.
     """
     connection = session.connection()  # Core statements skip the ORM's execute machinery
-    audit_values = {"action": "order_placed", "target_type": "orders", "detail": audit_detail}
+    audit_values = {"action": "order_placed", "target_type": "orders", "detail": audit_detail,
+                    "ip": audit.client_address.get()}
     if connection.dialect.name == "postgresql":
         params = {f"p_{name}": value for name, value in {**values, **audit_values}.items()}
         params["p_lines"] = json.dumps(lines, default=str)

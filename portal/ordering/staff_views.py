@@ -19,7 +19,7 @@ from portal.ordering import exports, orders
 from portal.ordering.forms import ConfirmForm, OrderFilterForm
 from portal.ordering.views import csv_response, filters_from
 from portal.web.forms import ActionForm
-from portal.web.guards import acting_user, staff_required
+from portal.web.guards import acting_user, not_found, staff_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -56,8 +56,8 @@ def order(order_id: int):
     """One order, with the next steps of its lifecycle."""
     try:
         found = orders.get_for_staff(get_session(), acting_user(), order_id)
-    except NotFound:
-        abort(404)
+    except NotFound as err:
+        not_found(foreign=err.foreign)
     return render_template("manage/order.html", order=found, action_form=ActionForm(),
                            confirm_form=ConfirmForm(), transitions=orders.TRANSITIONS)
 
@@ -74,8 +74,8 @@ def advance(order_id: int, action: str):
         try:
             orders.advance(get_session(), acting_user(), order_id, action,
                            promised_date=form.promised_date.data)
-        except NotFound:
-            abort(404)
+        except NotFound as err:
+            not_found(foreign=err.foreign)
         except ServiceError as err:
             flash(str(err), "error")
         else:

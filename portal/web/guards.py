@@ -89,3 +89,18 @@ def actor() -> Actor:
     """The Actor of this request: the bearer-token caller or the signed-in user, with its address."""
     api_user = g.get("api_user")
     return Actor.of(api_user if api_user is not None else current_user, request.remote_addr)
+
+
+def register_client_address(app) -> None:
+    """Every audit event written while serving a request records the client's address."""
+    from portal.core import audit
+
+    @app.before_request
+    def remember_client_address():
+        g.audit_address_token = audit.client_address.set(request.remote_addr)
+
+    @app.teardown_request
+    def forget_client_address(_exc=None):
+        token = g.pop("audit_address_token", None)
+        if token is not None:
+            audit.client_address.reset(token)

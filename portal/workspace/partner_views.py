@@ -1,12 +1,12 @@
 """The account manager's (and admin's) pages of partners: the portfolio and one partner."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import login_required
 
 from portal.core.errors import NotFound
 from portal.db import get_session
-from portal.web.guards import actor, mark_foreign_row, staff_required
+from portal.web.guards import actor, not_found, staff_required
 from portal.workspace import portfolio
 from portal.workspace.forms import PartnerSearchForm
 
@@ -35,8 +35,6 @@ def partner(partner_id: int):
     try:
         overview = portfolio.partner_overview(get_session(), actor(), partner_id)
     except NotFound as err:
-        if err.foreign:
-            mark_foreign_row()
-        abort(404)
+        not_found(foreign=err.foreign)
     return render_template("manage/partner.html", partner=overview.partner, users=overview.users,
                            order_count=overview.order_count, order_total=overview.order_total)

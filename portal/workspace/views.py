@@ -1,14 +1,14 @@
 """Account managers' follow-up tasks (phone calls and visits from the notification outbox)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.web.forms import ActionForm, page_from
-from portal.web.guards import actor, mark_foreign_row, staff_required
+from portal.web.guards import actor, not_found, staff_required
 from portal.workspace import tasks
 
 bp = Blueprint("tasks", __name__, url_prefix="/manage/tasks")
@@ -32,9 +32,7 @@ def done(task_id: int):
         try:
             task = tasks.complete_task(get_session(), actor(), task_id)
         except NotFound as err:
-            if err.foreign:
-                mark_foreign_row()
-            abort(404)
+            not_found(foreign=err.foreign)
         except ServiceError as err:
             flash(str(err), "error")
         else:

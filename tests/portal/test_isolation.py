@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, CartLine, Order
+from portal.models import AuditEvent, CartLine, Order, Task
 from tests.portal.conftest import sign_in
 from tests.portal.test_api_base import bearer, issue
 
@@ -19,9 +19,15 @@ ORDER_ROUTES = [
     ("POST", "/api/v1/orders/{id}/reorder"),
 ]
 # Routes with an id argument that belong to other tests' tables (staff pages, people, invitations).
+# Every staff route with an id, for a manager reaching into another manager's portfolio.
+MANAGER_ROUTES = [
+    ("GET", "/manage/partners/{partner}"),
+    ("GET", "/manage/orders/{order}"),
+    ("POST", "/manage/orders/{order}/confirm"),
+    ("POST", "/manage/tasks/{task}/done"),
+]
 COVERED_ELSEWHERE = {
-    "/manage/partners/<int:partner_id>", "/manage/orders/<int:order_id>",
-    "/manage/orders/<int:order_id>/<action>", "/company/users/<int:user_id>/deactivate",
+    "/company/users/<int:user_id>/deactivate",
     "/company/users/<int:user_id>/activate", "/admin/users/<int:user_id>/deactivate",
     "/admin/users/<int:user_id>/activate", "/invitations/<token>",
     "/company/invitations/<int:invitation_id>/revoke",  # test_people.py
@@ -29,7 +35,7 @@ COVERED_ELSEWHERE = {
     "/cart/<int:product_id>/quantity", "/cart/<int:product_id>/remove",
     "/static/<path:filename>",
     # staff-only: test_notifications.py (tasks) and test_catalog_admin.py (admin pages)
-    "/manage/tasks/<int:task_id>/done", "/admin/catalog/products/<int:product_id>",
+    "/admin/catalog/products/<int:product_id>",
     "/admin/catalog/products/<int:product_id>/deactivate",
     "/admin/catalog/products/<int:product_id>/reactivate", "/admin/catalog/tiers/<int:tier_id>",
     "/admin/catalog/tiers/<int:tier_id>/prices",
@@ -71,6 +77,9 @@ def test_another_partners_order_is_not_found_and_unchanged(app, f, db, two_partn
 
 def test_every_id_route_is_in_an_isolation_table(app):
     listed = {route.replace("{id}", "<int:order_id>") for _m, route in ORDER_ROUTES}
+    listed |= {route.replace("{partner}", "<int:partner_id>").replace("{order}", "<int:order_id>")
+               .replace("{task}", "<int:task_id>").replace("/confirm", "/<action>")
+               for _m, route in MANAGER_ROUTES}
     for rule in app.url_map.iter_rules():
         if rule.arguments and rule.rule not in listed and rule.rule not in COVERED_ELSEWHERE:
             pytest.fail(f"{rule.rule} takes an id but no cross-partner test covers it")
@@ -128,3 +137,51 @@ def test_a_manager_reaching_for_an_unassigned_partner_is_audited(app, f, db):
     assert client.get(f"/manage/partners/{theirs.id + 1000}").status_code == 404
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
     assert event.actor_id == manager.id and event.detail["path"] == f"/manage/partners/{theirs.id}"
+
+
+@pytest.fixture
+def two_managers(f, db):
+    """A manager, and another manager's partner with an order and an open task."""
+    me = f.user(role="account_manager")
+    theirs = f.partner(name="Theirs", account_manager_id=f.user(role="account_manager").id)
+    order = f.order(theirs, lines=[(f.product(), 3)])
+    task = Task(partner_id=theirs.id, assignee_id=theirs.account_manager_id, kind="phone", title="Call them")
+    db.add(task)
+    db.commit()
+    return me, {"partner": theirs.id, "order": order.id, "task": task.id}
+
+
+@pytest.mark.parametrize(("method", "route"), MANAGER_ROUTES)
+def test_another_managers_rows_are_not_found_unchanged_and_audited(app, db, two_managers, method, route):
+    me, ids = two_managers
+    client = app.test_client()
+    sign_in(client, me)
+    missing = client.open(route.format(**{k: v + 1000 for k, v in ids.items()}), method=method)
+    assert missing.status_code == 404
+    assert db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all() == []
+    foreign = client.open(route.format(**ids), method=method)
+    assert foreign.status_code == 404
+    assert "This page does not exist." in foreign.text and "This page does not exist." in missing.text
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert event.actor_id == me.id and event.detail["path"] == route.format(**ids)
+    assert event.ip == "127.0.0.1"
+    db.expire_all()
+    assert db.get(Order, ids["order"]).status == "submitted"
+    assert db.get(Task, ids["task"]).status == "open"
+
+
+def test_every_audit_event_of_a_request_records_the_client_address(app, db, f):
+    """Sign-in, order, cancel, sign-out: each event written while serving carries the address."""
+    buyer = f.user()
+    product = f.product()
+    client = app.test_client()
+    sign_in(client, buyer)
+    client.post("/cart/add", data={"product_id": product.id, "quantity": 2},
+                environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    client.post("/checkout", data={"idempotency_key": "k-1"}, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    order = db.scalar(select(Order))
+    client.post(f"/orders/{order.id}/cancel", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    client.post("/logout", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action != "login")).all()  # signed in from 127.0.0.1
+    assert {e.action for e in events} >= {"order_placed", "order_cancelled"}
+    assert {(e.action, e.ip) for e in events} == {(e.action, "203.0.113.9") for e in events}
