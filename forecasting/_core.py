@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._backtest import fast_backtest, window_mase
 from ._intervals import (
     SMALL_SAMPLE_BELOW,
     bounds,
@@ -22,6 +21,7 @@ from ._intervals import (
 from ._models import PERIOD, MemberFit, fit_damped, fit_ets, fit_theta, is_seasonal
 from ._prepare import Prepared, check_horizon, future_index, prepare
 from ._result import Forecast
+from ._scores import fast_backtest, window_mase
 
 __all__ = ["forecast", "seasonal_naive_plan", "COMBO_NAME", "TOTAL_CAP", "INACTIVE_MONTHS",
            "INACTIVE_ALWAYS"]
