@@ -34,10 +34,10 @@ except ImportError as exc:  # pragma: no cover - guidance for a missing extra
     sys.exit(f"benchmark needs the 'bench' extra (pip install -e '.[bench]'): {exc}")
 
 from forecasting import forecast, forecast_many  # noqa: E402
-from forecasting._backtest import mase, smape, window_mase  # noqa: E402
-from forecasting._core import seasonal_naive_plan  # noqa: E402
+from forecasting._fallbacks import seasonal_naive_plan  # noqa: E402
 from forecasting._intervals import bounds, error_scales, z_value  # noqa: E402
 from forecasting._models import fit_damped, fit_ets, fit_theta, is_seasonal  # noqa: E402
+from forecasting._scores import mase, smape, window_mase  # noqa: E402
 
 HORIZON = 12
 LEVELS = (80, 95)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ._backtest import fast_backtest, window_mase
+from ._fallbacks import Plan, fallback_plan, seasonal_naive_plan
 from ._intervals import (
     SMALL_SAMPLE_BELOW,
     bounds,
@@ -17,44 +16,19 @@ from ._intervals import (
     error_scales,
     normalize_levels,
     small_sample_df,
-    z_value,
 )
 from ._models import PERIOD, MemberFit, fit_damped, fit_ets, fit_theta, is_seasonal
 from ._prepare import Prepared, check_horizon, future_index, prepare
 from ._result import Forecast
+from ._scores import fast_backtest, window_mase
 
-__all__ = ["forecast", "seasonal_naive_plan", "COMBO_NAME", "TOTAL_CAP", "INACTIVE_MONTHS",
-           "INACTIVE_ALWAYS"]
+__all__ = ["forecast", "COMBO_NAME", "TOTAL_CAP"]
 
 COMBO_NAME = "combo(ets,theta,damped)"
 METHODS = ("auto", "combo")
 #: A total for any 12-month year of the horizon above this multiple of the
 #: last 12 months is capped.
 TOTAL_CAP = 3.0
-#: This many trailing months without sales mark a partner as inactive, unless
-#: the same calendar months were also empty a year earlier (seasonal partner).
-INACTIVE_MONTHS = 6
-#: This many trailing months without sales mark a partner as inactive whatever
-#: its seasonality (a 12-month gap cannot be an off-season).
-INACTIVE_ALWAYS = PERIOD
-#: Active months needed for seasonal naive and for the full method.
-MIN_SEASONAL, MIN_FULL = PERIOD, 2 * PERIOD
-
-
-@dataclass
-class _Plan:
-    """What a method produced, before it is wrapped in a :class:`Forecast`."""
-
-    mean: np.ndarray
-    sd: np.ndarray
-    sd_total: float
-    model: str
-    status: str
-    reason: str | None = None
-    backtest: object = None
-    #: Student-t degrees of freedom per step and of the total; None = normal.
-    df: np.ndarray | None = None
-    df_total: float | None = None
 
 
 @contextmanager
@@ -62,95 +36,6 @@ def _capture():
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
         warnings.simplefilter("always")
         yield caught
-
-
-def _level_plan(active: np.ndarray, horizon: int, reason: str) -> _Plan:
-    """Flat forecast at the mean of the active months (iid months around a level)."""
-    n = len(active)
-    level = float(active.mean()) if n else 0.0
-    if n >= 3:
-        sd = float(active.std(ddof=1))
-    else:
-        sd = level  # one or two months say nothing about spread: assume CV = 1
-    per_month = sd * np.sqrt(1 + 1 / max(n, 1))
-    total = sd * np.sqrt(horizon + horizon**2 / max(n, 1))
-    status = "insufficient_history"
-    return _Plan(np.full(horizon, level), np.full(horizon, per_month), float(total), "level",
-                 status, reason)
-
-
-def _zero_plan(horizon: int, model: str, status: str, reason: str) -> _Plan:
-    return _Plan(np.zeros(horizon), np.zeros(horizon), 0.0, model, status, reason)
-
-
-def seasonal_naive_plan(active: np.ndarray, horizon: int, reason: str | None = None) -> _Plan:
-    """Repeat the last 12 months; spread from year-on-year differences.
-
-    The per-month deviation is the RMS of the year-on-year differences (the
-    errors seasonal naive made on the history), growing like the square root
-    of the number of years ahead; the total's deviation combines them with the
-    correlation ``TOTAL_RHO`` (a year that is off tends to be off every month).
-    """
-    last_year = active[-PERIOD:]
-    mean = np.resize(last_year, horizon).astype(float)
-    diffs = active[PERIOD:] - active[:-PERIOD]
-    sd = float(np.sqrt(np.mean(diffs**2))) if diffs.size else float(last_year.std())
-    years = np.ceil(np.arange(1, horizon + 1) / PERIOD)
-    per_month = sd * np.sqrt(years)
-    return _Plan(mean, per_month, correlated_total_sd(per_month), "seasonal_naive", "fallback",
-                 reason)
-
-
-def _trailing_zeros(y: np.ndarray) -> int:
-    nonzero = np.flatnonzero(y > 0)
-    return len(y) if nonzero.size == 0 else len(y) - 1 - int(nonzero[-1])
-
-
-def _is_inactive(y: np.ndarray) -> bool:
-    """No sales for INACTIVE_ALWAYS months; or for INACTIVE_MONTHS, unless the same
-    calendar months a year earlier were also empty (a partner who only orders in
-    season is not gone)."""
-    k = _trailing_zeros(y)
-    if k >= INACTIVE_ALWAYS:
-        return True
-    if k < INACTIVE_MONTHS:
-        return False
-    a_year_before = y[-k - PERIOD: -PERIOD] if len(y) >= k + PERIOD else y[:0]
-    return not (a_year_before.size == k and np.all(a_year_before == 0))
-
-
-def _longest_gap_with_return(active: np.ndarray) -> int:
-    """Longest run of zero months inside ``active`` that was followed by a sale."""
-    longest = run = 0
-    for value in active:
-        if value > 0:
-            longest, run = max(longest, run), 0
-        else:
-            run += 1
-    return longest
-
-
-def _inactive_plan(active: np.ndarray, horizon: int) -> _Plan:
-    """Forecast 0 for a partner who stopped ordering.
-
-    The mean is the no-return scenario.  If the partner came back before after
-    a gap at least as long as the current one, a return is plausible: the
-    upper bounds then allow it, with a return to the average month of the
-    year before the gap at the edge of the 95 % interval (the total's 95 %
-    bound is ``horizon`` such months: a return lasts).  Otherwise the
-    intervals are zero-width.
-    """
-    gap = _trailing_zeros(active)
-    before = active[: len(active) - gap]
-    reason = (f"no sales in the last {gap} months: partner treated as inactive (forecast 0)")
-    if _longest_gap_with_return(before) >= gap:
-        former = float(before[-PERIOD:].mean())
-        per_month = former / z_value(95)
-        reason += (f"; it came back after a gap as long before, so the upper bounds allow a "
-                   f"return to its former {former:,.0f} a month")
-        return _Plan(np.zeros(horizon), np.full(horizon, per_month), horizon * per_month,
-                     "zero", "fallback", reason)
-    return _zero_plan(horizon, "zero", "fallback", reason)
 
 
 def _fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], list[str]]:
@@ -185,7 +70,7 @@ def _member_label(member: MemberFit) -> str:
 
 
 def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tuple,
-                with_backtest: bool, method: str) -> _Plan:
+                with_backtest: bool, method: str) -> Plan:
     members, failures = _fit_members(active, horizon)
     if not members:
         reason = "all models failed (" + "; ".join(failures) + "); used seasonal naive"
@@ -218,41 +103,21 @@ def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tu
     if with_backtest:
         offset = len(prepared.values) - len(active)
         backtest = fast_backtest(prepared, offset, active, paths, horizon=horizon, levels=levels)
-    plan = _Plan(mean, sd, sd_total, model, "ok", reason, backtest)
+    plan = Plan(mean, sd, sd_total, model, "ok", reason, backtest)
     if len(active) < SMALL_SAMPLE_BELOW:
         plan.df, plan.df_total = small_sample_df(len(active), horizon)
     return plan
 
 
 def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool,
-            method: str) -> _Plan:
-    y = prepared.values
-    active = prepared.active
-    n = len(active)
-    if len(prepared.periods) == 0:
-        return _zero_plan(0, "zero", "insufficient_history",
-                          "empty history: pass end= to place a zero forecast in time")
-    if n == 0:
-        return _zero_plan(horizon, "zero", "insufficient_history", "no sales in the history")
-    if _is_inactive(y):
-        return _inactive_plan(active, horizon)
-    if n < MIN_SEASONAL:
-        return _level_plan(active, horizon,
-                           f"only {n} month(s) of sales history; {MIN_SEASONAL} needed for a "
-                           "seasonal forecast, so the forecast is their average")
-    if np.ptp(active) == 0:
-        plan = _level_plan(active, horizon, "constant history: forecast repeats it")
-        plan.status, plan.model = "fallback", "constant"
+            method: str) -> Plan:
+    plan = fallback_plan(prepared, horizon)
+    if plan is not None:
         return plan
-    if n < MIN_FULL:
-        return seasonal_naive_plan(
-            active, horizon,
-            f"only {n} months of sales history; {MIN_FULL} needed for the full method, "
-            "so last year's months are repeated")
-    return _combo_plan(prepared, active, horizon, levels, with_backtest, method)
+    return _combo_plan(prepared, prepared.active, horizon, levels, with_backtest, method)
 
 
-def _cap(plan: _Plan, active: np.ndarray) -> _Plan:
+def _cap(plan: Plan, active: np.ndarray) -> Plan:
     """Scale down every 12-month year of the horizon whose total exceeds
     ``TOTAL_CAP`` times the last 12 months (a partial last year is annualised)."""
     # Annualised: a partner active for 5 months is compared on 12 months' worth.

@@ -21,8 +21,7 @@ from statsmodels.tsa.stattools import acf
 
 PERIOD = 12
 
-__all__ = ["MemberFit", "PERIOD", "fit_ets", "fit_theta", "fit_damped", "seasonal_naive_paths",
-           "is_seasonal"]
+__all__ = ["MemberFit", "PERIOD", "fit_ets", "fit_theta", "fit_damped", "is_seasonal"]
 
 
 @dataclass(frozen=True)
@@ -177,12 +176,3 @@ def fit_theta(y: np.ndarray, horizon: int) -> MemberFit:
         paths = paths * s if multiplicative else paths + s
     spec = ("M" if multiplicative else "A") if seasonal.size else "N"
     return MemberFit("theta", spec, forecast, paths)
-
-
-def seasonal_naive_paths(y: np.ndarray, horizon: int, period: int = PERIOD) -> np.ndarray:
-    """Seasonal-naive forecasts from every origin (NaN before one full season)."""
-    n = len(y)
-    steps = np.arange(1, horizon + 1)
-    lag = period * np.ceil(steps / period).astype(int)
-    idx = np.arange(n)[:, None] + steps[None, :] - lag[None, :]
-    return np.where(idx >= 0, y[np.clip(idx, 0, None)], np.nan)

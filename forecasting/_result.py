@@ -67,19 +67,45 @@ class Forecast:
     Attributes
     ----------
     mean : pandas.Series
-        Point forecast for the ``horizon`` months after the history.
+        Point forecast for the ``horizon`` months after the history (empty for
+        ``status="error"`` and for an empty history without ``end``).
     lower, upper : dict
-        Level (percent) -> Series of interval bounds, ``lower <= mean <= upper``.
+        Level (percent) -> Series of interval bounds, ``lower <= mean <= upper``
+        (empty dicts for ``status="error"``).
     model : str
-        Short name of what produced the forecast: ``"combo(ets,theta,damped)"``,
-        ``"ets(M,Ad,M)"`` (ETS with its error,trend,season letters),
-        ``"theta"``, ``"damped"``, ``"seasonal_naive"``, ``"level"``,
-        ``"constant"`` or ``"zero"``.
+        Short name of what produced the forecast: ``"combo(ets,theta,damped)"``
+        (or ``"combo(<members>)"`` when a member failed), ``"ets(M,Ad,M)"``
+        (ETS with its error,trend,season letters), ``"theta"``, ``"damped"``,
+        ``"seasonal_naive"``, ``"level"``, ``"constant"``, ``"zero"``, or
+        ``"none"`` (only with ``status="error"``).
     status : str
-        ``"ok"`` (full method), ``"fallback"`` (simpler model, see ``reason``)
-        or ``"insufficient_history"`` (fewer than 12 active months).
+        One of exactly four values (the portal's forecast batch is to store
+        them as they are):
+
+        ``"ok"``
+            The full method ran (24+ active months): ``model`` is the
+            combination or one of its members.  ``reason`` is ``None`` unless
+            a member model failed and was dropped or the forecast was capped.
+        ``"fallback"``
+            A simpler model was used, ``reason`` says why: ``seasonal_naive``
+            for 12-23 active months or when every member model failed to fit,
+            ``constant`` for a constant history, ``zero`` for a partner
+            treated as inactive (no recent sales).
+        ``"insufficient_history"``
+            Fewer than 12 active months (and not inactive): ``level`` (the
+            mean of the active months), or ``zero`` for an empty or all-zero
+            history.
+        ``"error"``
+            Only from :func:`forecasting.forecast_many`: forecasting this
+            series raised (e.g. not a Series, not indexed by month, negative
+            sales) or its result could not be sent back from a worker
+            process, so there is no forecast: ``mean`` is empty, ``lower`` and
+            ``upper`` are empty dicts, ``model`` is ``"none"``, ``backtest`` is
+            ``None`` and ``reason`` is ``"<ExceptionType>: <message>"``.
+            :func:`forecasting.forecast` itself raises instead.
     reason : str or None
-        Why a fallback happened or the forecast was capped, else ``None``.
+        Why a fallback happened, a member model was dropped or the forecast
+        was capped, or (``status="error"``) the exception; else ``None``.
     backtest : Backtest or None
         Cheap rolling-origin backtest (``refit=False``); ``None`` when the
         history is too short or ``backtest=False`` was passed.

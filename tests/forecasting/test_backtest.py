@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from forecasting import backtest, forecast
-from forecasting._backtest import mase, smape, window_mase
+from forecasting._scores import mase, smape, window_mase
 
 from .helpers import PATTERN, monthly
 

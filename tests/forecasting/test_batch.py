@@ -109,3 +109,23 @@ def test_bad_options_raise_before_any_work(rng):
         forecast_many(histories, level=0.8, workers=1)
     with pytest.raises(ValueError, match="workers"):
         forecast_many(histories, workers=0)
+
+
+def test_every_status_is_one_of_the_four_documented_ones(rng):
+    from forecasting import Forecast
+
+    documented = ("ok", "fallback", "insufficient_history", "error")
+    for status in documented:
+        assert f'``"{status}"``' in Forecast.__doc__
+    histories = {
+        "full": monthly(np.tile(PATTERN, 4) * (1 + rng.normal(0, 0.05, 48))),
+        "short": monthly(PATTERN * (1 + rng.normal(0, 0.05, 12))),
+        "new": monthly([10.0, 20.0, 30.0]),
+        "broken": "not a series",
+    }
+    out = forecast_many(histories, workers=1)
+    assert {k: out[k].status for k in histories} == {
+        "full": "ok", "short": "fallback", "new": "insufficient_history", "broken": "error"}
+    broken = out["broken"]
+    assert (broken.model, broken.lower, broken.upper, broken.backtest) == ("none", {}, {}, None)
+    assert broken.reason.startswith("TypeError: ")

@@ -289,6 +289,33 @@ def test_package_does_not_import_the_portal():
         assert "import portal" not in text and "from portal" not in text, path
 
 
+def _imported_modules(module: str) -> set:
+    """Sibling modules ``forecasting.<module>`` imports anywhere (functions included)."""
+    import ast
+    import pathlib
+
+    path = pathlib.Path(forecasting.__file__).parent / f"{module}.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                found.add(node.module)
+            elif node.level == 1:
+                found.update(alias.name for alias in node.names)
+            elif node.module and node.module.startswith("forecasting."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names
+                         if a.name.startswith("forecasting."))
+    return found
+
+
+def test_core_and_the_backtest_do_not_import_each_other():
+    assert "_backtest" not in _imported_modules("_core")
+    assert "_core" in _imported_modules("_backtest")
+    assert {"_core", "_backtest"}.isdisjoint(_imported_modules("_scores"))
+
+
 @pytest.mark.parametrize("module", ["_core", "_backtest", "_batch", "_result"])
 def test_docstring_examples_run(module):
     mod = getattr(forecasting, module)
