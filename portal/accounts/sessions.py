@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts import passwords
 from portal.accounts.models import ApiToken, User, UserSession
-from portal.core import audit
+from portal.core import access, audit
 from portal.core.errors import AuthError, ServiceError
 from portal.core.text import normalize_email
 from portal.core.types import utc_now
@@ -56,10 +56,8 @@ def login(
     reason = None
     if not ok:
         reason = "bad_credentials"
-    elif not user.active:
-        reason = "user_inactive"
-    elif user.partner is not None and not user.partner.is_active:
-        reason = "partner_inactive"
+    else:
+        reason = may_sign_in(user)
     if reason:
         audit.record(
             session, "login_failed", actor_id=user.id if user else None, ip=ip,
@@ -78,6 +76,12 @@ def login(
     return user, token
 
 
+def may_sign_in(user: User) -> str | None:
+    """Why this user may not sign in or keep a session (None: they may); the rule is core.access's."""
+    return access.may_sign_in(user_active=user.active,
+                              partner_status=user.partner.status if user.partner is not None else None)
+
+
 def load_user(session: Session, token: str, *, policy: SessionPolicy = SessionPolicy()) -> User | None:
     """The user behind a live session token, or None when it is revoked, expired or disabled."""
     now = utc_now()
@@ -90,7 +94,7 @@ def load_user(session: Session, token: str, *, policy: SessionPolicy = SessionPo
     if now - row.last_seen_at > policy.idle:
         return None
     user = row.user
-    if not user.active or (user.partner is not None and not user.partner.is_active):
+    if may_sign_in(user) is not None:
         return None
     if now - row.last_seen_at > policy.touch_every:
         # Sliding idle timeout: a small write at most once a minute per session.

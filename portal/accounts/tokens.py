@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from portal.accounts import passwords
 from portal.accounts.models import ApiToken, Partner, User
-from portal.accounts.sessions import find_user_by_email, hash_token
-from portal.core import audit
+from portal.accounts.sessions import find_user_by_email, hash_token, may_sign_in
+from portal.core import access, audit
 from portal.core.errors import AuthError
+from portal.core.text import normalize_email
 from portal.core.types import utc_now
 
 
@@ -23,9 +24,9 @@ def issue(
     """Exchange credentials for a new token; failures are audited like web logins."""
     user = find_user_by_email(session, email)
     ok = passwords.verify_password(user.password_hash if user else None, password)
-    if not ok or not user.active or (user.partner is not None and not user.partner.is_active):
+    if not ok or may_sign_in(user) is not None:
         audit.record(session, "token_denied", actor_id=user.id if user else None, ip=ip,
-                     email=email.strip().lower()[:254])
+                     email=normalize_email(email)[:254])
         session.commit()
         raise AuthError(_("Invalid email or password."))
     token = secrets.token_urlsafe(32)
@@ -81,12 +82,12 @@ _LIVE_TOKEN = (
 def user_for(session: Session, token: str) -> Caller | None:
     """The active user behind a live token (of an active partner), or None."""
     row = session.connection().execute(_LIVE_TOKEN, {"token_hash": hash_token(token)}).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= utc_now() or not row.active:
+    if row is None or row.revoked_at is not None or row.expires_at <= utc_now():
+        return None
+    if access.may_sign_in(user_active=row.active, partner_status=row.status if row.p_id is not None else None):
         return None
     partner = None
     if row.p_id is not None:
-        if row.status != "active":
-            return None
         partner = CallerPartner(row.p_id, row.code, row.p_name, row.price_tier_id)
     return Caller(row.id, row.email, row.name, row.role, row.locale, partner)
 
