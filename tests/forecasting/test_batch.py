@@ -27,6 +27,7 @@ def test_a_failing_series_does_not_stop_the_others(rng):
     assert calls[-1] == (5, 5)
 
 
+@pytest.mark.slow
 def test_parallel_results_match_serial_ones(rng):
     histories = _histories(rng, 6)
     histories["bad"] = "not a series"
@@ -59,6 +60,7 @@ def test_one_worker_runs_in_this_process(monkeypatch, rng):
     assert [fc.status for fc in out.values()] == ["ok", "ok"]
 
 
+@pytest.mark.slow
 def test_a_crashed_worker_process_reruns_pending_chunks_here(rng, caplog):
     histories = _histories(rng, 4)
     crash = CrashInWorker("boom")

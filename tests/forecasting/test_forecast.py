@@ -102,6 +102,7 @@ def test_noisier_history_gets_wider_intervals(rng):
     assert noisy_width > 3 * quiet_width
 
 
+@pytest.mark.slow
 def test_intervals_cover_new_data_from_the_same_process(rng):
     # 40 histories from one noisy seasonal process: the 80 % interval should
     # catch roughly 80 % of the following year's months.

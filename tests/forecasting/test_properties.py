@@ -1,6 +1,7 @@
 """Any non-negative history gives a finite, ordered, non-negative forecast."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -12,6 +13,10 @@ from .helpers import monthly
 values = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
 histories = st.integers(min_value=0, max_value=60).flatmap(
     lambda n: arrays(np.float64, n, elements=values))
+
+
+# Statistical checks: `make test` runs them, `make test-fast` skips them.
+pytestmark = pytest.mark.slow
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,6 +8,10 @@ from forecasting._intervals import small_sample_df, z_value
 
 from .helpers import PATTERN, monthly
 
+# Statistical checks: `make test` runs them, `make test-fast` skips them.
+pytestmark = pytest.mark.slow
+
+
 SEEDS = range(24)
 
 

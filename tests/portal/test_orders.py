@@ -119,16 +119,6 @@ def test_checkout_places_one_order_even_when_submitted_twice(app, f, db):
     assert "Back door, please" in detail and "9.50" in detail
 
 
-def test_two_tabs_with_one_form_each_make_one_order_per_form(app, f, db):
-    user, _tier, water, _chips = buyer_with_catalog(f)
-    client = signed_in(app, user)
-    client.post("/cart/add", data={"product_id": water.id, "quantity": 1})
-    key = checkout_key(client)
-    client.post("/checkout", data={"idempotency_key": key})
-    client.post("/checkout", data={"idempotency_key": key})
-    assert db.scalar(select(func.count(Order.id))) == 1
-
-
 def test_checkout_refuses_past_delivery_dates_and_keeps_the_cart(app, f, db):
     user, _tier, water, _chips = buyer_with_catalog(f)
     client = signed_in(app, user)
