@@ -18,7 +18,7 @@ from portal.accounts.models import Partner, User
 from portal.core import text as search
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
-from portal.ordering import exports, orders
+from portal.ordering import exports, orders, queries
 from portal.ordering.forms import ConfirmForm, OrderFilterForm
 from portal.ordering.models import Order
 from portal.ordering.views import csv_response, filters_from
@@ -72,7 +72,7 @@ def orders_list():
     """Orders of the partners this staff member looks after, with filters."""
     form = OrderFilterForm(request.args)
     filters = filters_from(form, partner_id=request.args.get("partner", type=int))
-    page = orders.list_orders(get_session(), acting_user(), filters,
+    page = queries.list_orders(get_session(), acting_user(), filters,
                               page=request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("orders/history.html", page=page, form=form, args=args, staff=True,
@@ -86,7 +86,7 @@ def orders_export():
     """The filtered orders as CSV."""
     filters = filters_from(OrderFilterForm(request.args),
                            partner_id=request.args.get("partner", type=int))
-    stmt = orders.filtered(orders.scoped_orders(acting_user()), filters)
+    stmt = queries.filtered(queries.scoped_orders(acting_user()), filters)
     return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
 
 
@@ -96,7 +96,7 @@ def orders_export():
 def order(order_id: int):
     """One order, with the next steps of its lifecycle."""
     try:
-        found = orders.get_for_staff(get_session(), acting_user(), order_id)
+        found = queries.get_for_staff(get_session(), acting_user(), order_id)
     except NotFound:
         abort(404)
     return render_template("manage/order.html", order=found, action_form=ActionForm(),
