@@ -252,18 +252,19 @@ def reorder_into_cart(session: Session, user: User, order_id: int) -> ReorderRes
     order = get_order(session, user.partner_id, order_id)
     products = catalog.priced_by_id(session, user.partner, [line.product_id for line in order.lines])
     result = ReorderResult()
+    wanted = []
     for line in order.lines:
         product = products.get(line.product_id)
         if product is None or not product.active:
             result.unavailable.append((line.sku, line.name, line.quantity))
-            continue
-        try:
-            with session.begin_nested():
-                cart._add(session, user, product.id, line.quantity, replace=False)
-        except ServiceError:
-            result.unavailable.append((line.sku, line.name, line.quantity))
         else:
+            wanted.append((line, product))
+    outcome = cart.add_lines(session, user, [(product.id, line.quantity) for line, product in wanted])
+    for (line, product), problem in zip(wanted, outcome, strict=True):
+        if problem is None:
             result.reordered.append((product.sku, line.quantity))
+        else:
+            result.unavailable.append((line.sku, line.name, line.quantity))
     session.commit()
     return result
 

@@ -88,7 +88,12 @@ def quick_order():
         except UnicodeDecodeError:
             flash(_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."), "error")
             return redirect(url_for("orders.cart_page"))
-    result = cart.quick_order(db, acting_user(), text)
+    try:
+        result = cart.quick_order(db, acting_user(), text)
+    except ServiceError as err:  # too many lines: nothing was added
+        form.lines.errors = [*form.lines.errors, str(err)]
+        return render_template("orders/cart.html", view=cart.view(db, acting_user()), quick=form,
+                               quantity_form=QuantityForm(), action_form=ActionForm()), 422
     if result.added:
         flash(ngettext("%(num)d line added to your cart.", "%(num)d lines added to your cart.",
                        len(result.added)), "success")
