@@ -24,7 +24,7 @@ from portal.core.errors import ServiceError
 from portal.core.money import to_money
 from portal.db import Base
 from portal.ordering.models import Order, OrderLine
-from portal.ordering.orders import recount
+from portal.ordering.store import recount
 
 DEMO_PASSWORD = "trellis-demo"
 DEMO_LOGINS = (

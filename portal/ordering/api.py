@@ -8,7 +8,7 @@ from flask_smorest import abort
 from portal.catalog import browse as catalog
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.db import get_session
-from portal.ordering import orders
+from portal.ordering import orders, queries
 from portal.ordering.schemas import (
     IdempotencyHeader,
     OrderIn,
@@ -90,9 +90,9 @@ class Orders(MethodView):
     def get(self, args):
         """The company's orders, newest first."""
         user = _partner_user()
-        filters = orders.OrderFilters(status=args["status"], date_from=args["date_from"],
+        filters = queries.OrderFilters(status=args["status"], date_from=args["date_from"],
                                       date_to=args["date_to"])
-        page = orders.list_orders(get_session(), user, filters, page=args["page"],
+        page = queries.list_orders(get_session(), user, filters, page=args["page"],
                                   per_page=args["per_page"])
         return {"items": [order for order, _code, _name in page.orders], "total": page.total,
                 "page": page.page, "pages": page.pages}
@@ -134,7 +134,7 @@ class OrderDetail(MethodView):
         """One order with its lines as charged."""
         user = _partner_user()
         try:
-            return _order_json(orders.get_order(get_session(), user.partner_id, order_id))
+            return _order_json(queries.get_order(get_session(), user.partner_id, order_id))
         except ServiceError as err:
             _fail(err)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
@@ -77,20 +78,44 @@ def view(session: Session, user: User) -> CartView:
     return CartView(items, unavailable)
 
 
-def _add(session: Session, user: User, product_id: int, quantity: int, *, replace: bool) -> None:
-    line = session.scalar(
-        select(CartLine).where(CartLine.user_id == user.id, CartLine.product_id == product_id)
-    )
-    if line is None:
-        count = len(session.scalars(select(CartLine.id).where(CartLine.user_id == user.id)).all())
-        if count >= MAX_LINES:
-            raise ServiceError(_("A cart holds at most %(n)d lines.", n=MAX_LINES))
-        session.add(CartLine(user_id=user.id, partner_id=user.partner_id, product_id=product_id,
-                             quantity=quantity))
-        return
-    new_quantity = quantity if replace else line.quantity + quantity
-    check_quantity(new_quantity)
-    line.quantity = new_quantity
+def add_lines(session: Session, user: User, wanted: Sequence[tuple[int, int]]) -> list[ServiceError | None]:
+    """Add (product id, quantity) pairs in order, in three statements however many (no commit).
+
+    Returns, per pair, why it was not added (None when it was): a quantity over the limit once
+    added to what the cart holds, or a full cart.
+    """
+    rows = session.execute(
+        select(CartLine.id, CartLine.product_id, CartLine.quantity).where(CartLine.user_id == user.id)
+    ).all()
+    quantities = {row.product_id: row.quantity for row in rows}
+    line_ids = {row.product_id: row.id for row in rows}
+    outcome: list[ServiceError | None] = []
+    for product_id, quantity in wanted:
+        if product_id in quantities:
+            new_quantity = quantities[product_id] + quantity
+            if not 1 <= new_quantity <= MAX_QUANTITY:
+                outcome.append(ServiceError(_("Quantity must be a whole number from 1 to %(max)d.",
+                                              max=MAX_QUANTITY), field="quantity"))
+                continue
+        elif len(quantities) >= MAX_LINES:
+            outcome.append(ServiceError(_("A cart holds at most %(n)d lines.", n=MAX_LINES)))
+            continue
+        else:
+            new_quantity = quantity
+        quantities[product_id] = new_quantity
+        outcome.append(None)
+    table = CartLine.__table__
+    added = [{"user_id": user.id, "partner_id": user.partner_id, "product_id": product_id,
+              "quantity": quantity} for product_id, quantity in quantities.items()
+             if product_id not in line_ids]
+    changed = [{"line_id": line_ids[row.product_id], "new_quantity": quantities[row.product_id]}
+               for row in rows if quantities[row.product_id] != row.quantity]
+    if added:
+        session.execute(insert(table), added)
+    if changed:
+        session.execute(update(table).where(table.c.id == bindparam("line_id"))
+                        .values(quantity=bindparam("new_quantity")), changed)
+    return outcome
 
 
 def add(session: Session, user: User, product_id: int, quantity: int) -> catalog.PricedProduct:
@@ -99,7 +124,9 @@ def add(session: Session, user: User, product_id: int, quantity: int) -> catalog
     product = catalog.priced_by_id(session, user.partner, [product_id]).get(product_id)
     if product is None or not product.active:
         raise ServiceError(_("This product cannot be ordered."))
-    _add(session, user, product_id, quantity, replace=False)
+    problem = add_lines(session, user, [(product_id, quantity)])[0]
+    if problem is not None:
+        raise problem
     session.commit()
     return product
 
@@ -130,19 +157,26 @@ def clear(session: Session, user: User) -> None:
 
 
 def parse_lines(text: str) -> tuple[list[tuple[int, str, int]], list[BadLine]]:
-    """Parse pasted `SKU quantity` lines or a `sku,quantity` CSV into (line_no, sku, qty)."""
+    """Parse pasted `SKU quantity` lines or a `sku,quantity` CSV into (line_no, sku, qty).
+
+    Raises ServiceError, without reading further, at the first line past MAX_LINES.
+    """
     parsed: list[tuple[int, str, int]] = []
     errors: list[BadLine] = []
     lines = text.splitlines()
+    numbered: Iterator[tuple[int, str, list[str]]]
     if lines and lines[0].lstrip("\ufeff").strip().lower().replace(" ", "") in ("sku,quantity", "sku;quantity"):
         rows = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter="," if "," in lines[0] else ";")
-        numbered = [(n, ",".join(row), row) for n, row in enumerate(rows, start=2)]
+        numbered = ((n, ",".join(row), row) for n, row in enumerate(rows, start=2))
     else:
-        numbered = [(n, line, _SPLIT.split(line.strip())) for n, line in enumerate(lines, start=1)]
+        numbered = ((n, line, _SPLIT.split(line.strip())) for n, line in enumerate(lines, start=1))
     for line_no, raw, parts in numbered:
         parts = [p.strip() for p in parts if p.strip()]
         if not parts:
             continue
+        if len(parsed) + len(errors) >= MAX_LINES:
+            raise ServiceError(_("Quick order takes at most %(n)d lines at a time. Split the list "
+                                 "and add it in parts; nothing was added.", n=MAX_LINES), field="lines")
         if len(parts) != 2:
             errors.append(BadLine(line_no, raw, _("Expected a SKU and a quantity.")))
             continue
@@ -156,10 +190,14 @@ def parse_lines(text: str) -> tuple[list[tuple[int, str, int]], list[BadLine]]:
 
 
 def quick_order(session: Session, user: User, text: str) -> QuickOrderResult:
-    """Put every valid pasted line into the cart and report every invalid one with its reason."""
+    """Put every valid pasted line into the cart and report every invalid one with its reason.
+
+    A constant number of queries however many lines; more than MAX_LINES lines add nothing.
+    """
     parsed, errors = parse_lines(text)
     result = QuickOrderResult(errors=errors)
     products = catalog.priced_by_sku(session, user.partner, [sku for _n, sku, _q in parsed])
+    wanted: list[tuple[int, str, catalog.PricedProduct, int]] = []
     for line_no, sku, quantity in parsed:
         product = products.get(sku)
         raw = f"{sku} {quantity}"
@@ -168,13 +206,13 @@ def quick_order(session: Session, user: User, text: str) -> QuickOrderResult:
         elif not product.active:
             result.errors.append(BadLine(line_no, raw, _("This product is no longer sold.")))
         else:
-            try:
-                with session.begin_nested():
-                    _add(session, user, product.id, quantity, replace=False)
-            except ServiceError as err:
-                result.errors.append(BadLine(line_no, raw, str(err)))
-            else:
-                result.added.append((product.sku, quantity))
+            wanted.append((line_no, raw, product, quantity))
+    outcome = add_lines(session, user, [(product.id, quantity) for _n, _r, product, quantity in wanted])
+    for (line_no, raw, product, quantity), problem in zip(wanted, outcome, strict=True):
+        if problem is None:
+            result.added.append((product.sku, quantity))
+        else:
+            result.errors.append(BadLine(line_no, raw, str(problem)))
     result.errors.sort(key=lambda bad: bad.line_no)
     session.commit()
     return result

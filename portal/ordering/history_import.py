@@ -6,11 +6,8 @@ in one transaction, so a bad file or a crash imports nothing.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import os
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -19,27 +16,17 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import Partner
-from portal.catalog.models import Product
 from portal.core import audit
 from portal.core.errors import ServiceError
 from portal.core.types import utc_now
+from portal.ordering.history_csv import MAX_CENTS, BadRow, RowReader, read_records
 from portal.ordering.models import Order, OrderLine
-from portal.ordering.orders import recount
+from portal.ordering.store import recount
 
-REQUIRED_COLUMNS = ("partner_code", "order_date", "sku", "quantity", "unit_price")
-OPTIONAL_COLUMNS = ("order_ref",)
-MAX_QUANTITY = 100_000
-MAX_CENTS = 999_999_999_999  # Numeric(12, 2)
-MAX_REF = 100
 MAX_ERRORS = 50
 BATCH = 5_000
 LOOKUP_CHUNK = 1_000
 PROGRESS_EVERY = 50_000
-
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_QTY_RE = re.compile(r"\d{1,6}")
-_PRICE_RE = re.compile(r"(\d{1,10})(?:\.(\d{1,2}))?")
 
 Progress = Callable[[str, int], None]
 
@@ -86,141 +73,13 @@ class _Errors:
             self.shown.append(_("Line %(n)d: %(error)s.", n=line, error=text))
 
 
-class _BadRow(Exception):
-    def __init__(self, problems: list[Callable[[], str]]):
-        self.problems = problems
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    partner_id: int
-    ref: str
-    day: date
-    product_id: int
-    quantity: int
-    price: str
-    cents: int  # unit price in cents
-
-
-class _Reader:
-    """Parses and checks rows against the partners and products of the database."""
-
-    def __init__(self, session: Session, today: date):
-        self.partners = dict(session.execute(select(Partner.code, Partner.id)).all())
-        self.products = {sku: (pid, sku, name) for pid, sku, name in
-                         session.execute(select(Product.id, Product.sku, Product.name))}
-        self.skus = {pid: (sku, name) for sku, (pid, _s, name) in self.products.items()}
-        self.today = today
-        self.days: dict[str, date] = {}
-
-    def header(self, rows: Iterator[tuple[int, list[str]]]) -> tuple[dict[str, int], list[str]]:
-        first = next(rows, None)
-        if first is None or not any(cell.strip() for cell in first[1]):
-            raise ServiceError(_("The file is empty: the first line must name the columns "
-                                 "%(cols)s.", cols=",".join(REQUIRED_COLUMNS)))
-        names = [cell.strip().lower() for cell in first[1]]
-        duplicated = sorted({n for n in names if names.count(n) > 1 and n})
-        if duplicated:
-            raise ServiceError(_("The header names a column twice: %(cols)s.",
-                                 cols=", ".join(duplicated)))
-        missing = [c for c in REQUIRED_COLUMNS if c not in names]
-        if missing:
-            raise ServiceError(_("Line %(n)d: the header lacks the columns %(missing)s (it needs "
-                                 "%(cols)s, and may have order_ref).", n=first[0],
-                                 missing=", ".join(missing), cols=",".join(REQUIRED_COLUMNS)))
-        known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-        return ({n: i for i, n in enumerate(names) if n in known},
-                [n for n in names if n not in known])
-
-    def parse(self, cells: list[str], columns: dict[str, int], width: int) -> _Row:
-        if len(cells) != width:
-            raise _BadRow([lambda: _("expected %(want)d fields, found %(got)d",
-                                     want=width, got=len(cells))])
-        problems: list[Callable[[], str]] = []
-        code = cells[columns["partner_code"]].strip()
-        partner_id = self.partners.get(code) or self.partners.get(code.upper())
-        if partner_id is None:
-            problems.append(lambda: _("unknown partner code %(code)s", code=code or '""'))
-        sku = cells[columns["sku"]].strip()
-        product = self.products.get(sku) or self.products.get(sku.upper())
-        if product is None:
-            problems.append(lambda: _("unknown SKU %(sku)s", sku=sku or '""'))
-        day_text = cells[columns["order_date"]].strip()
-        day = self.days.get(day_text)
-        if day is None:
-            day = self._day(day_text, problems)
-        qty_text = cells[columns["quantity"]].strip()
-        quantity = int(qty_text) if _QTY_RE.fullmatch(qty_text) else 0
-        if not 1 <= quantity <= MAX_QUANTITY:
-            problems.append(lambda: _("quantity %(value)s is not a whole number from 1 to %(max)d",
-                                      value=qty_text or '""', max=MAX_QUANTITY))
-        price = cells[columns["unit_price"]].strip()
-        match = _PRICE_RE.fullmatch(price)
-        cents = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0")) if match else 0
-        if match is None:
-            problems.append(lambda: _("unit price %(value)s is not an amount like 12.50 "
-                                      "(0 or more, at most 2 decimal places)", value=price or '""'))
-        elif cents * quantity > MAX_CENTS:
-            problems.append(lambda: _("the line total is too large"))
-        ref = cells[columns["order_ref"]].strip() if "order_ref" in columns else ""
-        if len(ref) > MAX_REF:
-            problems.append(lambda: _("order_ref is longer than %(max)d characters", max=MAX_REF))
-        if problems:
-            raise _BadRow(problems)
-        return _Row(partner_id, ref or day_text, day, product[0], quantity, price, cents)
-
-    def _day(self, text: str, problems: list[Callable[[], str]]) -> date | None:
-        try:
-            if not _DATE_RE.fullmatch(text):
-                raise ValueError
-            day = date.fromisoformat(text)
-        except ValueError:
-            problems.append(lambda: _("order date %(value)s is not a date like 2024-01-31",
-                                      value=text or '""'))
-            return None
-        if day > self.today:
-            problems.append(lambda: _("order date %(value)s is in the future", value=text))
-            return None
-        self.days[text] = day
-        return day
-
-
-def _records(path: str | os.PathLike[str]) -> Iterator[tuple[int, list[str]]]:
-    """(first line number, cells) per CSV record; refuses bytes that are not UTF-8."""
-
-    def lines() -> Iterator[str]:
-        with open(path, "rb") as fh:
-            for n, raw in enumerate(fh, start=1):
-                if n == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8):]
-                try:
-                    yield raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise ServiceError(_(
-                        "Line %(n)d is not UTF-8 text. Save the file as \"CSV UTF-8\" and try "
-                        "again; nothing was imported.", n=n)) from None
-
-    reader = csv.reader(lines(), strict=True)
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            raise ServiceError(_("Line %(n)d is not valid CSV (%(error)s); nothing was imported.",
-                                 n=start, error=str(err))) from None
-        if cells and any(cells):  # blank lines are skipped
-            yield start, cells
-
-
 def import_orders(
     session: Session, path: str | os.PathLike[str], *, today: date | None = None,
     progress: Progress | None = None, actor_id: int | None = None,
 ) -> ImportResult:
     """Import delivered order history from a CSV file: all rows or, with any bad row, none."""
     report = progress or (lambda stage, rows: None)
-    reader = _Reader(session, today or datetime.now(UTC).date())
+    reader = RowReader(session, today or datetime.now(UTC).date())
     orders, result = _validate(reader, path, report)
     try:
         _match_existing(session, orders)
@@ -240,9 +99,9 @@ def import_orders(
 
 
 def _validate(
-    reader: _Reader, path: str | os.PathLike[str], report: Progress
+    reader: RowReader, path: str | os.PathLike[str], report: Progress
 ) -> tuple[_Orders, ImportResult]:
-    records = _records(path)
+    records = read_records(path)
     columns, ignored = reader.header(records)
     width = len(columns) + len(ignored)
     orders, errors, result = _Orders(), _Errors(), ImportResult(ignored_columns=ignored)
@@ -252,7 +111,7 @@ def _validate(
             report("validated", result.rows)
         try:
             row = reader.parse(cells, columns, width)
-        except _BadRow as bad:
+        except BadRow as bad:
             errors.add(line, *bad.problems)
             continue
         key = (row.partner_id, row.ref)
@@ -356,9 +215,9 @@ def _create_orders(session: Session, orders: _Orders) -> int:
     return created
 
 
-def _add_lines(session: Session, reader: _Reader, path: str | os.PathLike[str], orders: _Orders,
+def _add_lines(session: Session, reader: RowReader, path: str | os.PathLike[str], orders: _Orders,
                result: ImportResult, report: Progress) -> None:
-    records = _records(path)
+    records = read_records(path)
     columns, ignored = reader.header(records)
     width = len(columns) + len(ignored)
     touched: set[int] = set()  # existing orders that got lines
@@ -371,7 +230,7 @@ def _add_lines(session: Session, reader: _Reader, path: str | os.PathLike[str], 
         try:
             row = reader.parse(cells, columns, width)
             i = orders.index[(row.partner_id, row.ref)]
-        except (_BadRow, KeyError):
+        except (BadRow, KeyError):
             raise ServiceError(_("The file changed while it was imported; nothing was imported.")
                                ) from None
         wanted = orders.products[i]

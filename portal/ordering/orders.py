@@ -1,31 +1,29 @@
-"""Placing, listing, cancelling, reordering and moving orders along their lifecycle."""
+"""Placing orders (API, checkout, reorder), cancelling them and moving them along their lifecycle."""
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, Text, bindparam, cast, column, exists, func, insert, select, true, update
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from portal.accounts.models import Partner, User
+from portal.accounts.models import User
 from portal.catalog import browse as catalog
-from portal.core import access, audit
-from portal.core.errors import Conflict, NotFound, ServiceError
+from portal.core import audit
+from portal.core.errors import Conflict, ServiceError
 from portal.core.labels import label
-from portal.core.models import AuditEvent
 from portal.core.money import MAX_MONEY, ZERO, to_money
 from portal.core.types import utc_now
 from portal.notifications import outbox as notifications
 from portal.ordering import cart
-from portal.ordering.models import CartLine, Order, OrderLine
+from portal.ordering.models import Order
+from portal.ordering.queries import get_for_staff, get_order
+from portal.ordering.store import store_order
 
 MAX_NOTE = 1000
 MAX_KEY = 100
@@ -129,108 +127,6 @@ def _validate(lines: Sequence[LineRequest], requested: date | None, note: str, k
         raise ServiceError(_("The note contains a forbidden character."), field="note")
 
 
-def recount(session: Session, partner_ids=None) -> None:
-    """Set partners' order counters from their orders (helper, no commit): after bulk loads."""
-    counted = (select(func.count(Order.id)).where(Order.partner_id == Partner.id)
-               .correlate(Partner).scalar_subquery())
-    stmt = update(Partner).values(order_count=counted)
-    if partner_ids is not None:
-        stmt = stmt.where(Partner.id.in_(list(partner_ids)))
-    session.execute(stmt.execution_options(synchronize_session=False))
-
-
-# The hot path (placing an order) writes through Core tables, not ORM entities: the ORM's unit
-# of work and bulk machinery cost more CPU than the database itself (benchmarks/README.md).
-_ORDERS, _LINES, _PARTNERS, _AUDIT = (
-    Order.__table__, OrderLine.__table__, Partner.__table__, AuditEvent.__table__,
-)
-
-
-_ORDER_COLUMNS = ("partner_id", "placed_by_id", "source", "status", "idempotency_key", "request_hash",
-                  "requested_delivery_date", "note", "total", "created_at", "updated_at")
-_LINE_COLUMNS = ("product_id", "sku", "name", "quantity", "unit_price", "line_total")
-_AUDIT_COLUMNS = {"at": "created_at", "actor_id": "placed_by_id", "action": "action",
-                  "target_type": "target_type", "partner_id": "partner_id", "detail": "detail", "ip": "ip"}
-
-
-def _insert_order_statement(dialect_insert, prefix: str = ""):
-    """INSERT INTO orders ... ON CONFLICT (partner_id, idempotency_key) DO NOTHING RETURNING id."""
-    return (dialect_insert(_ORDERS).values({name: bindparam(prefix + name) for name in _ORDER_COLUMNS})
-            .on_conflict_do_nothing(index_elements=["partner_id", "idempotency_key"])
-            .returning(_ORDERS.c.id))
-
-
-def _store_order_postgresql():
-    """One statement that stores order, lines, the partner's order count and the audit event.
-
-    Data-modifying CTEs: the order insert does nothing when the key is taken, and then neither
-    do the others (they all read ``new_order``), so the statement returns no row. One round trip
-    instead of four, which is most of the database's CPU per order. Parameters are prefixed
-    (``p_``): a key named like a column of an UPDATEd table would be taken as a SET value.
-    """
-    new_order = _insert_order_statement(postgresql_insert, "p_").cte("new_order")
-    # The lines travel as one JSON document (decimals as strings, so exact): one parameter to
-    # adapt instead of an array per column, which was most of the driver's work per order.
-    line_rows = (func.jsonb_to_recordset(cast(bindparam("p_lines", type_=Text), JSONB))
-                 .table_valued(*(column(name, _LINES.c[name].type) for name in _LINE_COLUMNS))
-                 .render_derived(name="line_rows", with_types=True))
-    new_lines = insert(_LINES).from_select(
-        ["order_id", *_LINE_COLUMNS],
-        select(new_order.c.id, *(line_rows.c[name] for name in _LINE_COLUMNS))
-        .select_from(new_order).join(line_rows, true()),
-    ).cte("new_lines")
-    counted = (
-        update(_PARTNERS)
-        .where(_PARTNERS.c.id == bindparam("p_partner_id"), exists(select(new_order.c.id)))
-        .values(order_count=_PARTNERS.c.order_count + 1).returning(_PARTNERS.c.order_count)
-        .cte("counted")
-    )
-    audited = insert(_AUDIT).from_select(
-        [*_AUDIT_COLUMNS, "target_id"],
-        select(*(bindparam(f"p_{param}", type_=_AUDIT.c[column].type)
-                 for column, param in _AUDIT_COLUMNS.items()), new_order.c.id)
-        .select_from(new_order),
-    ).cte("audited")
-    return (select(new_order.c.id, counted.c.order_count)
-            .select_from(new_order).join(counted, true()).add_cte(new_lines, audited))
-
-
-_STORE_ORDER_POSTGRESQL = _store_order_postgresql()
-_INSERT_ORDER_SQLITE = _insert_order_statement(sqlite_insert)
-_INSERT_LINES = insert(_LINES)
-_INSERT_AUDIT = insert(_AUDIT)
-_BUMP_COUNT = (
-    update(_PARTNERS).where(_PARTNERS.c.id == bindparam("partner"))
-    .values(order_count=_PARTNERS.c.order_count + 1).returning(_PARTNERS.c.order_count)
-)
-
-
-def _store_order(session: Session, values: dict, lines: list[dict], audit_detail: dict
-                 ) -> tuple[int, int] | None:
-    """Store the order, its lines, the partner's order count and the audit event (no commit).
-
-    Returns (order id, the partner's order count), or None when the idempotency key is taken.
-    """
-    connection = session.connection()  # Core statements skip the ORM's execute machinery
-    audit_values = {"action": "order_placed", "target_type": "orders", "detail": audit_detail,
-                    "ip": audit.client_address.get()}
-    if connection.dialect.name == "postgresql":
-        params = {f"p_{name}": value for name, value in {**values, **audit_values}.items()}
-        params["p_lines"] = json.dumps(lines, default=str)
-        row = connection.execute(_STORE_ORDER_POSTGRESQL, params).first()
-        return (row.id, row.order_count) if row is not None else None
-    order_id = connection.execute(_INSERT_ORDER_SQLITE, values).scalar()
-    if order_id is None:
-        return None
-    connection.execute(_INSERT_LINES, [{**line, "order_id": order_id} for line in lines])
-    count = connection.execute(_BUMP_COUNT, {"partner": values["partner_id"]}).scalar_one()
-    connection.execute(_INSERT_AUDIT, {
-        "at": values["created_at"], "actor_id": values["placed_by_id"], "target_id": order_id,
-        "partner_id": values["partner_id"], **audit_values,
-    })
-    return order_id, count
-
-
 def place_order(
     session: Session, user: User, lines: Sequence[LineRequest], *, key: str,
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
@@ -263,7 +159,7 @@ def place_order(
         "requested_delivery_date": requested_delivery_date, "note": note, "total": total,
         "created_at": now, "updated_at": now,
     }
-    stored = _store_order(session, values, priced, {"source": source, "total": str(total)})
+    stored = store_order(session, values, priced, {"source": source, "total": str(total)})
     if stored is None:
         # The key is taken: a retry, a double click, or a concurrent twin that committed first
         # (PostgreSQL made this insert wait for it). Nothing was written, so just read it.
@@ -338,19 +234,6 @@ def checkout(
                        note=note, source="portal", clear_cart=True)
 
 
-def get_order(session: Session, partner_id: int, order_id: int) -> Order:
-    """The partner's order with its lines; another partner's order is NotFound."""
-    order = session.scalar(
-        select(Order).options(selectinload(Order.lines))
-        .where(Order.id == order_id, Order.partner_id == partner_id)
-    )
-    if order is None:
-        # Only on this failure path: does it exist for someone else (an attempt to audit)?
-        foreign = session.scalar(select(exists().where(Order.id == order_id)))
-        raise NotFound(_("No such order."), foreign=bool(foreign))
-    return order
-
-
 def cancel(session: Session, user: User, order_id: int) -> Order:
     """A partner user cancels their company's order while it is still submitted."""
     order = get_order(session, user.partner_id, order_id)
@@ -369,18 +252,19 @@ def reorder_into_cart(session: Session, user: User, order_id: int) -> ReorderRes
     order = get_order(session, user.partner_id, order_id)
     products = catalog.priced_by_id(session, user.partner, [line.product_id for line in order.lines])
     result = ReorderResult()
+    wanted = []
     for line in order.lines:
         product = products.get(line.product_id)
         if product is None or not product.active:
             result.unavailable.append((line.sku, line.name, line.quantity))
-            continue
-        try:
-            with session.begin_nested():
-                cart._add(session, user, product.id, line.quantity, replace=False)
-        except ServiceError:
-            result.unavailable.append((line.sku, line.name, line.quantity))
         else:
+            wanted.append((line, product))
+    outcome = cart.add_lines(session, user, [(product.id, line.quantity) for line, product in wanted])
+    for (line, product), problem in zip(wanted, outcome, strict=True):
+        if problem is None:
             result.reordered.append((product.sku, line.quantity))
+        else:
+            result.unavailable.append((line.sku, line.name, line.quantity))
     session.commit()
     return result
 
@@ -399,120 +283,6 @@ def reorder_lines(session: Session, user: User, order_id: int) -> tuple[list[Lin
             lines.append(LineRequest(product.sku, line.quantity))
             result.reordered.append((product.sku, line.quantity))
     return lines, result
-
-
-def last_order_id(session: Session, partner_id: int) -> int | None:
-    """The partner's most recent order that was not cancelled."""
-    return session.scalar(
-        select(Order.id).where(Order.partner_id == partner_id, Order.status != "cancelled")
-        .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
-    )
-
-
-@dataclass(frozen=True)
-class UsualItem:
-    product: catalog.PricedProduct
-    times_ordered: int
-    last_quantity: int
-
-
-def usual_basket(session: Session, partner: Partner, *, limit: int = 12,
-                 today: date | None = None) -> list[UsualItem]:
-    """The products the partner ordered most often in the last 12 months, with the last quantity."""
-    since = datetime.combine((today or datetime.now(UTC).date()) - timedelta(days=365), time(0), tzinfo=UTC)
-    recent = (
-        select(OrderLine.product_id, func.count(func.distinct(Order.id)).label("times"),
-               func.max(Order.created_at).label("last_at"))
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.partner_id == partner.id, Order.created_at >= since, Order.status != "cancelled")
-        .group_by(OrderLine.product_id)
-        .subquery()
-    )
-    top = session.execute(
-        select(recent.c.product_id, recent.c.times).order_by(recent.c.times.desc(), recent.c.product_id)
-        .limit(limit * 2)
-    ).all()
-    if not top:
-        return []
-    ids = [row.product_id for row in top]
-    last_quantities = dict(session.execute(
-        select(OrderLine.product_id, OrderLine.quantity)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(recent, (recent.c.product_id == OrderLine.product_id) & (recent.c.last_at == Order.created_at))
-        .where(Order.partner_id == partner.id, OrderLine.product_id.in_(ids))
-    ).all())
-    products = catalog.priced_by_id(session, partner, ids)
-    items = [UsualItem(products[pid], times, last_quantities.get(pid, 1)) for pid, times in top
-             if products[pid].active]
-    return items[:limit]
-
-
-@dataclass(frozen=True)
-class OrderFilters:
-    status: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    partner_id: int | None = None
-
-
-@dataclass(frozen=True)
-class OrderPage:
-    orders: list[tuple[Order, str, str]]  # order, partner code, partner name
-    total: int
-    page: int
-    pages: int
-
-
-def filtered(stmt: Select, filters: OrderFilters) -> Select:
-    """Apply the list filters to a select over orders."""
-    if filters.status:
-        stmt = stmt.where(Order.status == filters.status)
-    if filters.date_from:
-        stmt = stmt.where(Order.created_at >= datetime.combine(filters.date_from, time(0), tzinfo=UTC))
-    if filters.date_to and filters.date_to < date.max:  # the last date there is bounds nothing
-        stmt = stmt.where(
-            Order.created_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), tzinfo=UTC)
-        )
-    if filters.partner_id:
-        stmt = stmt.where(Order.partner_id == filters.partner_id)
-    return stmt
-
-
-def scoped_orders(user: User) -> Select:
-    """All orders the user may see: their company's, or their partners' for staff."""
-    stmt = select(Order)
-    if user.partner_id is not None:
-        return stmt.where(Order.partner_id == user.partner_id)
-    return access.scope(stmt, user, Order.partner_id)
-
-
-def list_orders(session: Session, user: User, filters: OrderFilters, *, page: int = 1,
-                per_page: int = 25) -> OrderPage:
-    """One page of orders, newest first, in two queries whatever the history's size."""
-    stmt = filtered(scoped_orders(user), filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
-    rows = session.execute(
-        stmt.join(Partner, Partner.id == Order.partner_id)
-        .add_columns(Partner.code, Partner.name)
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return OrderPage([(row[0], row[1], row[2]) for row in rows], total, page, pages)
-
-
-def get_for_staff(session: Session, user: User, order_id: int) -> Order:
-    """An order of a partner the staff user looks after, with its lines; else NotFound."""
-    order = session.scalar(
-        scoped_orders(user).options(selectinload(Order.lines), selectinload(Order.partner))
-        .where(Order.id == order_id)
-    )
-    if order is None:
-        # Only on this failure path: does it exist for someone else (an attempt to audit)?
-        foreign = session.scalar(select(exists().where(Order.id == order_id)))
-        raise NotFound(_("No such order."), foreign=bool(foreign))
-    return order
 
 
 def advance(session: Session, staff: User, order_id: int, action: str, *,
@@ -543,11 +313,6 @@ def advance(session: Session, staff: User, order_id: int, action: str, *,
 
 def _status_label(status: str) -> str:
     return label(status)
-
-
-def cart_line_count(session: Session, user: User) -> int:
-    """How many lines the user's cart has (for the navigation badge)."""
-    return session.scalar(select(func.count(CartLine.id)).where(CartLine.user_id == user.id)) or 0
 
 
 __all__ = ["LineRequest", "PlacedOrder", "PlaceResult", "place_order", "checkout", "cancel", "advance"]

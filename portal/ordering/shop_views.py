@@ -8,7 +8,7 @@ from flask_login import login_required
 from portal.catalog import browse as catalog
 from portal.core.errors import ServiceError
 from portal.db import get_session
-from portal.ordering import cart, orders
+from portal.ordering import cart, queries
 from portal.ordering.forms import AddToCartForm
 from portal.web.guards import acting_user, partner_required, safe_next_url
 
@@ -25,7 +25,7 @@ def index():
     page = catalog.browse(db, user.partner, q=request.args.get("q", ""),
                           category=request.args.get("category", ""),
                           page=request.args.get("page", 1, type=int))
-    usual = orders.usual_basket(db, user.partner) if page.page == 1 and not request.args.get("q") else []
+    usual = queries.usual_basket(db, user.partner) if page.page == 1 and not request.args.get("q") else []
     return render_template("catalog/index.html", page=page, usual=usual, form=AddToCartForm(),
                            q=request.args.get("q", ""), category=request.args.get("category", ""))
 

@@ -15,7 +15,7 @@ from flask_login import login_required
 
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
-from portal.ordering import exports, orders
+from portal.ordering import exports, orders, queries
 from portal.ordering.forms import ConfirmForm, OrderFilterForm
 from portal.ordering.views import csv_response, filters_from
 from portal.web.forms import ActionForm
@@ -31,7 +31,7 @@ def orders_list():
     """Orders of the partners this staff member looks after, with filters."""
     form = OrderFilterForm(request.args)
     filters = filters_from(form, partner_id=request.args.get("partner", type=int))
-    page = orders.list_orders(get_session(), acting_user(), filters,
+    page = queries.list_orders(get_session(), acting_user(), filters,
                               page=request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("orders/history.html", page=page, form=form, args=args, staff=True,
@@ -45,7 +45,7 @@ def orders_export():
     """The filtered orders as CSV."""
     filters = filters_from(OrderFilterForm(request.args),
                            partner_id=request.args.get("partner", type=int))
-    stmt = orders.filtered(orders.scoped_orders(acting_user()), filters)
+    stmt = queries.filtered(queries.scoped_orders(acting_user()), filters)
     return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
 
 
@@ -55,7 +55,7 @@ def orders_export():
 def order(order_id: int):
     """One order, with the next steps of its lifecycle."""
     try:
-        found = orders.get_for_staff(get_session(), acting_user(), order_id)
+        found = queries.get_for_staff(get_session(), acting_user(), order_id)
     except NotFound as err:
         not_found(foreign=err.foreign)
     return render_template("manage/order.html", order=found, action_form=ActionForm(),

@@ -20,7 +20,7 @@ from wtforms import SelectChoice
 
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
-from portal.ordering import cart, exports, orders
+from portal.ordering import cart, exports, orders, queries
 from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
 from portal.ordering.models import ORDER_STATUSES
 from portal.web.forms import ActionForm
@@ -88,7 +88,12 @@ def quick_order():
         except UnicodeDecodeError:
             flash(_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."), "error")
             return redirect(url_for("orders.cart_page"))
-    result = cart.quick_order(db, acting_user(), text)
+    try:
+        result = cart.quick_order(db, acting_user(), text)
+    except ServiceError as err:  # too many lines: nothing was added
+        form.lines.errors = [*form.lines.errors, str(err)]
+        return render_template("orders/cart.html", view=cart.view(db, acting_user()), quick=form,
+                               quantity_form=QuantityForm(), action_form=ActionForm()), 422
     if result.added:
         flash(ngettext("%(num)d line added to your cart.", "%(num)d lines added to your cart.",
                        len(result.added)), "success")
@@ -139,25 +144,25 @@ def thank_you(order_id: int):
     """Thanks after the first order and every tenth."""
     db = get_session()
     order = _owned(order_id)
-    count = orders.list_orders(db, acting_user(), orders.OrderFilters(), per_page=1).total
+    count = queries.list_orders(db, acting_user(), queries.OrderFilters(), per_page=1).total
     return render_template("orders/thank_you.html", order=order, count=count)
 
 
 def _owned(order_id: int):
     try:
-        return orders.get_order(get_session(), acting_user().partner_id, order_id)
+        return queries.get_order(get_session(), acting_user().partner_id, order_id)
     except NotFound as err:
         not_found(foreign=err.foreign)
 
 
-def filters_from(form: OrderFilterForm, partner_id: int | None = None) -> orders.OrderFilters:
+def filters_from(form: OrderFilterForm, partner_id: int | None = None) -> queries.OrderFilters:
     """The list filters from a bound filter form; invalid ones are ignored (the form says why)."""
     form.status.choices = [SelectChoice("", _("Any status"))] + [
         SelectChoice(s, orders._status_label(s)) for s in ORDER_STATUSES
     ]
     if not form.validate():
-        return orders.OrderFilters(partner_id=partner_id)
-    return orders.OrderFilters(status=form.status.data or "", date_from=form.date_from.data,
+        return queries.OrderFilters(partner_id=partner_id)
+    return queries.OrderFilters(status=form.status.data or "", date_from=form.date_from.data,
                                date_to=form.date_to.data, partner_id=partner_id)
 
 
@@ -174,7 +179,7 @@ def history():
     """The company's orders with filters and pages."""
     form = OrderFilterForm(request.args)
     filters = filters_from(form)
-    page = orders.list_orders(get_session(), acting_user(), filters,
+    page = queries.list_orders(get_session(), acting_user(), filters,
                               page=request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("orders/history.html", page=page, form=form, args=args,
@@ -187,7 +192,7 @@ def history():
 def export():
     """The filtered order history as CSV (one row per line)."""
     filters = filters_from(OrderFilterForm(request.args))
-    stmt = orders.filtered(orders.scoped_orders(acting_user()), filters)
+    stmt = queries.filtered(queries.scoped_orders(acting_user()), filters)
     return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
 
 
@@ -235,7 +240,7 @@ def reorder_last():
     """Fill the cart with the company's last order."""
     if not ActionForm().validate_on_submit():
         return redirect(url_for("main.dashboard"))
-    order_id = orders.last_order_id(get_session(), acting_user().partner_id)
+    order_id = queries.last_order_id(get_session(), acting_user().partner_id)
     if order_id is None:
         flash(_("There is no order to repeat yet."), "info")
         return redirect(url_for("catalog.index"))

@@ -1,0 +1,147 @@
+"""Reading orders: one order, the filtered lists, the last order and the usual basket."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.accounts.models import Partner, User
+from portal.catalog import browse as catalog
+from portal.core import access
+from portal.core.errors import NotFound
+from portal.ordering.models import Order, OrderLine
+
+
+def get_order(session: Session, partner_id: int, order_id: int) -> Order:
+    """The partner's order with its lines; another partner's order is NotFound."""
+    order = session.scalar(
+        select(Order).options(selectinload(Order.lines))
+        .where(Order.id == order_id, Order.partner_id == partner_id)
+    )
+    if order is None:
+        # Only on this failure path: does it exist for someone else (an attempt to audit)?
+        foreign = session.scalar(select(exists().where(Order.id == order_id)))
+        raise NotFound(_("No such order."), foreign=bool(foreign))
+    return order
+
+
+
+def last_order_id(session: Session, partner_id: int) -> int | None:
+    """The partner's most recent order that was not cancelled."""
+    return session.scalar(
+        select(Order.id).where(Order.partner_id == partner_id, Order.status != "cancelled")
+        .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
+    )
+
+
+
+@dataclass(frozen=True)
+class UsualItem:
+    product: catalog.PricedProduct
+    times_ordered: int
+    last_quantity: int
+
+
+def usual_basket(session: Session, partner: Partner, *, limit: int = 12,
+                 today: date | None = None) -> list[UsualItem]:
+    """The products the partner ordered most often in the last 12 months, with the last quantity."""
+    since = datetime.combine((today or datetime.now(UTC).date()) - timedelta(days=365), time(0), tzinfo=UTC)
+    recent = (
+        select(OrderLine.product_id, func.count(func.distinct(Order.id)).label("times"),
+               func.max(Order.created_at).label("last_at"))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.partner_id == partner.id, Order.created_at >= since, Order.status != "cancelled")
+        .group_by(OrderLine.product_id)
+        .subquery()
+    )
+    top = session.execute(
+        select(recent.c.product_id, recent.c.times).order_by(recent.c.times.desc(), recent.c.product_id)
+        .limit(limit * 2)
+    ).all()
+    if not top:
+        return []
+    ids = [row.product_id for row in top]
+    last_quantities = dict(session.execute(
+        select(OrderLine.product_id, OrderLine.quantity)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(recent, (recent.c.product_id == OrderLine.product_id) & (recent.c.last_at == Order.created_at))
+        .where(Order.partner_id == partner.id, OrderLine.product_id.in_(ids))
+    ).all())
+    products = catalog.priced_by_id(session, partner, ids)
+    items = [UsualItem(products[pid], times, last_quantities.get(pid, 1)) for pid, times in top
+             if products[pid].active]
+    return items[:limit]
+
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    partner_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[tuple[Order, str, str]]  # order, partner code, partner name
+    total: int
+    page: int
+    pages: int
+
+
+def filtered(stmt: Select, filters: OrderFilters) -> Select:
+    """Apply the list filters to a select over orders."""
+    if filters.status:
+        stmt = stmt.where(Order.status == filters.status)
+    if filters.date_from:
+        stmt = stmt.where(Order.created_at >= datetime.combine(filters.date_from, time(0), tzinfo=UTC))
+    if filters.date_to and filters.date_to < date.max:  # the last date there is bounds nothing
+        stmt = stmt.where(
+            Order.created_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), tzinfo=UTC)
+        )
+    if filters.partner_id:
+        stmt = stmt.where(Order.partner_id == filters.partner_id)
+    return stmt
+
+
+def scoped_orders(user: User) -> Select:
+    """All orders the user may see: their company's, or their partners' for staff."""
+    stmt = select(Order)
+    if user.partner_id is not None:
+        return stmt.where(Order.partner_id == user.partner_id)
+    return access.scope(stmt, user, Order.partner_id)
+
+
+def list_orders(session: Session, user: User, filters: OrderFilters, *, page: int = 1,
+                per_page: int = 25) -> OrderPage:
+    """One page of orders, newest first, in two queries whatever the history's size."""
+    stmt = filtered(scoped_orders(user), filters)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    rows = session.execute(
+        stmt.join(Partner, Partner.id == Order.partner_id)
+        .add_columns(Partner.code, Partner.name)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return OrderPage([(row[0], row[1], row[2]) for row in rows], total, page, pages)
+
+
+def get_for_staff(session: Session, user: User, order_id: int) -> Order:
+    """An order of a partner the staff user looks after, with its lines; else NotFound."""
+    order = session.scalar(
+        scoped_orders(user).options(selectinload(Order.lines), selectinload(Order.partner))
+        .where(Order.id == order_id)
+    )
+    if order is None:
+        # Only on this failure path: does it exist for someone else (an attempt to audit)?
+        foreign = session.scalar(select(exists().where(Order.id == order_id)))
+        raise NotFound(_("No such order."), foreign=bool(foreign))
+    return order
+
+
