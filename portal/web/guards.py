@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, g, request
+from flask import abort, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Partner
+from portal.web import errors
 
 T = TypeVar("T")
 
@@ -52,24 +53,11 @@ staff_required = roles_required("account_manager", "admin")
 admin_required = roles_required("admin")
 
 
-def mark_foreign_row() -> None:
-    """This request's 404 is for a row that exists but is another's: the app's error handler
-    answers it like any 404 and audits the attempt (``authz_denied``, as a 403 is)."""
-    g.foreign_row = True
-
-
-def not_found(*, foreign: bool = False) -> NoReturn:
-    """Answer 404; for another partner's row the answer is the same, but audited."""
-    if foreign:
-        mark_foreign_row()
-    abort(404)
-
-
 def get_owned_or_404(session: Session, model: type[T], row_id: int, partner_id: int | None) -> T:
     """Load a partner-owned row; another partner's row is answered exactly like a missing one."""
     row = session.get(model, row_id)
     if row is None or partner_id is None or getattr(row, "partner_id", None) != partner_id:
-        not_found(foreign=row is not None)
+        errors.not_found(foreign=row is not None)
     return row
 
 
@@ -91,7 +79,7 @@ def get_visible_partner_or_404(session: Session, user: Any, partner_id: int) -> 
         return partner
     if user.role == "account_manager" and partner.account_manager_id == user.id:
         return partner
-    not_found(foreign=True)
+    errors.not_found(foreign=True)
 
 
 def safe_next_url(target: str | None) -> str | None:
