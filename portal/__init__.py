@@ -5,24 +5,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import (
-    Flask,
-    g,
-    has_request_context,
-    jsonify,
-    make_response,
-    render_template,
-    request,
-    session,
-)
+from flask import Flask, has_request_context, request, session
 from flask_babel import format_currency, get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -31,6 +17,7 @@ from portal.config import load_config
 from portal.core.labels import label
 from portal.core.types import MAX_ROW_ID
 from portal.extensions import babel, csrf, limiter, login_manager
+from portal.web import errors
 from portal.web.guards import CookieSessionInterface, register_client_address
 
 log = logging.getLogger(__name__)
@@ -58,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_client_address(app)
     register_extensions(app)
     register_blueprints(app)
-    register_errors(app)
+    errors.register_errors(app)
     register_security_headers(app)
     register_commands(app)
     if app.config["TRUSTED_PROXIES"]:
@@ -150,96 +137,6 @@ def register_blueprints(app: Flask) -> None:
     # The API base resolves bearer tokens through accounts without importing it.
     app.extensions["trellis.bearer_loader"] = tokens.user_for
     register_api(app, accounts_api.blueprints + ordering_api.blueprints)
-
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def register_errors(app: Flask) -> None:
-    messages = {
-        400: lambda: _("The request could not be understood."),
-        401: lambda: _("Sign in to continue."),
-        403: lambda: _("You do not have access to this page."),
-        404: lambda: _("This page does not exist."),
-        405: lambda: _("This action is not allowed here."),
-        413: lambda: _("The upload is too large."),
-        422: lambda: _("Some of the data sent is missing or not valid; see the details."),
-        429: lambda: _("Too many attempts. Wait a few minutes and try again."),
-        500: lambda: _("Something went wrong on our side. It has been logged."),
-        503: lambda: _("The service is temporarily unavailable. Try again shortly."),
-    }
-
-    def render(code: int, message: str | None = None, error_code: str | None = None,
-               details: dict | None = None):
-        # A 4xx without its own message is still the client's mistake, never "our side".
-        message = message or messages.get(code, messages[400 if code < 500 else 500])()
-        if _wants_json():
-            body = {"error": {"code": error_code or _error_code(code), "message": message}}
-            if details:
-                body["error"]["details"] = details
-            response = make_response(jsonify(body), code)
-            if code == 401:
-                response.headers["WWW-Authenticate"] = 'Bearer realm="trellis"'
-            return response
-        return make_response(render_template("error.html", code=code, message=message), code)
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(err: CSRFError):
-        message = _("The form has expired or was not sent from this site. Reload and try again.")
-        return render(400, message, "csrf_failed")
-
-    @app.errorhandler(HTTPException)
-    def http_error(err: HTTPException):
-        if err.code == 403 or (err.code == 404 and g.pop("foreign_row", False)):
-            _audit_denial(err.code)
-        data = getattr(err, "data", None) or {}
-        # webargs puts validation errors in data["messages"]; services' messages in "message".
-        response = render(err.code or 500, data.get("message"), data.get("error_code"),
-                          data.get("errors") or data.get("messages"))
-        if err.code == 405 and getattr(err, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(err.valid_methods)
-        if err.code == 429 and getattr(err, "retry_after", None):
-            response.headers["Retry-After"] = str(err.retry_after)
-        return response
-
-    @app.errorhandler(OperationalError)  # connection lost, server down, deadlock, lock timeout
-    @app.errorhandler(PoolTimeoutError)  # every connection of the pool busy
-    def database_unavailable(err: Exception):
-        # Worth retrying, so 503 rather than 500; the traceback says which of the causes it was.
-        log.error("database unavailable on %s %s: %s", request.method, request.path,
-                  getattr(err, "orig", err), exc_info=err)
-        if "_login_user" not in g:
-            # The user could not be loaded; render the page for nobody rather than asking the
-            # database again (Flask-Login keeps the request's user in g._login_user).
-            g._login_user = login_manager.anonymous_user()
-        return render(503)
-
-    @app.errorhandler(Exception)
-    def unhandled(err: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return render(500)
-
-
-def _error_code(status: int) -> str:
-    return {
-        400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-        405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
-        429: "rate_limited", 503: "unavailable",
-    }.get(status, "bad_request" if status < 500 else "server_error")
-
-
-def _audit_denial(status: int) -> None:
-    from portal.core import audit
-
-    try:
-        api_user = g.get("api_user")  # a bearer-token caller has no Flask-Login user
-        actor = (api_user.id if api_user is not None else
-                 current_user.id if current_user.is_authenticated else None)
-        audit.record_denial(db.get_session(), actor_id=actor, path=request.path,
-                            ip=request.remote_addr, status=status)
-    except Exception:  # the denial itself must still be answered
-        log.exception("could not audit an authorization denial")
 
 
 def register_security_headers(app: Flask) -> None:

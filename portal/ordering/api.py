@@ -20,7 +20,7 @@ from portal.ordering.schemas import (
     ReorderOut,
 )
 from portal.web.api import Blueprint, api_user, authenticate
-from portal.web.guards import mark_foreign_row
+from portal.web.errors import mark_foreign_row
 from portal.web.schemas import ApiError
 
 products_blp = Blueprint("products", __name__, url_prefix="/api/v1/products",

@@ -18,8 +18,9 @@ from portal.db import get_session
 from portal.ordering import exports, orders, queries
 from portal.ordering.forms import ConfirmForm, OrderFilterForm
 from portal.ordering.views import csv_response, filters_from
+from portal.web.errors import not_found
 from portal.web.forms import ActionForm
-from portal.web.guards import acting_user, not_found, staff_required
+from portal.web.guards import acting_user, staff_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 

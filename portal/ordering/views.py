@@ -23,8 +23,9 @@ from portal.db import get_session
 from portal.ordering import cart, exports, orders, queries
 from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
 from portal.ordering.models import ORDER_STATUSES
+from portal.web.errors import not_found
 from portal.web.forms import ActionForm
-from portal.web.guards import acting_user, not_found, partner_required
+from portal.web.guards import acting_user, partner_required
 
 bp = Blueprint("orders", __name__)
 MAX_UPLOAD = 2 * 1024 * 1024

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, g, request
@@ -50,17 +50,6 @@ staff_required = roles_required("account_manager", "admin")
 admin_required = roles_required("admin")
 
 
-def mark_foreign_row() -> None:
-    """This request's 404 is for a row that exists but is another's: the app's error handler
-    answers it like any 404 and audits the attempt (``authz_denied``, as a 403 is)."""
-    g.foreign_row = True
-
-
-def not_found(*, foreign: bool = False) -> NoReturn:
-    """Answer 404; for another partner's row the answer is the same, but audited."""
-    if foreign:
-        mark_foreign_row()
-    abort(404)
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -6,7 +6,8 @@ from flask_login import login_required
 
 from portal.core.errors import NotFound
 from portal.db import get_session
-from portal.web.guards import actor, not_found, staff_required
+from portal.web.errors import not_found
+from portal.web.guards import actor, staff_required
 from portal.workspace import portfolio
 from portal.workspace.forms import PartnerSearchForm
 

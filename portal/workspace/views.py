@@ -7,8 +7,9 @@ from flask_login import login_required
 
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
+from portal.web.errors import not_found
 from portal.web.forms import ActionForm, page_from
-from portal.web.guards import actor, not_found, staff_required
+from portal.web.guards import actor, staff_required
 from portal.workspace import tasks
 
 bp = Blueprint("tasks", __name__, url_prefix="/manage/tasks")
