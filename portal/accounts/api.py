@@ -24,7 +24,7 @@ blueprints = [tokens_blp, me_blp]
 @tokens_blp.response(201, TokenOut)
 @tokens_blp.alt_response(401, schema=ApiError)
 @tokens_blp.alt_response(429, schema=ApiError)
-@tokens_blp.doc(security=[{"basicAuth": []}])
+@tokens_blp.doc(security=[{"basicAuth": []}], operationId="issueToken")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_IP"])
 @limiter.failed_sign_ins_per_email(
     lambda: request.authorization.username if request.authorization else "", success_status=201
@@ -46,19 +46,21 @@ def issue_token():
 @tokens_blp.route("", methods=["DELETE"])
 @tokens_blp.response(204)
 @tokens_blp.alt_response(401, schema=ApiError)
-@tokens_blp.doc(security=[{"bearerAuth": []}])
+@tokens_blp.doc(security=[{"bearerAuth": []}], operationId="revokeToken")
 def revoke_token():
     """Revoke the bearer token used for this call."""
     token = bearer_token()
     if not token or not tokens.revoke(get_session(), token):
         abort(401)
-    return ""
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]  # no body, so no (JSON) content type either
+    return response
 
 
 @me_blp.route("", methods=["GET"])
 @me_blp.response(200, MeOut)
 @me_blp.alt_response(401, schema=ApiError)
-@me_blp.doc(security=[{"bearerAuth": []}])
+@me_blp.doc(security=[{"bearerAuth": []}], operationId="getMe")
 def me():
     """Who the caller is, and their company."""
     authenticate()

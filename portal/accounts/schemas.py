@@ -19,4 +19,5 @@ class MeOut(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
     locale = fields.String(required=True)
-    partner = fields.Nested(PartnerOut, allow_none=True)
+    partner = fields.Nested(PartnerOut, required=True, allow_none=True,
+                            metadata={"description": "null for staff"})

@@ -51,8 +51,24 @@ def _fail(err: ServiceError, status: int = 422):
             mark_foreign_row()
     elif isinstance(err, Conflict):
         status = 409
-    details = {err.field: [str(err)]} if err.field else None
+    details = None
+    if err.field or status == 422:  # the shape of schema errors (portal.web.schemas.error_details)
+        location, field = _FIELDS.get(err.field, ("body", err.field or "_schema"))
+        details = {location: {field: [str(err)]}}
     abort(status, message=str(err), error_code=err.code, errors=details)
+
+
+# Service fields that the API takes from elsewhere than the body.
+_FIELDS = {"idempotency_key": ("headers", "Idempotency-Key")}
+PAST_THE_END = ("A `page` past the last one answers 200 with no `items` and the same `total` and "
+                "`pages`, so a client can page until it gets an empty page.")
+
+
+def _page(items, page, asked: int) -> dict:
+    """A page as answered: past the last page, no items (the services answer the last page)."""
+    if asked > page.page:
+        return {"items": [], "total": page.total, "page": asked, "pages": page.pages}
+    return {"items": items, "total": page.total, "page": page.page, "pages": page.pages}
 
 
 def _order_json(order) -> dict:
@@ -71,13 +87,14 @@ class Products(MethodView):
     @products_blp.arguments(ProductQuery(), location="query")
     @products_blp.response(200, ProductPage)
     @products_blp.alt_response(401, schema=ApiError)
-    @products_blp.doc(security=SECURITY)
+    @products_blp.doc(security=SECURITY, operationId="listProducts", description=PAST_THE_END)
     def get(self, args):
         """Orderable products with the caller's price (list price for staff)."""
         user = api_user()
-        page = catalog.browse(get_session(), user.partner, q=args["q"], category=args["category"],
-                              page=args["page"], per_page=args["per_page"])
-        return {"items": page.items, "total": page.total, "page": page.page, "pages": page.pages}
+        page = catalog.browse(get_session(), user.partner, q=args.get("q", ""),
+                              category=args.get("category", ""), page=args["page"],
+                              per_page=args["per_page"])
+        return _page(page.items, page, args["page"])
 
 
 @orders_blp.route("")
@@ -86,16 +103,15 @@ class Orders(MethodView):
     @orders_blp.response(200, OrderPageOut)
     @orders_blp.alt_response(401, schema=ApiError)
     @orders_blp.alt_response(403, schema=ApiError)
-    @orders_blp.doc(security=SECURITY)
+    @orders_blp.doc(security=SECURITY, operationId="listOrders", description=PAST_THE_END)
     def get(self, args):
         """The company's orders, newest first."""
         user = _partner_user()
-        filters = queries.OrderFilters(status=args["status"], date_from=args["date_from"],
-                                      date_to=args["date_to"])
+        filters = queries.OrderFilters(status=args.get("status", ""), date_from=args.get("date_from"),
+                                       date_to=args.get("date_to"))
         page = queries.list_orders(get_session(), user, filters, page=args["page"],
                                   per_page=args["per_page"])
-        return {"items": [order for order, _code, _name in page.orders], "total": page.total,
-                "page": page.page, "pages": page.pages}
+        return _page([order for order, _code, _name in page.orders], page, args["page"])
 
     @orders_blp.arguments(IdempotencyHeader(), location="headers", as_kwargs=True)
     @orders_blp.arguments(OrderIn())
@@ -107,7 +123,7 @@ class Orders(MethodView):
     @orders_blp.alt_response(409, schema=ApiError, description="The key was used for a different order")
     @orders_blp.alt_response(413, schema=ApiError, description="The body is over the size limit")
     @orders_blp.alt_response(422, schema=ApiError)
-    @orders_blp.doc(security=SECURITY)
+    @orders_blp.doc(security=SECURITY, operationId="placeOrder")
     def post(self, body, idempotency_key):
         """Place an order. Retrying with the same Idempotency-Key never creates a second order."""
         user = _partner_user()
@@ -129,7 +145,7 @@ class OrderDetail(MethodView):
     @orders_blp.alt_response(401, schema=ApiError)
     @orders_blp.alt_response(403, schema=ApiError)
     @orders_blp.alt_response(404, schema=ApiError)
-    @orders_blp.doc(security=SECURITY)
+    @orders_blp.doc(security=SECURITY, operationId="getOrder")
     def get(self, order_id):
         """One order with its lines as charged."""
         user = _partner_user()
@@ -146,7 +162,7 @@ class OrderCancel(MethodView):
     @orders_blp.alt_response(403, schema=ApiError)
     @orders_blp.alt_response(404, schema=ApiError)
     @orders_blp.alt_response(409, schema=ApiError, description="The order is past `submitted`")
-    @orders_blp.doc(security=SECURITY)
+    @orders_blp.doc(security=SECURITY, operationId="cancelOrder")
     def post(self, order_id):
         """Cancel an order that is still submitted."""
         user = _partner_user()
@@ -166,7 +182,7 @@ class OrderReorder(MethodView):
     @orders_blp.alt_response(404, schema=ApiError)
     @orders_blp.alt_response(409, schema=ApiError)
     @orders_blp.alt_response(422, schema=ApiError, description="Nothing in the order can be ordered now")
-    @orders_blp.doc(security=SECURITY)
+    @orders_blp.doc(security=SECURITY, operationId="reorderOrder")
     def post(self, order_id, idempotency_key):
         """Place a new order with a past order's products at today's prices.
 

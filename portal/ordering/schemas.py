@@ -3,7 +3,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from portal.ordering.cart import MAX_LINES, MAX_QUANTITY
-from portal.ordering.models import ORDER_STATUSES
+from portal.ordering.models import ORDER_SOURCES, ORDER_STATUSES
 from portal.ordering.orders import MAX_NOTE
 from portal.web.schemas import Money, Text
 
@@ -20,8 +20,9 @@ class ProductOut(Schema):
 
 
 class ProductQuery(Schema):
-    q = Text(load_default="", validate=validate.Length(max=100))
-    category = Text(load_default="", validate=validate.Length(max=80))
+    # No defaults: absent means no filter (an empty default would make clients send q=).
+    q = Text(validate=validate.Length(max=100), metadata={"description": "Words of the name or SKU"})
+    category = Text(validate=validate.Length(max=80))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -41,13 +42,21 @@ class OrderLineOut(Schema):
     line_total = Money(required=True)
 
 
+def _status():
+    return fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+
+
+def _source():
+    return fields.String(required=True, validate=validate.OneOf(ORDER_SOURCES))
+
+
 class OrderOut(Schema):
     id = fields.Integer(required=True)
-    status = fields.String(required=True)
-    source = fields.String(required=True)
+    status = _status()
+    source = _source()
     created_at = fields.DateTime(required=True)
-    requested_delivery_date = fields.Date(allow_none=True)
-    promised_date = fields.Date(allow_none=True)
+    requested_delivery_date = fields.Date(required=True, allow_none=True)
+    promised_date = fields.Date(required=True, allow_none=True)
     note = fields.String(required=True)
     total = Money(required=True)
     lines = fields.Nested(OrderLineOut, many=True, required=True)
@@ -55,16 +64,17 @@ class OrderOut(Schema):
 
 class OrderSummaryOut(Schema):
     id = fields.Integer(required=True)
-    status = fields.String(required=True)
-    source = fields.String(required=True)
+    status = _status()
+    source = _source()
     created_at = fields.DateTime(required=True)
     total = Money(required=True)
 
 
 class OrderQuery(Schema):
-    status = fields.String(load_default="", validate=validate.OneOf(["", *ORDER_STATUSES]))
-    date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
+    # No defaults: absent means no filter.
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    date_from = fields.Date(metadata={"description": "Placed on or after this day"})
+    date_to = fields.Date(metadata={"description": "Placed on or before this day"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 

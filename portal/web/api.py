@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,6 +29,51 @@ class Api(_Api):
 
     def _register_error_handlers(self):
         pass
+
+    def _register_pagination_header(self):
+        pass  # no X-Pagination here (pages are in the body); it would add an unused schema
+
+    def _init_spec(self, **kwargs):
+        super()._init_spec(extra_plugins=[_ErrorHeaders()], **kwargs)
+        self.ma_plugin.converter.add_attribute_function(nullable_reference)
+
+
+def nullable_reference(self, field, ret: dict) -> dict:
+    """A nullable nested schema as OpenAPI 3.0 tools read it: {allOf: [{$ref}], nullable: true}.
+
+    apispec writes anyOf [{type: object, nullable: true}, {$ref}] instead, which also admits any
+    object, so generated clients type the field as a free-form dict. No `type` beside nullable:
+    openapi-python-client then drops the null (it reads allOf + type object as an object).
+    """
+    any_of = ret.get("anyOf")
+    if (self.openapi_version.major, self.openapi_version.minor) != (3, 0) or not field.allow_none \
+            or not isinstance(any_of, list) or {"type": "object", "nullable": True} not in any_of:
+        return {}
+    refs = [schema for schema in any_of if set(schema) == {"$ref"}]
+    if len(refs) != 1 or len(any_of) != 2:
+        return {}
+    del ret["anyOf"]
+    return {"nullable": True, "allOf": refs}
+
+
+class _ErrorHeaders(BasePlugin):
+    """Document the headers the error handler adds: WWW-Authenticate on 401, Retry-After on 429."""
+
+    HEADERS = {
+        "401": {"WWW-Authenticate": {
+            "description": 'The scheme to authenticate with: `Bearer realm="trellis"`.',
+            "schema": {"type": "string"}}},
+        "429": {"Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 0}}},
+    }
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            for status, response in operation.get("responses", {}).items():
+                headers = self.HEADERS.get(str(status))
+                if headers and isinstance(response, dict) and "$ref" not in response:
+                    response.setdefault("headers", {}).update(headers)
 
 
 def _reject_constant(name: str) -> Any:
@@ -87,11 +133,19 @@ def api_user():
     return g.api_user
 
 
+DESCRIPTION = (
+    "Trellis partner portal API. Lists answer `{items, total, page, pages}`; a `page` past the "
+    "last one answers 200 with no items and the same totals. Errors answer "
+    "`{\"error\": {\"code\", \"message\", \"details\"}}`; `details` is always "
+    '`{"<location>": {"<field>": ["message", ...]}}` (see ApiErrorBody).'
+)
+
+
 def register_api(app: Flask, blueprints: list[Blueprint]) -> Api:
     """The API at /api/v1 with the features' blueprints (the factory passes them in)."""
     if "trellis.bearer_loader" not in app.extensions:
         raise RuntimeError("register a bearer-token loader (app.extensions['trellis.bearer_loader']) first")
-    api = Api(app, spec_kwargs={"info": {"description": "Trellis partner portal API."}})
+    api = Api(app, spec_kwargs={"info": {"description": DESCRIPTION}})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer",
                        "description": "A token from POST /api/v1/tokens"}

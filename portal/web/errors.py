@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal import db
 from portal.extensions import login_manager
+from portal.web.schemas import error_details
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def register_errors(app: Flask) -> None:
         data = getattr(err, "data", None) or {}
         # webargs puts validation errors in data["messages"]; services' messages in "message".
         response = render(err.code or 500, data.get("message"), data.get("error_code"),
-                          data.get("errors") or data.get("messages"))
+                          error_details(data.get("errors") or data.get("messages")))
         if err.code == 405 and getattr(err, "valid_methods", None):
             response.headers["Allow"] = ", ".join(err.valid_methods)
         if err.code == 429 and getattr(err, "retry_after", None):

@@ -26,10 +26,52 @@ class Money(fields.Decimal):
         super().__init__(places=2, as_string=True, metadata=metadata, **kwargs)
 
 
+# webargs names the body's location "json"; clients see one name for it.
+_LOCATIONS = {"json": "body", "form": "body"}
+DETAILS_DESCRIPTION = (
+    "What was wrong, by where it was sent and which field: "
+    '`{"<location>": {"<field>": ["message", ...]}}`. The location is `body`, `query` or '
+    "`headers`; a field inside a list or object is a dotted path (`lines.0.quantity`); `_schema` "
+    'stands for the request (or body) as a whole. Example: `{"body": {"lines.0.sku": '
+    '["Line 1: unknown SKU X-1."]}}`. Present on 422 answers and on other errors about one field.'
+)
+
+
+def error_details(messages) -> dict[str, dict[str, list[str]]] | None:
+    """The one shape of an API error's details: {location: {field path: [message, ...]}}.
+
+    ``messages`` is what webargs reports ({location: {field: [..] or nested by index/field}})
+    or what a service error reports in the same form; a bare list is about the whole location.
+    """
+    if not isinstance(messages, dict) or not messages:
+        return None
+    details: dict[str, dict[str, list[str]]] = {}
+    for location, value in messages.items():
+        fields_ = details.setdefault(_LOCATIONS.get(str(location), str(location)), {})
+        _flatten(value, (), fields_)
+    return details
+
+
+def _flatten(value, path: tuple[str, ...], out: dict[str, list[str]]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flatten(inner, path + (str(key),), out)
+        return
+    if path[1:] and path[-1] == "_schema":
+        path = path[:-1]  # lines.0._schema: the item itself (not an object, say) is the problem
+    messages = value if isinstance(value, list | tuple) else [value]
+    out.setdefault(".".join(path) or "_schema", []).extend(str(m) for m in messages)
+
+
 class ApiErrorBody(Schema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    details = fields.Dict()
+    code = fields.String(required=True, metadata={"description": "Stable, for programs: `invalid`, "
+                                                  "`not_found`, `conflict`, `rate_limited`, ..."})
+    message = fields.String(required=True, metadata={"description": "For people, in the caller's language"})
+    details = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.List(fields.String())),
+        metadata={"description": DETAILS_DESCRIPTION},
+    )
 
 
 class ApiError(Schema):

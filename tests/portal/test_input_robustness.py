@@ -181,7 +181,7 @@ def test_quantities_that_are_not_whole_numbers_in_range_are_refused_with_a_clear
         error = response.json["error"]
         if status == 422:
             assert error["message"] == INVALID, literal
-            assert error["details"]["json"]["lines"]["0"]["quantity"], literal
+            assert error["details"]["body"]["lines.0.quantity"], literal
         else:
             assert error["message"] == NOT_JSON, literal
     assert order_count(db) == 0

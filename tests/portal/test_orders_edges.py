@@ -154,7 +154,7 @@ def test_api_refuses_a_delivery_date_more_than_a_year_ahead_with_a_clear_422(app
         "lines": [{"sku": "BEV-001", "quantity": 1}], "requested_delivery_date": far_date(400)})
     assert response.status_code == 422
     assert response.json["error"]["message"] == "The delivery date is more than a year away."
-    assert "requested_delivery_date" in response.json["error"]["details"]
+    assert "requested_delivery_date" in response.json["error"]["details"]["body"]
     assert db.scalar(select(func.count(Order.id))) == 0
     # The boundary the page and the API share: a date within the year is fine.
     near = client.post("/api/v1/orders", headers={**headers, "Idempotency-Key": "near"}, json={
