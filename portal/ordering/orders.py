@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
@@ -237,10 +237,12 @@ def checkout(
 def cancel(session: Session, user: User, order_id: int) -> Order:
     """A partner user cancels their company's order while it is still submitted."""
     order = get_order(session, user.partner_id, order_id)
-    if order.status != "submitted":
+    status = order.status
+    if status == "submitted":
+        status = _move(session, order, "submitted", status="cancelled")
+    if status is not None:
         raise Conflict(_("Only a submitted order can be cancelled; this one is %(status)s.",
-                         status=_status_label(order.status)))
-    order.status = "cancelled"
+                         status=_status_label(status)))
     audit.record(session, "order_cancelled", actor_id=user.id, target=order,
                  partner_id=order.partner_id)
     session.commit()
@@ -292,23 +294,47 @@ def advance(session: Session, staff: User, order_id: int, action: str, *,
         raise ServiceError(_("Unknown action."))
     order = get_for_staff(session, staff, order_id)
     allowed_from, target = TRANSITIONS[action]
-    if order.status not in allowed_from:
-        raise Conflict(_("An order that is %(status)s cannot be moved to %(target)s.",
-                         status=_status_label(order.status), target=_status_label(target)))
+    previous = order.status
+    if previous not in allowed_from:
+        raise _cannot_move(previous, target)
+    values: dict = {"status": target}
     if action == "confirm":
         today = datetime.now(UTC).date()
         promised = promised_date or order.requested_delivery_date or today + timedelta(days=3)
         if promised < today:
             raise ServiceError(_("The promised date cannot be in the past."), field="promised_date")
-        order.promised_date = promised
-    previous = order.status
-    order.status = target
+        values["promised_date"] = promised
     if action == "deliver":
-        order.delivered_at = utc_now()
+        values["delivered_at"] = utc_now()
+    status = _move(session, order, previous, **values)
+    if status is not None:
+        raise _cannot_move(status, target)
     audit.record(session, f"order_{target}", actor_id=staff.id, target=order,
                  partner_id=order.partner_id, previous=previous, status=target)
     session.commit()
     return order
+
+
+def _move(session: Session, order: Order, expected: str, **values) -> str | None:
+    """Set the values if the order is still ``expected`` (compare and set, no commit).
+
+    Returns None when it moved, else the status someone else has given the order meanwhile.
+
+    Of two people moving one order at once, exactly one gets the row: the other's UPDATE waits
+    for the first to commit, then matches nothing, and the order's real status is read back.
+    """
+    moved = session.execute(
+        update(Order).where(Order.id == order.id, Order.status == expected).values(**values)
+    ).rowcount
+    if moved == 1:
+        return None
+    session.rollback()
+    return session.scalar(select(Order.status).where(Order.id == order.id))
+
+
+def _cannot_move(status: str, target: str) -> Conflict:
+    return Conflict(_("An order that is %(status)s cannot be moved to %(target)s.",
+                      status=_status_label(status), target=_status_label(target)))
 
 
 def _status_label(status: str) -> str:
