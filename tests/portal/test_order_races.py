@@ -1,13 +1,14 @@
 """Order status changes and checkout under real concurrency: run on PostgreSQL with threads."""
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from portal.models import AuditEvent, Order
+from portal.models import AuditEvent, CartLine, Order
 from tests.portal.conftest import sign_in
 from tests.portal.factories import Factories
 from tests.portal.test_api_base import bearer, issue
@@ -106,3 +107,43 @@ def test_a_cancel_and_a_confirm_at_once_one_wins_and_the_other_is_told(shop, par
         assert status == "confirmed" and actions == ["order_confirmed"]
         text = cancel_response.text if partner_side == "page" else cancel_response.json["error"]["message"]
         assert "Only a submitted order can be cancelled; this one is confirmed" in text
+
+
+def checkout_key(client) -> str:
+    page = client.get("/checkout")
+    assert page.status_code == 200, page.text
+    return re.search(r'name="idempotency_key" type="hidden" value="(\w+)"', page.text).group(1)
+
+
+def test_two_checkout_tabs_submitted_at_once_place_one_order_and_both_lead_to_it(shop, monkeypatch):
+    from portal.ordering import cart
+
+    app, buyer, _manager, water, _order_id = shop
+    client = signed_in(app, buyer)
+    assert client.post("/cart/add", data={"product_id": water.id, "quantity": 5}).status_code == 302
+    keys = [checkout_key(client), checkout_key(client)]  # two tabs, one form each
+    tabs = [signed_in(app, buyer) for _ in keys]
+    # Both submits read the cart before either goes on to empty it.
+    both_read = threading.Barrier(2, timeout=10)
+    read_cart = cart.view
+
+    def view_then_wait(session, user):
+        view = read_cart(session, user)
+        both_read.wait()
+        return view
+
+    monkeypatch.setattr(cart, "view", view_then_wait)
+    responses = run_together(*(
+        lambda tab=tab, key=key: tab.post("/checkout", data={"idempotency_key": key})
+        for tab, key in zip(tabs, keys, strict=True)
+    ))
+    monkeypatch.setattr(cart, "view", read_cart)
+    with app.extensions["trellis.session_factory"]() as db:
+        placed = db.scalars(select(Order.id).where(Order.placed_by_id == buyer.id)).all()
+        assert len(placed) == 1
+        assert db.scalar(select(func.count(CartLine.id))) == 0
+    assert [r.status_code for r in responses] == [302, 302]
+    assert {r.headers["Location"] for r in responses} == {f"/orders/{placed[0]}"}
+    pages = [tab.get(f"/orders/{placed[0]}").text for tab in tabs]
+    told = [page for page in pages if "already ordered from another tab or window" in page]
+    assert len(told) == 1 and sum("Your order is placed" in page for page in pages) == 1
