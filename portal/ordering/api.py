@@ -195,7 +195,7 @@ class OrderReorder(MethodView):
             if not lines:
                 raise ServiceError(_("None of this order's products can be ordered any more."))
             result = orders.place_order(db, user, lines, key=idempotency_key, source="reorder",
-                                        strict_key=True)
+                                        strict_key=True, operation=f"reorder:{order_id}")
         except ServiceError as err:
             _fail(err)
         body = {

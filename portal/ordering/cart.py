@@ -151,9 +151,17 @@ def remove(session: Session, user: User, product_id: int) -> None:
     session.commit()
 
 
-def clear(session: Session, user: User) -> None:
-    """Empty the cart (helper, no commit)."""
-    session.execute(delete(CartLine).where(CartLine.user_id == user.id))
+def consume(session: Session, user: User, expected: dict[int, int]) -> bool:
+    """Empty the cart if it holds exactly ``expected`` (product id -> quantity); helper, no commit.
+
+    The DELETE takes the rows: a second checkout running at once waits for the first to commit
+    and then finds nothing, so it is refused instead of ordering the cart twice.
+    """
+    table = CartLine.__table__
+    taken = session.execute(
+        delete(table).where(table.c.user_id == user.id).returning(table.c.product_id, table.c.quantity)
+    ).all()
+    return dict(taken) == expected
 
 
 def parse_lines(text: str) -> tuple[list[tuple[int, str, int]], list[BadLine]]:

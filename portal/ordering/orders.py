@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import User
 from portal.catalog import browse as catalog
@@ -82,6 +82,11 @@ class PlaceResult:
     order: Order | PlacedOrder  # a replay answers with the stored Order
     created: bool
     thank_you: bool = False
+    message: str | None = None  # why an earlier order answers instead of a new one
+
+
+class CartChanged(ServiceError):
+    """The cart is not what checkout read: another tab ordered or changed it meanwhile."""
 
 
 @dataclass
@@ -90,13 +95,16 @@ class ReorderResult:
     unavailable: list[tuple[str, str, int]] = field(default_factory=list)  # sku, name, quantity
 
 
-def request_hash(lines: Sequence[LineRequest], requested: date | None, note: str) -> str:
-    """A fingerprint of what was asked, so a reused idempotency key can be checked."""
+def request_hash(lines: Sequence[LineRequest], requested: date | None, note: str,
+                 operation: str = "place") -> str:
+    """A fingerprint of what was asked and how, so a reused idempotency key can be checked."""
     merged: dict[str, int] = {}
     for line in lines:
         merged[line.sku.strip().upper()] = merged.get(line.sku.strip().upper(), 0) + line.quantity
     body = {"lines": sorted(merged.items()), "requested": requested.isoformat() if requested else None,
             "note": note.strip()}
+    if operation != "place":  # plain placing keeps the fingerprints stored before operations
+        body["operation"] = operation
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -130,17 +138,20 @@ def _validate(lines: Sequence[LineRequest], requested: date | None, note: str, k
 def place_order(
     session: Session, user: User, lines: Sequence[LineRequest], *, key: str,
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
-    strict_key: bool = False, clear_cart: bool = False,
+    strict_key: bool = False, from_cart: dict[int, int] | None = None, operation: str = "place",
 ) -> PlaceResult:
     """Price and store an order in one transaction; a repeated key returns the first order.
 
-    With ``strict_key`` (the API), reusing a key for a different request raises Conflict.
+    With ``strict_key`` (the API), reusing a key for a different request or ``operation``
+    (e.g. ``reorder:12``) raises Conflict. With ``from_cart`` (product id -> quantity, as read),
+    the cart is emptied in the same transaction, and CartChanged is raised if it no longer
+    holds exactly that (another tab ordered or changed it meanwhile).
     """
     if user.partner_id is None:
         raise ServiceError(_("Only partner users can place orders."))
     key = (key or "").strip()
     note = (note or "").strip()
-    fingerprint = request_hash(lines, requested_delivery_date, note)
+    fingerprint = request_hash(lines, requested_delivery_date, note, operation)
     try:
         _validate(lines, requested_delivery_date, note, key)
         priced = _price_lines(session, user, lines)
@@ -159,8 +170,14 @@ def place_order(
         "requested_delivery_date": requested_delivery_date, "note": note, "total": total,
         "created_at": now, "updated_at": now,
     }
+    if from_cart is not None and not cart.consume(session, user, from_cart):
+        session.rollback()
+        raise CartChanged(_("Your cart changed while you were checking out. Check it and place "
+                            "the order again."))
     stored = store_order(session, values, priced, {"source": source, "total": str(total)})
     if stored is None:
+        if from_cart is not None:
+            session.rollback()  # the cart stays as it was
         # The key is taken: a retry, a double click, or a concurrent twin that committed first
         # (PostgreSQL made this insert wait for it). Nothing was written, so just read it.
         existing = _existing(session, user.partner_id, key)
@@ -168,8 +185,6 @@ def place_order(
             raise Conflict(_("The order could not be placed. Try again."))
         return _replay(existing, fingerprint, strict_key)
     order_id, count = stored
-    if clear_cart:
-        cart.clear(session, user)
     thank_you = count == 1 or count % MILESTONE_EVERY == 0
     if thank_you:
         notifications.queue(
@@ -213,7 +228,8 @@ def _price_lines(session: Session, user: User, lines: Sequence[LineRequest]) -> 
 
 def _replay(existing: Order, fingerprint: str, strict: bool) -> PlaceResult:
     if strict and existing.request_hash != fingerprint:
-        raise Conflict(_("This idempotency key was already used for a different order."),
+        raise Conflict(_("This idempotency key was already used for a different request (other lines, "
+                         "or another operation such as a reorder). Use a new key for a new order."),
                        code="idempotency_key_reused")
     return PlaceResult(existing, created=False)
 
@@ -221,7 +237,7 @@ def _replay(existing: Order, fingerprint: str, strict: bool) -> PlaceResult:
 def checkout(
     session: Session, user: User, *, key: str, requested_delivery_date: date | None, note: str
 ) -> PlaceResult:
-    """Place the user's cart as an order and empty the cart."""
+    """Place the user's cart as an order and empty the cart, both or neither."""
     existing = _existing(session, user.partner_id, (key or "").strip()) if key else None
     if existing is not None:  # a double click or a resubmitted form: the cart is already empty
         return PlaceResult(existing, created=False)
@@ -230,17 +246,39 @@ def checkout(
         names = ", ".join(item.product.name for item in view.unavailable)
         raise ServiceError(_("Remove products that are no longer sold: %(names)s.", names=names))
     lines = [LineRequest(item.product.sku, item.quantity) for item in view.items]
-    return place_order(session, user, lines, key=key, requested_delivery_date=requested_delivery_date,
-                       note=note, source="portal", clear_cart=True)
+    read = {item.product.id: item.quantity for item in view.items}
+    try:
+        return place_order(session, user, lines, key=key, requested_delivery_date=requested_delivery_date,
+                           note=note, source="portal", from_cart=read if read else None,
+                           operation="checkout")
+    except CartChanged:
+        existing = _existing(session, user.partner_id, (key or "").strip())
+        if existing is not None:  # the same form, submitted twice at once
+            return PlaceResult(existing, created=False)
+        ordered = _last_checkout(session, user)
+        if ordered is None or {line.product_id: line.quantity for line in ordered.lines} != read:
+            raise
+        return PlaceResult(ordered, created=False, message=_(
+            "Your cart was already ordered from another tab or window; this is that order."))
+
+
+def _last_checkout(session: Session, user: User) -> Order | None:
+    return session.scalar(
+        select(Order).options(selectinload(Order.lines))
+        .where(Order.placed_by_id == user.id, Order.source == "portal")
+        .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
+    )
 
 
 def cancel(session: Session, user: User, order_id: int) -> Order:
     """A partner user cancels their company's order while it is still submitted."""
     order = get_order(session, user.partner_id, order_id)
-    if order.status != "submitted":
+    status = order.status
+    if status == "submitted":
+        status = _move(session, order, "submitted", status="cancelled")
+    if status is not None:
         raise Conflict(_("Only a submitted order can be cancelled; this one is %(status)s.",
-                         status=_status_label(order.status)))
-    order.status = "cancelled"
+                         status=_status_label(status)))
     audit.record(session, "order_cancelled", actor_id=user.id, target=order,
                  partner_id=order.partner_id)
     session.commit()
@@ -251,18 +289,14 @@ def reorder_into_cart(session: Session, user: User, order_id: int) -> ReorderRes
     """Put a past order's products into the cart at today's prices; list what can't be."""
     order = get_order(session, user.partner_id, order_id)
     products = catalog.priced_by_id(session, user.partner, [line.product_id for line in order.lines])
+    orderable = [(line, products[line.product_id]) for line in order.lines
+                 if line.product_id in products and products[line.product_id].active]
+    problems = dict(zip((line.id for line, _p in orderable), cart.add_lines(
+        session, user, [(product.id, line.quantity) for line, product in orderable]), strict=True))
     result = ReorderResult()
-    wanted = []
-    for line in order.lines:
-        product = products.get(line.product_id)
-        if product is None or not product.active:
-            result.unavailable.append((line.sku, line.name, line.quantity))
-        else:
-            wanted.append((line, product))
-    outcome = cart.add_lines(session, user, [(product.id, line.quantity) for line, product in wanted])
-    for (line, product), problem in zip(wanted, outcome, strict=True):
-        if problem is None:
-            result.reordered.append((product.sku, line.quantity))
+    for line in order.lines:  # in the order's order, as the flash messages are
+        if line.id in problems and problems[line.id] is None:
+            result.reordered.append((products[line.product_id].sku, line.quantity))
         else:
             result.unavailable.append((line.sku, line.name, line.quantity))
     session.commit()
@@ -292,23 +326,47 @@ def advance(session: Session, staff: User, order_id: int, action: str, *,
         raise ServiceError(_("Unknown action."))
     order = get_for_staff(session, staff, order_id)
     allowed_from, target = TRANSITIONS[action]
-    if order.status not in allowed_from:
-        raise Conflict(_("An order that is %(status)s cannot be moved to %(target)s.",
-                         status=_status_label(order.status), target=_status_label(target)))
+    previous = order.status
+    if previous not in allowed_from:
+        raise _cannot_move(previous, target)
+    values: dict = {"status": target}
     if action == "confirm":
         today = datetime.now(UTC).date()
         promised = promised_date or order.requested_delivery_date or today + timedelta(days=3)
         if promised < today:
             raise ServiceError(_("The promised date cannot be in the past."), field="promised_date")
-        order.promised_date = promised
-    previous = order.status
-    order.status = target
+        values["promised_date"] = promised
     if action == "deliver":
-        order.delivered_at = utc_now()
+        values["delivered_at"] = utc_now()
+    status = _move(session, order, previous, **values)
+    if status is not None:
+        raise _cannot_move(status, target)
     audit.record(session, f"order_{target}", actor_id=staff.id, target=order,
                  partner_id=order.partner_id, previous=previous, status=target)
     session.commit()
     return order
+
+
+def _move(session: Session, order: Order, expected: str, **values) -> str | None:
+    """Set the values if the order is still ``expected`` (compare and set, no commit).
+
+    Returns None when it moved, else the status someone else has given the order meanwhile.
+
+    Of two people moving one order at once, exactly one gets the row: the other's UPDATE waits
+    for the first to commit, then matches nothing, and the order's real status is read back.
+    """
+    moved = session.execute(
+        update(Order).where(Order.id == order.id, Order.status == expected).values(**values)
+    ).rowcount
+    if moved == 1:
+        return None
+    session.rollback()
+    return session.scalar(select(Order.status).where(Order.id == order.id))
+
+
+def _cannot_move(status: str, target: str) -> Conflict:
+    return Conflict(_("An order that is %(status)s cannot be moved to %(target)s.",
+                      status=_status_label(status), target=_status_label(target)))
 
 
 def _status_label(status: str) -> str:

@@ -124,6 +124,8 @@ def checkout():
             else:
                 flash(str(err), "error")
         else:
+            if result.message:
+                flash(result.message, "info")
             if result.created:
                 flash(_("Thank you! Your order is placed."), "success")
                 if result.thank_you:

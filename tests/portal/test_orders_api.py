@@ -151,3 +151,32 @@ def test_openapi_document_has_request_and_response_schemas(client):
     for path in ("/api/v1/products", "/api/v1/orders/{order_id}", "/api/v1/orders/{order_id}/cancel",
                  "/api/v1/orders/{order_id}/reorder"):
         assert path in spec["paths"]
+
+
+def test_the_key_that_placed_an_order_cannot_reorder_it(client, f, db):
+    _user, headers = api_buyer(client, f)
+    first = place(client, headers, "key-placed", [{"sku": "BEV-001", "quantity": 2}]).json
+    response = client.post(f"/api/v1/orders/{first['id']}/reorder",
+                           headers={**headers, "Idempotency-Key": "key-placed"})
+    assert response.status_code == 409, response.json
+    assert response.json["error"]["code"] == "idempotency_key_reused"
+    assert "another operation" in response.json["error"]["message"]
+    assert db.scalar(select(func.count(Order.id))) == 1
+
+
+def test_a_reorder_key_cannot_reorder_another_order_or_place_one(client, f, db):
+    _user, headers = api_buyer(client, f)
+    one = place(client, headers, "key-a", [{"sku": "BEV-001", "quantity": 2}]).json
+    two = place(client, headers, "key-b", [{"sku": "BEV-001", "quantity": 2}]).json
+    reorder = client.post(f"/api/v1/orders/{one['id']}/reorder",
+                          headers={**headers, "Idempotency-Key": "key-r"})
+    assert reorder.status_code == 201
+    other = client.post(f"/api/v1/orders/{two['id']}/reorder",
+                        headers={**headers, "Idempotency-Key": "key-r"})
+    assert other.status_code == 409 and other.json["error"]["code"] == "idempotency_key_reused"
+    placed = place(client, headers, "key-r", [{"sku": "BEV-001", "quantity": 2}])
+    assert placed.status_code == 409 and placed.json["error"]["code"] == "idempotency_key_reused"
+    again = client.post(f"/api/v1/orders/{one['id']}/reorder",
+                        headers={**headers, "Idempotency-Key": "key-r"})
+    assert again.status_code == 200 and again.json["order"]["id"] == reorder.json["order"]["id"]
+    assert db.scalar(select(func.count(Order.id))) == 3
