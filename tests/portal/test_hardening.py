@@ -1,0 +1,134 @@
+"""Requests that used to end in a 500: NUL characters, a database failing mid-request."""
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from portal.models import Invitation, Partner, PriceTier, Product, User
+from tests.portal.conftest import sign_in
+from tests.portal.test_people import invite
+
+NUL_MESSAGE = "The request contains a character that is not allowed (NUL)."
+
+
+def assert_secure_page(response, status):
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+# 1. One rule refuses NUL in every form, query string, upload name and basic-auth credential
+
+STAFF_FORMS = [
+    ("/admin/users", {"email": "x\x00@example.test", "name": "X", "role": "admin", "partner": "",
+                      "password": "long enough pass"}, User),
+    ("/admin/partners/new", {"name": "Shop\x00", "code": "SH01"}, Partner),
+    ("/admin/catalog/products/new", {"sku": "NEW\x00", "name": "New", "unit": "pcs", "pack_size": "1",
+                                     "base_price": "1.00"}, Product),
+    ("/admin/catalog/tiers", {"name": "Gold\x00", "discount_percent": "5"}, PriceTier),
+]
+
+
+@pytest.mark.parametrize(("url", "data", "model"), STAFF_FORMS, ids=[u for u, _d, _m in STAFF_FORMS])
+def test_a_nul_character_in_an_admin_form_is_a_readable_400_and_saves_nothing(client, f, db, url, data,
+                                                                              model):
+    sign_in(client, f.user(role="admin"))
+    before = db.scalar(select(func.count()).select_from(model))
+    response = client.post(url, data=data)
+    assert_secure_page(response, 400)
+    assert NUL_MESSAGE in response.text
+    assert db.scalar(select(func.count()).select_from(model)) == before
+
+
+def test_a_nul_character_in_a_tier_price_or_an_import_file_name_is_a_400(client, f):
+    sign_in(client, f.user(role="admin"))
+    tier = f.tier()
+    f.product(sku="OAT-001")
+    response = client.post(f"/admin/catalog/tiers/{tier.id}/prices", data={"sku": "OAT\x00", "price": "1"})
+    assert_secure_page(response, 400)
+    upload = {"file": (io.BytesIO(b"sku,name\n"), "catalog\x00.csv")}
+    response = client.post("/admin/catalog/products/import", data=upload,
+                           content_type="multipart/form-data")
+    assert_secure_page(response, 400)
+
+
+def test_a_nul_character_in_sign_in_quick_order_checkout_and_invitations_is_a_400(client, f, db):
+    owner = f.user(role="partner_admin")
+    response = client.post("/login", data={"email": "a\x00@example.test", "password": "whatever pass"})
+    assert_secure_page(response, 400)
+    assert NUL_MESSAGE in response.text
+    sign_in(client, owner)
+    for url, data in [
+        ("/cart/quick", {"lines": "OAT\x00 1"}),
+        ("/checkout", {"idempotency_key": "key\x00", "note": ""}),
+        ("/company/users", {"email": "new\x00@example.test", "name": "New", "role": "buyer"}),
+        ("/company/users", {"email": "new@example.test", "name": "New\x00", "role": "buyer"}),
+    ]:
+        response = client.post(url, data=data)
+        assert_secure_page(response, 400)
+    assert db.scalar(select(func.count(Invitation.id))) == 0
+    link = invite(client)
+    client.post("/logout")
+    response = client.post(link, data={"name": "Ann\x00", "password": "long enough pass",
+                                       "confirm": "long enough pass"})
+    assert_secure_page(response, 400)
+
+
+def test_a_nul_character_in_the_basic_auth_user_name_is_a_json_400(client, f):
+    credentials = base64.b64encode(b"a\x00@example.test:whatever pass").decode()
+    response = client.post("/api/v1/tokens", headers={"Authorization": f"Basic {credentials}"})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_character"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# 1b. The error pages themselves cannot fail
+
+@pytest.mark.parametrize("failure", [OperationalError("INSERT", {}, Exception("server closed")),
+                                     RuntimeError("driver bug")], ids=["operational", "generic"])
+def test_a_database_failing_while_saving_still_answers_a_page_with_security_headers(
+        client, f, monkeypatch, failure):
+    user = f.user(role="admin")
+    sign_in(client, user)
+
+    def broken(self, *args, **kwargs):
+        raise failure
+
+    def broken_commit(self):
+        self.expire_all()  # as a failed flush does: the signed-in user must be loaded again
+        raise failure
+
+    monkeypatch.setattr(Session, "commit", broken_commit)
+    monkeypatch.setattr(Session, "execute", broken)  # the handler must not ask the database
+    monkeypatch.setattr(Session, "get", broken)      # nor load the signed-in user again
+    response = client.post("/admin/catalog/tiers", data={"name": "Gold", "discount_percent": "5"})
+    assert_secure_page(response, 503 if isinstance(failure, OperationalError) else 500)
+    assert "<h1>" in response.text
+
+
+def test_a_failing_user_loader_still_answers_a_page_with_security_headers(app, client, f, monkeypatch):
+    sign_in(client, f.user())
+    from portal.extensions import login_manager
+
+    def broken(_token):
+        raise RuntimeError("user loader broke")
+
+    monkeypatch.setattr(login_manager, "_user_callback", broken)
+    assert_secure_page(client.get("/catalog"), 500)
+
+
+def test_an_error_page_that_cannot_be_rendered_falls_back_to_a_plain_one(app, client, monkeypatch):
+    import portal.web.errors as errors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template broke")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    response = client.get("/no-such-page")
+    assert_secure_page(response, 404)
+    assert "This page does not exist." in response.text
