@@ -132,3 +132,26 @@ def test_an_error_page_that_cannot_be_rendered_falls_back_to_a_plain_one(app, cl
     response = client.get("/no-such-page")
     assert_secure_page(response, 404)
     assert "This page does not exist." in response.text
+
+
+# 2. Errors never write the statement's bound values (password hashes included) to the log
+
+def test_a_failing_insert_logs_no_password_hash_and_no_bound_values(client, f, db, caplog):
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.accounts import passwords
+
+    taken = f.user(email="taken@example.test")
+    secret_hash = passwords.hash_password("a secret passphrase")
+    db.add(User(email=taken.email, name="Second Ann", role="admin", password_hash=secret_hash))
+    with pytest.raises(IntegrityError) as caught:
+        db.flush()
+    db.rollback()
+    import logging
+
+    logging.getLogger("portal").error("insert failed", exc_info=caught.value)
+    logged = caplog.text + str(caught.value)
+    assert "insert failed" in caplog.text
+    assert "$argon2" not in logged and secret_hash not in logged
+    assert "parameters hidden" in logged
+    assert "Second Ann" not in logged  # (PostgreSQL's own DETAIL still names the duplicate key)
