@@ -155,3 +155,45 @@ def test_a_failing_insert_logs_no_password_hash_and_no_bound_values(client, f, d
     assert "$argon2" not in logged and secret_hash not in logged
     assert "parameters hidden" in logged
     assert "Second Ann" not in logged  # (PostgreSQL's own DETAIL still names the duplicate key)
+
+
+# 3. Address-bar arguments that reached url_for or the database
+
+@pytest.mark.parametrize("query", ["endpoint=x", "_method=POST", "status=submitted&endpoint=x"])
+def test_odd_query_arguments_on_order_lists_answer_normally(app, client, f, query):
+    buyer = f.user()
+    f.order(buyer.partner)
+    sign_in(client, buyer)
+    response = client.get(f"/orders?{query}")
+    assert response.status_code == 200, query
+    staff_client = app.test_client()
+    sign_in(staff_client, f.user(role="admin"))
+    response = staff_client.get(f"/manage/orders?{query}")
+    assert response.status_code == 200, query
+
+
+def test_page_links_keep_only_the_validated_filters(client, f):
+    buyer = f.user()
+    f.order(buyer.partner)
+    sign_in(client, buyer)
+    page = client.get("/orders?status=submitted&endpoint=x&date_from=2026-01-02").text
+    assert "export.csv?" in page
+    link = page[page.index("export.csv?"):].split('"')[0]
+    assert "status=submitted" in link and "date_from=2026-01-02" in link and "endpoint" not in link
+
+
+def test_a_partner_filter_beyond_the_integer_range_is_ignored_not_a_500(client, f):
+    partner = f.partner(name="Corner Shop")
+    f.order(partner)
+    sign_in(client, f.user(role="admin"))
+    for url in ("/manage/orders?partner=2147483648", "/manage/orders/export.csv?partner=2147483648",
+                "/manage/orders?partner=-1"):
+        assert client.get(url).status_code == 200, url
+
+
+# 4. Smaller
+
+def test_the_csv_export_names_its_charset_once(client, f):
+    buyer = f.user()
+    sign_in(client, buyer)
+    assert client.get("/orders/export.csv").headers["Content-Type"] == "text/csv; charset=utf-8"
