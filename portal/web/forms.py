@@ -1,8 +1,21 @@
 """Forms shared by several areas."""
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import DecimalField
 
 from portal.core.errors import ServiceError
+
+
+class AmountField(DecimalField):
+    """A DecimalField that refuses NaN, sNaN and Infinity (Decimal parses them, and comparing
+    an sNaN in NumberRange raises instead of failing validation)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(str(_l("Enter an amount like 12.50.")))
 
 
 class ActionForm(FlaskForm):

@@ -197,3 +197,25 @@ def test_the_csv_export_names_its_charset_once(client, f):
     buyer = f.user()
     sign_in(client, buyer)
     assert client.get("/orders/export.csv").headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+@pytest.mark.parametrize("amount", ["sNaN", "NaN", "Infinity", "-Infinity", "snan"])
+def test_not_a_number_as_an_amount_is_a_form_error_not_a_500(client, f, db, amount):
+    sign_in(client, f.user(role="admin"))
+    tier = f.tier()
+    product = f.product(sku="OAT-001")
+    product_data = {"sku": "NEW-1", "name": "New", "unit": "pcs", "pack_size": "1", "base_price": amount}
+    for url, data in [
+        ("/admin/catalog/products/new", product_data),
+        (f"/admin/catalog/products/{product.id}", {**product_data, "sku": "OAT-001"}),
+        ("/admin/catalog/tiers", {"name": "Gold", "discount_percent": amount}),
+        (f"/admin/catalog/tiers/{tier.id}", {"name": tier.name, "discount_percent": amount}),
+        (f"/admin/catalog/tiers/{tier.id}/prices", {"sku": "OAT-001", "price": amount}),
+    ]:
+        response = client.post(url, data=data)
+        assert response.status_code == 422, (url, response.status_code)
+    upload = {"file": (io.BytesIO(f"sku,name,unit,pack_size,base_price\nNEW-2,New,pcs,1,{amount}\n".encode()),
+                       "catalog.csv")}
+    response = client.post("/admin/catalog/products/import", data=upload, content_type="multipart/form-data")
+    assert response.status_code == 422, response.status_code
+    assert db.scalar(select(func.count(Product.id))) == 1
