@@ -38,6 +38,9 @@ def make_engine(url: str, *, lock_timeout_ms: int | None = None, **options: Any)
     ``lock_timeout_ms`` (PostgreSQL): a statement that waits longer than this for a row or
     table lock fails (SQLSTATE 55P03, answered 503 by the app) instead of holding the request.
     """
+    # hide_parameters: an error's message and traceback never carry the bound values (password
+    # hashes, emails, notes) into the log.
+    options = {"hide_parameters": True, **options}
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
         if url in ("sqlite://", "sqlite:///:memory:"):

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.catalog.admin import MAX_PACK_SIZE, MAX_PRICE
+from portal.web.forms import AmountField
 
 _AMOUNT = {"inputmode": "decimal"}
 
@@ -16,7 +17,7 @@ class ProductForm(FlaskForm):
     unit = StringField(_l("Unit"), default="pcs", validators=[DataRequired(), Length(max=20)])
     pack_size = IntegerField(_l("Pack size"), default=1,
                              validators=[InputRequired(), NumberRange(min=1, max=MAX_PACK_SIZE)])
-    base_price = DecimalField(_l("List price"), places=None, render_kw=_AMOUNT,
+    base_price = AmountField(_l("List price"), places=None, render_kw=_AMOUNT,
                               validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)])
     active = BooleanField(_l("Sold (shown in the catalog)"), default=True)
 
@@ -28,14 +29,14 @@ class CatalogImportForm(FlaskForm):
 
 class TierForm(FlaskForm):
     name = StringField(_l("Tier name"), validators=[DataRequired(), Length(max=80)])
-    discount_percent = DecimalField(_l("Discount off list prices (%)"), places=None, default=0,
+    discount_percent = AmountField(_l("Discount off list prices (%)"), places=None, default=0,
                                     render_kw=_AMOUNT,
                                     validators=[InputRequired(), NumberRange(min=0, max=100)])
 
 
 class TierPriceForm(FlaskForm):
     sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=40)])
-    price = DecimalField(_l("Explicit price"), places=None, render_kw=_AMOUNT,
+    price = AmountField(_l("Explicit price"), places=None, render_kw=_AMOUNT,
                          validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)])
 
 

@@ -17,7 +17,7 @@ from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.ordering import exports, orders, queries
 from portal.ordering.forms import ConfirmForm, OrderFilterForm
-from portal.ordering.views import csv_response, filters_from
+from portal.ordering.views import csv_response, filters_from, page_args, partner_filter
 from portal.web.errors import not_found
 from portal.web.forms import ActionForm
 from portal.web.guards import acting_user, staff_required
@@ -31,11 +31,11 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 def orders_list():
     """Orders of the partners this staff member looks after, with filters."""
     form = OrderFilterForm(request.args)
-    filters = filters_from(form, partner_id=request.args.get("partner", type=int))
+    filters = filters_from(form, partner_id=partner_filter())
     page = queries.list_orders(get_session(), acting_user(), filters,
                               page=request.args.get("page", 1, type=int))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("orders/history.html", page=page, form=form, args=args, staff=True,
+    return render_template("orders/history.html", page=page, form=form, args=page_args(filters),
+                           staff=True,
                            detail_endpoint="manage.order", export_endpoint="manage.orders_export")
 
 
@@ -44,8 +44,7 @@ def orders_list():
 @staff_required
 def orders_export():
     """The filtered orders as CSV."""
-    filters = filters_from(OrderFilterForm(request.args),
-                           partner_id=request.args.get("partner", type=int))
+    filters = filters_from(OrderFilterForm(request.args), partner_id=partner_filter())
     stmt = queries.filtered(queries.scoped_orders(acting_user()), filters)
     return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
 

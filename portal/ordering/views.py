@@ -19,6 +19,7 @@ from flask_login import login_required
 from wtforms import SelectChoice
 
 from portal.core.errors import NotFound, ServiceError
+from portal.core.types import MAX_ROW_ID
 from portal.db import get_session
 from portal.ordering import cart, exports, orders, queries
 from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
@@ -169,9 +170,24 @@ def filters_from(form: OrderFilterForm, partner_id: int | None = None) -> querie
                                date_to=form.date_to.data, partner_id=partner_id)
 
 
+def partner_filter() -> int | None:
+    """The ``partner`` filter of the address bar; one no row id can match is no filter."""
+    partner_id = request.args.get("partner", type=int)
+    return partner_id if partner_id is not None and 1 <= partner_id <= MAX_ROW_ID else None
+
+
+def page_args(filters: orders.OrderFilters) -> dict[str, str | int]:
+    """The query arguments of the page links: only the validated filters, never raw input
+    (``endpoint`` or ``_method`` in the address bar would otherwise reach ``url_for``)."""
+    args = {"status": filters.status, "partner": filters.partner_id,
+            "date_from": filters.date_from.isoformat() if filters.date_from else None,
+            "date_to": filters.date_to.isoformat() if filters.date_to else None}
+    return {key: value for key, value in args.items() if value}
+
+
 def csv_response(rows, filename: str) -> Response:
     """Stream CSV text chunks as a download."""
-    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(rows), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -184,8 +200,7 @@ def history():
     filters = filters_from(form)
     page = queries.list_orders(get_session(), acting_user(), filters,
                               page=request.args.get("page", 1, type=int))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("orders/history.html", page=page, form=form, args=args,
+    return render_template("orders/history.html", page=page, form=form, args=page_args(filters),
                            action_form=ActionForm())
 
 

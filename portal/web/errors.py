@@ -8,6 +8,7 @@ from flask import Flask, abort, g, jsonify, make_response, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -62,7 +63,38 @@ def register_errors(app: Flask) -> None:
             if code == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="trellis"'
             return response
-        return make_response(render_template("error.html", code=code, message=message), code)
+        try:
+            page = render_template("error.html", code=code, message=message)
+        except Exception:  # the page itself broke (a template, the locale): answer anyway
+            log.exception("could not render the %s error page", code)
+            page = _FALLBACK_PAGE.format(code=code, message=escape(message))
+        return make_response(page, code)
+
+    def render_failure(code: int):
+        """A 5xx page that cannot fail: the session is discarded and nothing asks the database."""
+        try:
+            session = g.pop("db_session", None)
+            if session is not None:
+                session.close()  # rolls back; a broken connection is returned to the pool
+        except Exception:
+            log.exception("could not discard the request's database session")
+        # Render the page for nobody: the signed-in user's attributes would be reloaded from the
+        # session just discarded (Flask-Login keeps the request's user in g._login_user).
+        g._login_user = login_manager.anonymous_user()
+        try:
+            return render(code)
+        except Exception:
+            log.exception("could not render the %s error", code)
+            return make_response(_FALLBACK_PAGE.format(code=code, message=""), code)
+
+    @app.before_request
+    def refuse_nul():
+        # One rule for every form, query string, upload name and basic-auth credential: no text
+        # field of the portal can hold a NUL character (PostgreSQL text cannot store one).
+        if _carries_nul():
+            return render(400, _("The request contains a character that is not allowed (NUL)."),
+                          "invalid_character")
+        return None
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):
@@ -89,16 +121,26 @@ def register_errors(app: Flask) -> None:
         # Worth retrying, so 503 rather than 500; the traceback says which of the causes it was.
         log.error("database unavailable on %s %s: %s", request.method, request.path,
                   getattr(err, "orig", err), exc_info=err)
-        if "_login_user" not in g:
-            # The user could not be loaded; render the page for nobody rather than asking the
-            # database again (Flask-Login keeps the request's user in g._login_user).
-            g._login_user = login_manager.anonymous_user()
-        return render(503)
+        return render_failure(503)
 
     @app.errorhandler(Exception)
     def unhandled(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return render(500)
+        return render_failure(500)
+
+
+_FALLBACK_PAGE = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>Error {code}</title>"
+                  "</head><body><h1>{code}</h1><p>{message}</p></body></html>")
+
+
+def _carries_nul() -> bool:
+    texts = [text for pair in (*request.args.items(multi=True), *request.form.items(multi=True))
+             for text in pair]
+    texts += [f"{name}{file.filename or ''}" for name, file in request.files.items(multi=True)]
+    auth = request.authorization
+    if auth is not None:
+        texts += [auth.username or "", auth.password or ""]
+    return any("\x00" in text for text in texts)
 
 
 def _error_code(status: int) -> str:

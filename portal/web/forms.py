@@ -1,7 +1,8 @@
 """Forms shared by several areas."""
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import DecimalField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from portal.core.errors import ServiceError
@@ -21,6 +22,17 @@ def page_from(args) -> int:
     """The page asked for in the query string; 1 when absent or not a page number."""
     form = PageForm(args)
     return (form.page.data or 1) if form.validate() else 1
+
+
+class AmountField(DecimalField):
+    """A DecimalField that refuses NaN, sNaN and Infinity (Decimal parses them, and comparing
+    an sNaN in NumberRange raises instead of failing validation)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(str(_l("Enter an amount like 12.50.")))
 
 
 class ActionForm(FlaskForm):
