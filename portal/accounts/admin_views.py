@@ -14,7 +14,7 @@ from portal.accounts.people_views import change_user_active
 from portal.core.errors import ServiceError
 from portal.core.labels import label
 from portal.db import get_session
-from portal.web.forms import ActionForm
+from portal.web.forms import ActionForm, form_status, show_service_error
 from portal.web.guards import admin_required, client_ip
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,11 +41,11 @@ def new_partner():
                 manager_email=form.manager.data or None, actor_id=current_user.id,
             )
         except ServiceError as err:
-            getattr(form, err.field or "name").errors.append(str(err))
+            show_service_error(form, err, default_field="name")
         else:
             flash(_("Partner %(name)s created.", name=partner.name), "success")
             return redirect(url_for("workspace.partner", partner_id=partner.id))
-    return render_template("admin/partner_form.html", form=form)
+    return render_template("admin/partner_form.html", form=form), form_status(form)
 
 
 @bp.route("/partners/<int:partner_id>/status", methods=["GET", "POST"])
@@ -95,7 +95,7 @@ def users():
                 actor_id=current_user.id,
             )
         except ServiceError as err:
-            getattr(form, err.field or "email").errors.append(str(err))
+            show_service_error(form, err, default_field="email")
         else:
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -103,7 +103,7 @@ def users():
         select(User, Partner.code).outerjoin(Partner, User.partner_id == Partner.id)
         .order_by(User.role, User.email)
     ).all()
-    return render_template("admin/users.html", form=form, rows=rows, action_form=ActionForm())
+    return render_template("admin/users.html", form=form, rows=rows, action_form=ActionForm()), form_status(form)
 
 
 @bp.post("/users/<int:user_id>/deactivate")

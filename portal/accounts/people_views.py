@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,7 +11,7 @@ from portal.accounts import people
 from portal.accounts.forms import InviteForm
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
-from portal.web.forms import ActionForm
+from portal.web.forms import ActionForm, form_status, show_service_error
 from portal.web.guards import acting_user, client_ip, roles_required
 
 bp = Blueprint("people", __name__, url_prefix="/company")
@@ -33,17 +33,20 @@ def users():
                 role=form.role.data, valid_for=timedelta(days=days),
             )
         except ServiceError as err:
-            getattr(form, err.field or "email").errors.append(str(err))
+            show_service_error(form, err, default_field="email")
         else:
-            invite_link = url_for("auth.accept_invitation", token=token, _external=True)
+            # Post/Redirect/Get: the link is shown once, on the page the redirect leads to.
+            session["invite_link"] = url_for("auth.accept_invitation", token=token, _external=True)
             flash(_("Invitation created for %(email)s. Send them the link below; it works once.",
                     email=invitation.email), "success")
-            form = InviteForm(formdata=None)
+            return redirect(url_for("people.users"))
+    else:
+        invite_link = session.pop("invite_link", None) if request.method == "GET" else None
     return render_template(
         "people/users.html", form=form, action_form=ActionForm(), invite_link=invite_link,
         users=people.company_users(db, current_user.partner_id),
         invitations=people.open_invitations(db, current_user.partner_id),
-    )
+    ), form_status(form)
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")

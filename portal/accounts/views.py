@@ -20,7 +20,7 @@ from portal.accounts.forms import AcceptInvitationForm, ChangePasswordForm, Logi
 from portal.core.errors import AuthError, ServiceError
 from portal.db import get_session
 from portal.extensions import limiter
-from portal.web.forms import ActionForm, show_service_error
+from portal.web.forms import ActionForm, form_status, show_service_error
 from portal.web.guards import acting_user, client_ip, safe_next_url
 
 bp = Blueprint("auth", __name__)
@@ -73,12 +73,12 @@ def account():
             auth.change_password(get_session(), acting_user(), form.current_password.data,
                                  form.password.data, ip=client_ip())
         except ServiceError as err:
-            getattr(form, err.field or "password").errors.append(str(err))
+            show_service_error(form, err, default_field="password")
         else:
             flash(_("Your password is changed. Your other sessions are signed out and your API tokens revoked."),
                   "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form), form_status(form)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -99,4 +99,4 @@ def accept_invitation(token: str):
         else:
             flash(_("Welcome! Sign in with your email and new password."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/accept.html", form=form, invitation=invitation)
+    return render_template("auth/accept.html", form=form, invitation=invitation), form_status(form)

@@ -25,7 +25,7 @@ from portal.ordering import cart, exports, orders, queries
 from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
 from portal.ordering.models import ORDER_STATUSES
 from portal.web.errors import not_found
-from portal.web.forms import ActionForm
+from portal.web.forms import ActionForm, form_status, show_service_error
 from portal.web.guards import acting_user, partner_required
 
 bp = Blueprint("orders", __name__)
@@ -90,6 +90,10 @@ def quick_order():
         except UnicodeDecodeError:
             flash(_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."), "error")
             return redirect(url_for("orders.cart_page"))
+    if not text.strip():
+        form.lines.errors = [*form.lines.errors, _("Paste lines of SKU and quantity, or choose a CSV file.")]
+        return render_template("orders/cart.html", view=cart.view(db, acting_user()), quick=form,
+                               quantity_form=QuantityForm(), action_form=ActionForm()), 422
     try:
         result = cart.quick_order(db, acting_user(), text)
     except ServiceError as err:  # too many lines: nothing was added
@@ -99,8 +103,10 @@ def quick_order():
     if result.added:
         flash(ngettext("%(num)d line added to your cart.", "%(num)d lines added to your cart.",
                        len(result.added)), "success")
+    if not result.errors:
+        return redirect(url_for("orders.cart_page"))  # Post/Redirect/Get: a refresh adds nothing twice
     view = cart.view(db, acting_user())
-    status = 200 if not result.errors else 422
+    status = 422
     return render_template("orders/cart.html", view=view, quick=form, quantity_form=QuantityForm(),
                            action_form=ActionForm(), bad_lines=result.errors), status
 
@@ -113,17 +119,15 @@ def checkout():
     db = get_session()
     user = acting_user()
     form = CheckoutForm()
+    refused = False
     if form.validate_on_submit():
         try:
             result = orders.checkout(db, user, key=form.idempotency_key.data,
                                      requested_delivery_date=form.requested_delivery_date.data,
                                      note=form.note.data or "")
         except ServiceError as err:
-            field = getattr(form, err.field or "", None)
-            if field is not None:
-                field.errors.append(str(err))
-            else:
-                flash(str(err), "error")
+            refused = True
+            show_service_error(form, err)
         else:
             if result.message:
                 flash(result.message, "info")
@@ -138,7 +142,8 @@ def checkout():
     if request.method == "GET" and not view.items:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.cart_page"))
-    return render_template("orders/checkout.html", form=form, view=view)
+    status = 422 if refused else form_status(form)
+    return render_template("orders/checkout.html", form=form, view=view), status
 
 
 @bp.get("/orders/<int:order_id>/thank-you")

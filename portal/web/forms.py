@@ -1,5 +1,5 @@
 """Forms shared by several areas."""
-from flask import flash
+from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField
@@ -39,10 +39,17 @@ class ActionForm(FlaskForm):
     """A form with nothing but its CSRF token, for POST-only buttons (logout, deactivate)."""
 
 
-def show_service_error(form: FlaskForm, err: ServiceError) -> None:
-    """Show a service's message under the form field it names, else as a flash above the form."""
-    field = form._fields.get(err.field) if err.field else None
+def show_service_error(form: FlaskForm, err: ServiceError, *, default_field: str | None = None) -> None:
+    """Show a service's message under the form field it names (or ``default_field``), else as a
+    flash above the form. The one way a view puts a business rule's refusal on a page."""
+    name = err.field or default_field
+    field = form._fields.get(name) if name else None
     if field is None:
         flash(str(err), "error")
     else:
-        field.errors.append(str(err))
+        field.errors = [*field.errors, str(err)]
+
+
+def form_status(*forms: FlaskForm) -> int:
+    """The status of a page that shows forms: 422 when a posted one has errors, else 200."""
+    return 422 if request.method == "POST" and any(form.errors for form in forms) else 200

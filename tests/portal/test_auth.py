@@ -112,7 +112,7 @@ def test_password_change_needs_the_current_password(app, f):
         "current_password": "not my password", "password": "a brand new passphrase",
         "confirm": "a brand new passphrase",
     })
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "The current password is not correct." in response.text
     assert sign_in(app.test_client(), user).status_code == 302  # old password still works
 

@@ -114,7 +114,7 @@ def signs_in(app, email, password) -> bool:
 
 
 def assert_refused(app, response, email, password, *messages):
-    assert response.status_code == 200  # the form again, with the message at the field
+    assert response.status_code == 422  # the form again, with the message at the field
     assert any(message in response.text for message in messages), response.text
     assert 'class="field-error"' in response.text
     assert not signs_in(app, email, password)

@@ -134,7 +134,7 @@ def test_delivery_date_more_than_a_year_ahead_is_a_form_error_and_the_cart_stays
     key = checkout_key(client)
     response = client.post("/checkout", data={"idempotency_key": key,
                                               "requested_delivery_date": far_date(400)})
-    assert response.status_code == 200
+    assert response.status_code == 422
     error = re.search(r'id="requested_delivery_date-errors"[^>]*>([^<]*)<', response.text)
     assert error and "more than a year away" in error.group(1)
     assert db.scalar(select(func.count(Order.id))) == 0

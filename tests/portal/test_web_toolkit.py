@@ -1,0 +1,52 @@
+"""Rules every page follows: an invalid form answers 422, a successful POST redirects."""
+from __future__ import annotations
+
+import pytest
+
+from tests.portal.conftest import sign_in
+
+# Which role may post to each form route; ids and tokens are filled from the fixture's rows.
+ROLE_FOR = {"/admin/": "admin", "/manage/": "admin", "/company/": "partner_admin"}
+SKIP = {"/logout"}  # no fields to get wrong
+WRONG = {"email": "\u00a0", "password": "x", "name": "y" * 500, "code": "!", "quantity": "-3",
+         "lines": "", "idempotency_key": "", "status": "nonsense", "discount_percent": "abc",
+         "base_price": "abc", "price": "abc", "pack_size": "-1", "sku": "", "tier": "nope",
+         "current_password": "", "confirm": "different", "role": "emperor", "product_id": "0",
+         "promised_date": "not a date", "requested_delivery_date": "not a date"}
+
+
+@pytest.fixture
+def rows(app, f, db):
+    admin = f.user(role="admin")
+    partner = f.partner()
+    owner = f.user(role="partner_admin", partner=partner)
+    buyer = f.user(partner=partner)
+    product = f.product()
+    tier = f.tier()
+    order = f.order(partner, lines=[(product, 2)])
+    return {"admin": admin, "partner_admin": owner, "buyer": buyer,
+            "ids": {"order_id": order.id, "product_id": product.id, "tier_id": tier.id,
+                    "partner_id": partner.id, "user_id": buyer.id}}
+
+
+def form_routes(app):
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods and not rule.rule.startswith("/api/") and rule.rule not in SKIP \
+                and "<token>" not in rule.rule and "<path:" not in rule.rule:
+            yield rule
+
+
+def test_an_invalid_form_answers_422_and_never_200(app, rows):
+    """Every page form, posted with wrong values, shows the errors with 422 (or refuses/redirects)."""
+    wrong_pages = []
+    for rule in form_routes(app):
+        role = next((r for prefix, r in ROLE_FOR.items() if rule.rule.startswith(prefix)), "buyer")
+        client = app.test_client()
+        sign_in(client, rows[role])
+        url = rule.rule
+        for name, value in {**rows["ids"], "action": "confirm"}.items():
+            url = url.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+        response = client.post(url, data=WRONG)
+        if response.status_code == 200:
+            wrong_pages.append(url)
+    assert wrong_pages == [], ", ".join(wrong_pages)
