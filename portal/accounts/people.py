@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from portal.accounts import passwords
@@ -200,11 +201,27 @@ def accept_invitation(session: Session, token: str, *, password: str, name: str 
         # Someone made an account for this email after the invitation was sent.
         raise Conflict(_("There is already an account for %(email)s: sign in with it instead.",
                          email=email))
+    password_hash = passwords.hash_password(password)  # slow: before the invitation's row lock
+    # Compare and set: of several simultaneous accepts only one finds the invitation still open.
+    spent = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
+               Invitation.revoked_at.is_(None))
+        .values(accepted_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        session.rollback()
+        raise NotFound(_("This invitation link is not valid any more. Ask for a new one."))
     user = User(email=email, name=(name or invitation.name).strip(), role=invitation.role,
-                partner_id=invitation.partner_id, password_hash=passwords.hash_password(password))
+                partner_id=invitation.partner_id, password_hash=password_hash)
     session.add(user)
-    invitation.accepted_at = utc_now()
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # an account for this email was made at the same moment
+        session.rollback()
+        raise Conflict(_("There is already an account for %(email)s: sign in with it instead.",
+                         email=email)) from None
     audit.record(session, "invitation_accepted", actor_id=user.id, target=user,
                  partner_id=user.partner_id)
     session.commit()

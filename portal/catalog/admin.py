@@ -1,16 +1,15 @@
-"""The operator's catalog: products, CSV catalog import, price tiers and tier assignment."""
+"""The operator's catalog: products, price tiers and tier assignment (the CSV import is
+portal.catalog.importer)."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,19 +17,12 @@ from portal.accounts.models import Partner, PriceTier
 from portal.catalog.models import Product, TierPrice
 from portal.catalog.pricing import unit_price
 from portal.core import audit
-from portal.core import text as search
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.core.money import MAX_MONEY
 
 SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
 MAX_PACK_SIZE = 100_000
 MAX_PRICE = MAX_MONEY
-PAGE_SIZE = 50
-IMPORT_COLUMNS = ("sku", "name", "category", "unit", "pack_size", "base_price")
-IMPORT_OPTIONAL = ("active",)
-MAX_IMPORT_ERRORS = 1000
-TRUE_WORDS = {"1", "true", "yes", "y", "t", "active"}
-FALSE_WORDS = {"0", "false", "no", "n", "f", "inactive"}
 PRODUCT_FIELDS = ("sku", "name", "category", "unit", "pack_size", "base_price", "active")
 
 
@@ -130,7 +122,7 @@ def _sku_taken(session: Session, sku: str, except_id: int | None = None) -> bool
     return session.scalar(stmt.limit(1)) is not None
 
 
-def _apply(product: Product, data: ProductData) -> dict[str, list[str]]:
+def apply_changes(product: Product, data: ProductData) -> dict[str, list[str]]:
     """Copy the fields onto the product; returns {field: [old, new]} of what changed."""
     changes: dict[str, list[str]] = {}
     for name in PRODUCT_FIELDS:
@@ -144,7 +136,7 @@ def _apply(product: Product, data: ProductData) -> dict[str, list[str]]:
     return changes
 
 
-def _flush_unique(session: Session, message: str, field: str) -> None:
+def flush_unique(session: Session, message: str, field: str) -> None:
     try:
         session.flush()
     except IntegrityError:
@@ -153,42 +145,6 @@ def _flush_unique(session: Session, message: str, field: str) -> None:
 
 
 # --- products -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ProductPage:
-    items: list[Product]
-    total: int
-    page: int
-    pages: int
-    categories: list[str]
-
-
-def list_products(
-    session: Session, *, q: str = "", category: str = "", status: str = "", page: int = 1,
-    per_page: int = PAGE_SIZE,
-) -> ProductPage:
-    """One page of the whole catalog (inactive products too), searched and filtered."""
-    where = []
-    matches = search.contains(q, Product.name, Product.sku)
-    if matches is not None:
-        where.append(matches)
-    if category := search.clean(category):
-        where.append(Product.category == category)
-    if status in ("active", "inactive"):
-        where.append(Product.active.is_(status == "active"))
-    condition = and_(true(), *where)
-    total = session.scalar(select(func.count(Product.id)).where(condition)) or 0
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
-    items = session.scalars(
-        select(Product).where(condition).order_by(Product.category, Product.name, Product.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    categories = session.scalars(
-        select(Product.category).distinct().order_by(Product.category)
-    ).all()
-    return ProductPage(list(items), total, page, pages, list(categories))
-
 
 def get_product(session: Session, product_id: int) -> Product:
     product = session.get(Product, product_id)
@@ -206,7 +162,7 @@ def create_product(session: Session, data: ProductData, *, actor_id: int | None 
                       pack_size=data.pack_size, base_price=data.base_price,
                       active=True if data.active is None else data.active)
     session.add(product)
-    _flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku), "sku")
+    flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku), "sku")
     audit.record(session, "product_created", actor_id=actor_id, target=product, sku=product.sku,
                  base_price=str(product.base_price))
     session.commit()
@@ -221,9 +177,9 @@ def update_product(
     data = check_product(data)
     if _sku_taken(session, data.sku, except_id=product.id):
         raise Conflict(_("A product with SKU %(sku)s already exists.", sku=data.sku), field="sku")
-    changes = _apply(product, data)
+    changes = apply_changes(product, data)
     if changes:
-        _flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku),
+        flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku),
                       "sku")
         audit.record(session, "product_updated", actor_id=actor_id, target=product,
                      sku=product.sku, changes=changes)
@@ -242,152 +198,6 @@ def set_product_active(
                      actor_id=actor_id, target=product, sku=product.sku)
     session.commit()
     return product
-
-
-# --- CSV catalog import ---------------------------------------------------------------------------
-
-class CatalogImportRejected(ServiceError):
-    """The file has bad rows; ``errors`` lists them with their line numbers."""
-
-    def __init__(self, message: str, errors: list[str]):
-        super().__init__(message, field="file")
-        self.errors = errors
-
-
-@dataclass
-class CatalogImportResult:
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    created_skus: list[str] = field(default_factory=list)
-    changes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-
-
-def _records(text: str):
-    """(first line number, cells) per non-blank CSV record."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            raise ServiceError(_("Line %(n)d is not valid CSV (%(error)s); nothing was imported.",
-                                 n=start, error=str(err)), field="file") from None
-        if any(cell.strip() for cell in cells):
-            yield start, cells
-
-
-def _header(records) -> dict[str, int]:
-    first = next(records, None)
-    wanted = ",".join(IMPORT_COLUMNS) + "[,active]"
-    if first is None:
-        raise ServiceError(_("The file is empty: the first line must name the columns %(cols)s.",
-                             cols=wanted), field="file")
-    names = [cell.strip().lower() for cell in first[1]]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise ServiceError(_("The header names a column twice: %(cols)s.",
-                             cols=", ".join(duplicated)), field="file")
-    missing = [c for c in IMPORT_COLUMNS if c not in names]
-    unknown = [n for n in names if n not in IMPORT_COLUMNS + IMPORT_OPTIONAL]
-    if missing or unknown:
-        raise ServiceError(_("Line %(n)d: the header must name the columns %(cols)s (missing: "
-                             "%(missing)s; unknown: %(unknown)s).", n=first[0], cols=wanted,
-                             missing=", ".join(missing) or "—", unknown=", ".join(unknown) or "—"),
-                           field="file")
-    return {name: i for i, name in enumerate(names)}
-
-
-def _parse_row(cells: list[str], columns: dict[str, int]) -> tuple[ProductData | None, list[str]]:
-    """The row's product, or every problem of the row."""
-    if len(cells) != len(columns):
-        return None, [_("expected %(want)d fields, found %(got)d", want=len(columns),
-                        got=len(cells))]
-    raw = {name: cells[i].strip() for name, i in columns.items()}
-    problems: list[str] = []
-    values: dict[str, Any] = {}
-    for name, check in PRODUCT_CHECKS.items():
-        try:
-            values[name] = check(raw[name])
-        except ServiceError as err:
-            shown = raw[name] if len(raw[name]) <= 40 else raw[name][:40] + "…"
-            problems.append(f'{name} "{shown}": {err}' if shown else f"{name}: {err}")
-    active: bool | None = None
-    if raw.get("active"):
-        word = raw["active"].lower()
-        if word in TRUE_WORDS | FALSE_WORDS:
-            active = word in TRUE_WORDS
-        else:
-            problems.append(_("active \"%(value)s\": use yes/no, true/false or 1/0",
-                              value=raw["active"][:40]))
-    if problems:
-        return None, problems
-    return ProductData(**values, active=active), []
-
-
-def import_catalog(
-    session: Session, text: str, *, actor_id: int | None = None
-) -> CatalogImportResult:
-    """Create and update products from CSV text: every row valid, or nothing imported."""
-    records = _records(text)
-    columns = _header(records)
-    rows: list[ProductData] = []
-    errors: list[str] = []
-    bad = 0
-    seen: dict[str, int] = {}
-    for line, cells in records:
-        data, problems = _parse_row(cells, columns)
-        if data is not None:
-            if data.sku in seen:
-                problems.append(_("SKU %(sku)s is already on line %(line)d", sku=data.sku,
-                                  line=seen[data.sku]))
-            else:
-                seen[data.sku] = line
-        if problems:
-            bad += 1
-            if len(errors) < MAX_IMPORT_ERRORS:
-                errors.append(_("Line %(n)d: %(error)s.", n=line, error="; ".join(problems)))
-        elif data is not None:
-            rows.append(data)
-    total = len(rows) + bad
-    if total == 0:
-        raise ServiceError(_("The file has a header but no rows; nothing was imported."),
-                           field="file")
-    if bad:
-        if bad > len(errors):
-            errors.append(_("…and %(n)d more.", n=bad - len(errors)))
-        raise CatalogImportRejected(
-            _("%(n)d of %(rows)d rows have errors; nothing was imported.", n=bad, rows=total),
-            errors)
-    existing = {normalize_sku(p.sku): p for p in session.scalars(select(Product))}
-    result = CatalogImportResult(rows=total)
-    for data in rows:
-        product = existing.get(data.sku)
-        if product is None:
-            session.add(Product(sku=data.sku, name=data.name, category=data.category,
-                                unit=data.unit, pack_size=data.pack_size,
-                                base_price=data.base_price,
-                                active=True if data.active is None else data.active))
-            result.created += 1
-            result.created_skus.append(data.sku)
-            continue
-        data.sku = product.sku  # keep the stored spelling
-        changes = _apply(product, data)
-        if changes:
-            result.updated += 1
-            result.changes[product.sku] = changes
-        else:
-            result.unchanged += 1
-    _flush_unique(session, _("Another import or edit changed the catalog at the same time; "
-                             "nothing was imported. Try again."), "file")
-    audit.record(session, "catalog_imported", actor_id=actor_id, rows=result.rows,
-                 created=result.created, updated=result.updated, unchanged=result.unchanged,
-                 created_skus=result.created_skus, changes=result.changes)
-    session.commit()
-    return result
 
 
 # --- price tiers ----------------------------------------------------------------------------------
@@ -460,7 +270,7 @@ def create_tier(
     name, percent = _check_tier(session, name, discount_percent)
     tier = PriceTier(name=name, discount_percent=percent)
     session.add(tier)
-    _flush_unique(session, _("A price tier named %(name)s already exists.", name=name), "name")
+    flush_unique(session, _("A price tier named %(name)s already exists.", name=name), "name")
     audit.record(session, "tier_created", actor_id=actor_id, target=tier, name=name,
                  discount_percent=str(percent))
     session.commit()
@@ -482,7 +292,7 @@ def update_tier(
         changes["discount_percent"] = [str(tier.discount_percent), str(percent)]
         tier.discount_percent = percent
     if changes:
-        _flush_unique(session, _("A price tier named %(name)s already exists.", name=name), "name")
+        flush_unique(session, _("A price tier named %(name)s already exists.", name=name), "name")
         audit.record(session, "tier_updated", actor_id=actor_id, target=tier, changes=changes)
     session.commit()
     return tier
@@ -502,7 +312,7 @@ def set_tier_price(
     if row is None:
         row = TierPrice(tier_id=tier.id, product_id=product.id, price=amount)
         session.add(row)
-        _flush_unique(session, _("Someone set this price at the same time. Try again."), "sku")
+        flush_unique(session, _("Someone set this price at the same time. Try again."), "sku")
     else:
         row.price = amount
     if old != str(amount):

@@ -8,8 +8,10 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from portal.catalog import admin as catalog_admin
-from portal.catalog.admin import CatalogImportRejected, ProductData
+from portal.catalog import browse, importer
+from portal.catalog.admin import ProductData
 from portal.catalog.forms import AssignTierForm, CatalogImportForm, ProductForm, TierForm, TierPriceForm
+from portal.catalog.importer import CatalogImportRejected
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.web.forms import ActionForm
@@ -41,7 +43,7 @@ def products():
     q = request.args.get("q", "")
     category = request.args.get("category", "")
     status = request.args.get("status", "")
-    page = catalog_admin.list_products(get_session(), q=q, category=category, status=status,
+    page = browse.list_products(get_session(), q=q, category=category, status=status,
                                        page=request.args.get("page", 1, type=int))
     return render_template("catalog_admin/products.html", page=page, q=q, category=category,
                            status=status, action_form=ActionForm())
@@ -134,7 +136,7 @@ def import_products():
         text = _read_upload(form)
         if text is not None:
             try:
-                result = catalog_admin.import_catalog(get_session(), text, actor_id=current_user.id)
+                result = importer.import_catalog(get_session(), text, actor_id=current_user.id)
             except CatalogImportRejected as err:
                 form.file.errors = [str(err)]
                 bad_rows = err.errors
@@ -150,7 +152,7 @@ def import_products():
                 return redirect(url_for("catalog_admin.products"))
     status = 422 if form.file.errors else 200
     return render_template("catalog_admin/import.html", form=form, bad_rows=bad_rows,
-                           columns=catalog_admin.IMPORT_COLUMNS), status
+                           columns=importer.IMPORT_COLUMNS), status
 
 
 def _read_upload(form: CatalogImportForm) -> str | None:

@@ -1,11 +1,12 @@
-"""The catalog as one partner sees it: active products at that partner's prices."""
+"""Reading the catalog: as one partner sees it (active products at that partner's prices),
+and the operator's whole-catalog list."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, any_, bindparam, func, select
+from sqlalchemy import and_, any_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -129,3 +130,42 @@ def priced_by_sku(
     candidates = asked | {s.upper() for s in asked}
     found = {p.sku: p for p in _priced(session, partner, _BY_SKU, skus=sorted(candidates))}
     return {s: found.get(s) or found[s.upper()] for s in asked if s in found or s.upper() in found}
+
+
+ADMIN_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[Product]
+    total: int
+    page: int
+    pages: int
+    categories: list[str]
+
+
+def list_products(
+    session: Session, *, q: str = "", category: str = "", status: str = "", page: int = 1,
+    per_page: int = ADMIN_PAGE_SIZE,
+) -> ProductPage:
+    """One page of the whole catalog (inactive products too), searched and filtered."""
+    where = []
+    matches = search.contains(q, Product.name, Product.sku)
+    if matches is not None:
+        where.append(matches)
+    if category := search.clean(category):
+        where.append(Product.category == category)
+    if status in ("active", "inactive"):
+        where.append(Product.active.is_(status == "active"))
+    condition = and_(true(), *where)
+    total = session.scalar(select(func.count(Product.id)).where(condition)) or 0
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    items = session.scalars(
+        select(Product).where(condition).order_by(Product.category, Product.name, Product.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    categories = session.scalars(
+        select(Product.category).distinct().order_by(Product.category)
+    ).all()
+    return ProductPage(list(items), total, page, pages, list(categories))

@@ -33,9 +33,18 @@ def dashboard():
 @limiter.exempt
 @csrf.exempt
 def healthz():
-    """200 when the database answers, 503 otherwise."""
+    """200 when the database and the rate limiter's storage answer, 503 otherwise."""
+    checks = {"database": "ok", "rate_limit_storage": "ok"}
     try:
         get_session().execute(text("SELECT 1"))
     except SQLAlchemyError:
-        return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok")
+        checks["database"] = "unreachable"
+    try:
+        limiter_ok = limiter.storage.check()  # False (or an error) when Redis does not answer
+    except Exception:
+        limiter_ok = False
+    if not limiter_ok:
+        checks["rate_limit_storage"] = "unreachable"
+    if "unreachable" in checks.values():
+        return jsonify(status="unavailable", **checks), 503
+    return jsonify(status="ok", **checks)

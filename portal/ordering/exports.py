@@ -35,7 +35,10 @@ def neutralise(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         return str(value)  # numbers and dates we format ourselves
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    # A spreadsheet set to split on ";" (Polish Excel) makes each ";"-piece a cell of its own,
+    # so every piece is guarded, not only the first: "Gate 4;=HYPERLINK(...)" keeps its text.
+    return ";".join("'" + piece if piece.startswith(FORMULA_STARTS) else piece
+                    for piece in value.split(";"))
 
 
 def orders_csv(session: Session, stmt: Select[tuple[Order]]) -> Iterator[str]:

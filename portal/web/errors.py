@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -121,6 +122,14 @@ def register_errors(app: Flask) -> None:
         # Worth retrying, so 503 rather than 500; the traceback says which of the causes it was.
         log.error("database unavailable on %s %s: %s", request.method, request.path,
                   getattr(err, "orig", err), exc_info=err)
+        return render_failure(503)
+
+    @app.errorhandler(RedisError)
+    def limiter_storage_unavailable(err: Exception):
+        # The rate limiter's storage is down. Sign-in and token issue answer 503 rather than
+        # going on without a limit (RATELIMIT_SWALLOW_ERRORS stays off on purpose): a limiter
+        # that silently stops counting would let password guessing through.
+        log.error("rate-limit storage unavailable on %s %s: %s", request.method, request.path, err)
         return render_failure(503)
 
     @app.errorhandler(Exception)

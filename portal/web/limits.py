@@ -18,12 +18,14 @@ class TrellisLimiter(Limiter):
         ``email`` reads the email the request signs in as; any answer but ``success_status``
         counts as a failure. One counter per email for all sign-in routes, so the web form and
         the API token endpoint together allow no more guesses than one of them; successes do
-        not count, so the account's owner is not locked out by signing in.
+        not count, so the account's owner is not locked out by signing in. Nor do our own
+        failures (5xx): no password was checked, and with the limiter's storage down, counting
+        would fail again after the 503 was answered.
         """
         return self.shared_limit(
             lambda: current_app.config["LOGIN_RATE_LIMIT_EMAIL"],
             scope="login-email",
             key_func=lambda: "login-email:" + normalize_email(email() or "")[:254],
             methods=["POST"],
-            deduct_when=lambda response: response.status_code != success_status,
+            deduct_when=lambda response: response.status_code not in (success_status, 500, 503),
         )

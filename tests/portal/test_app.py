@@ -86,7 +86,8 @@ def test_production_cookies_and_headers(db_bind, monkeypatch):
 
 def test_healthz_is_ok_when_the_database_answers(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "rate_limit_storage": "ok"}
 
 
 def app_without_database():

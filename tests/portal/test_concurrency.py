@@ -76,3 +76,36 @@ def test_simultaneous_orders_each_get_their_own_number_so_no_milestone_is_missed
         assert db.scalar(select(Partner.order_count).where(Partner.id == user.partner_id)) == THREADS
         kinds = sorted(db.scalars(select(Notification.kind)))
         assert kinds == ["thank_you_first_order", "thank_you_order_milestone"]
+
+
+def test_ten_simultaneous_accepts_of_one_invitation_make_one_account(live_pg_app):
+    from portal.models import User
+    from tests.portal.conftest import sign_in
+    from tests.portal.test_people import invite
+
+    app = live_pg_app
+    with app.extensions["trellis.session_factory"]() as db:
+        owner = Factories(db).user(role="partner_admin")
+    inviter = app.test_client()
+    sign_in(inviter, owner)
+    link = invite(inviter, email="racer@example.test")
+    barrier = threading.Barrier(THREADS)
+    responses = []
+
+    def accept():
+        client = app.test_client()
+        barrier.wait()
+        responses.append(client.post(link, data={"name": "Racer", "password": "long enough pass",
+                                                 "confirm": "long enough pass"}))
+
+    threads = [threading.Thread(target=accept) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(302) == 1 and all(code < 500 for code in codes), codes
+    refusals = [r.text for r in responses if r.status_code != 302]
+    assert all("already" in text or "no longer" in text or "not valid" in text for text in refusals)
+    with app.extensions["trellis.session_factory"]() as db:
+        assert db.scalar(select(func.count(User.id)).where(User.email == "racer@example.test")) == 1

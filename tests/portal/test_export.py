@@ -35,6 +35,16 @@ def test_neutralise_quotes_only_text_a_spreadsheet_would_run(value, cell):
     assert exports.neutralise(value) == cell
 
 
+@pytest.mark.parametrize("value, cell", [
+    ("Gate 4;=HYPERLINK(\"http://x\")", "Gate 4;'=HYPERLINK(\"http://x\")"),
+    ("a;+1;-2;@x", "a;'+1;'-2;'@x"), ("=1;=2", "'=1;'=2"), ("one; two", "one; two"),
+])
+def test_neutralise_guards_every_piece_a_semicolon_spreadsheet_splits_into(value, cell):
+    assert exports.neutralise(value) == cell
+    for piece in exports.neutralise(value).split(";"):  # what Polish Excel puts in each cell
+        assert not piece.startswith(exports.FORMULA_STARTS)
+
+
 def test_export_has_a_bom_a_header_and_one_row_per_order_line(db, f):
     partner = f.partner(code="LAKE", name="Lakeside Grocers")
     tea = f.product(sku="TEA-1", name="Black tea", base_price=Decimal("3.20"))

@@ -219,3 +219,20 @@ def test_not_a_number_as_an_amount_is_a_form_error_not_a_500(client, f, db, amou
     response = client.post("/admin/catalog/products/import", data=upload, content_type="multipart/form-data")
     assert response.status_code == 422, response.status_code
     assert db.scalar(select(func.count(Product.id))) == 1
+
+
+# Redis (the rate limiter's storage) unreachable: sign-in is refused, never unlimited
+
+def test_sign_in_and_token_issue_answer_503_when_the_limiter_storage_is_unreachable(make_app, db, f):
+    user = f.user()
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    client = app.test_client()
+    page = client.post("/login", data={"email": user.email, "password": "whatever pass"})
+    assert_secure_page(page, 503)
+    assert "temporarily unavailable" in page.text
+    credentials = base64.b64encode(f"{user.email}:whatever pass".encode()).decode()
+    api = client.post("/api/v1/tokens", headers={"Authorization": f"Basic {credentials}"})
+    assert api.status_code == 503 and api.json["error"]["code"] == "unavailable"
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json["rate_limit_storage"] == "unreachable" and health.json["database"] == "ok"
