@@ -150,6 +150,7 @@ def gunicorn(url: str, port: int, workers: int, log_path: str, *, app: str = "ws
              cwd: str = ROOT, env: dict | None = None):
     """gunicorn serving ``app`` in production mode; killed (its whole process group) on exit."""
     env = {**os.environ, "TRELLIS_ENV": "production", "SECRET_KEY": uuid.uuid4().hex,
+           "PUBLIC_URL": "https://127.0.0.1",
            "DATABASE_URL": url, "RATELIMIT_STORAGE_URI": "memory://",
            "LOGIN_RATE_LIMIT_IP": "10000 per minute", "LOGIN_RATE_LIMIT_EMAIL": "10000 per minute",
            "TRUSTED_PROXIES": "0", **(env or {})}

@@ -5,6 +5,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "production", "testing")
 
@@ -33,6 +34,21 @@ def _instance_secret(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def _public_url(value: str | None, production: bool) -> str:
+    """The portal's address as partners reach it: every absolute link (invitations, emails) is
+    built from it, never from the request's Host header, which a client chooses."""
+    if not value:
+        if production:
+            raise ConfigError("PUBLIC_URL must be set in production, e.g. https://portal.example.com")
+        return "http://127.0.0.1:5000"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_URL must be an http(s) address like https://portal.example.com, not {value!r}")
+    if production and parts.scheme != "https":
+        raise ConfigError(f"PUBLIC_URL must use https in production, not {value!r}")
+    return value.rstrip("/")
 
 
 def _check_production_secret(key: str | None) -> None:
@@ -112,6 +128,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     config.update(overrides)
     if production:
         _check_production_secret(config.get("SECRET_KEY"))
+    config["PUBLIC_URL"] = _public_url(config.get("PUBLIC_URL") or os.environ.get("PUBLIC_URL"), production)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = (
             secrets.token_hex(32) if config["TESTING"] else _instance_secret(instance_path)

@@ -12,7 +12,7 @@ from portal.accounts.forms import InviteForm
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.web.forms import ActionForm, form_status, show_service_error
-from portal.web.guards import acting_user, client_ip, roles_required
+from portal.web.guards import acting_user, client_ip, public_url, roles_required
 
 bp = Blueprint("people", __name__, url_prefix="/company")
 
@@ -36,7 +36,7 @@ def users():
             show_service_error(form, err, default_field="email")
         else:
             # Post/Redirect/Get: the link is shown once, on the page the redirect leads to.
-            session["invite_link"] = url_for("auth.accept_invitation", token=token, _external=True)
+            session["invite_link"] = public_url("auth.accept_invitation", token=token)
             flash(_("Invitation created for %(email)s. Send them the link below; it works once.",
                     email=invitation.email), "success")
             return redirect(url_for("people.users"))

@@ -159,7 +159,7 @@ def change_password(
 ) -> None:
     """Change the user's own password; end every other session and every API token of theirs."""
     if not passwords.verify_password(user.password_hash, current):
-        raise ServiceError(_("The current password is not correct."), field="current_password")
+        raise AuthError(_("The current password is not correct."), field="current_password")
     passwords.check_policy(new)
     if current == new:
         raise ServiceError(_("Choose a password different from the current one."), field="password")

@@ -5,6 +5,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -65,6 +66,8 @@ def logout():
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@limiter.failed_sign_ins_per_email(lambda: getattr(current_user, "email", ""),
+                                   failed=lambda _response: g.get("wrong_password", False))
 def account():
     """The user's own account: password change."""
     form = ChangePasswordForm()
@@ -73,6 +76,7 @@ def account():
             auth.change_password(get_session(), acting_user(), form.current_password.data,
                                  form.password.data, ip=client_ip())
         except ServiceError as err:
+            g.wrong_password = isinstance(err, AuthError)  # a guess: counts against the sign-in limit
             show_service_error(form, err, default_field="password")
         else:
             flash(_("Your password is changed. Your other sessions are signed out and your API tokens revoked."),

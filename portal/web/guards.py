@@ -5,7 +5,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 
@@ -68,6 +68,11 @@ def safe_next_url(target: str | None) -> str | None:
 def acting_user():
     """The signed-in User object itself (not Flask-Login's proxy), to hand to services."""
     return current_user._get_current_object()
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link to a page, on PUBLIC_URL (never on the Host header the client sent)."""
+    return current_app.config["PUBLIC_URL"] + url_for(endpoint, **values)
 
 
 def client_ip() -> str | None:

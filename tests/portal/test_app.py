@@ -21,7 +21,8 @@ def test_production_refuses_a_short_secret_key(monkeypatch):
     with pytest.raises(ConfigError, match="SECRET_KEY is too short for production: 31 characters, at least 32"):
         create_app({"TRELLIS_ENV": "production", "DATABASE_URL": "sqlite://"})
     monkeypatch.setenv("SECRET_KEY", "k" * 32)
-    assert create_app({"TRELLIS_ENV": "production", "DATABASE_URL": "sqlite://"}).config["SECRET_KEY"] == "k" * 32
+    assert create_app({"TRELLIS_ENV": "production", "DATABASE_URL": "sqlite://",
+                       "PUBLIC_URL": "https://portal.example.test"}).config["SECRET_KEY"] == "k" * 32
 
 
 def test_unknown_environment_is_refused():
@@ -70,7 +71,8 @@ def test_environment_variables_configure_the_app(monkeypatch):
 
 def test_production_cookies_and_headers(db_bind, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 64)
-    app = create_app({"TRELLIS_ENV": "production", "DB_BIND": db_bind, "PASSWORD_HASH_PROFILE": "cheapest"})
+    app = create_app({"TRELLIS_ENV": "production", "DB_BIND": db_bind, "PASSWORD_HASH_PROFILE": "cheapest",
+                      "PUBLIC_URL": "https://portal.example.test"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
     response = app.test_client().get("/login", base_url="https://portal.example")
@@ -185,3 +187,17 @@ def test_cookie_sessions_are_verified_but_cookieless_requests_skip_the_signer(ap
     client.set_cookie(name, client.get_cookie(name).value[:-2] + "xx")  # tampered
     with client.session_transaction() as session:
         assert "probe" not in session
+
+
+def test_production_needs_an_https_public_url(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    production = {"TRELLIS_ENV": "production", "DATABASE_URL": "sqlite://"}
+    with pytest.raises(ConfigError, match="PUBLIC_URL must be set in production"):
+        create_app(production)
+    with pytest.raises(ConfigError, match="PUBLIC_URL must use https"):
+        create_app({**production, "PUBLIC_URL": "http://portal.example.test"})
+    with pytest.raises(ConfigError, match="PUBLIC_URL must be an http"):
+        create_app({**production, "PUBLIC_URL": "portal.example.test"})
+    app = create_app({**production, "PUBLIC_URL": "https://portal.example.test/"})
+    assert app.config["PUBLIC_URL"] == "https://portal.example.test"

@@ -234,3 +234,21 @@ def test_an_unreachable_database_is_logged_once_with_its_traceback(caplog, reque
     assert "temporarily unavailable" in body
     for internal in ("Traceback", 'File "', "OperationalError", "psycopg", "127.0.0.1", "nowhere"):
         assert internal not in body, internal
+
+
+def test_guessing_the_current_password_on_the_account_page_is_limited_like_sign_in(make_app, f):
+    """Wrong current passwords count against the sign-in limit per email; other mistakes do not."""
+    app = make_app(LOGIN_RATE_LIMIT_EMAIL="5 per 10 minutes", LOGIN_RATE_LIMIT_IP="1000 per minute")
+    user = f.user()
+    client = app.test_client()
+    sign_in(client, user)
+    short = client.post("/account", data={"current_password": PASSWORD, "password": "short",
+                                          "confirm": "short"})
+    assert short.status_code == 422  # a policy mistake is no guess
+    answers = [client.post("/account", data={"current_password": f"guess number {n}",
+                                             "password": "a brand new passphrase",
+                                             "confirm": "a brand new passphrase"}).status_code
+               for n in range(7)]
+    assert answers[:5] == [422] * 5 and answers[5:] == [429, 429]
+    # the same counter guards the sign-in form for this email
+    assert app.test_client().post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 429

@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Invitation, User
 from tests.portal.conftest import sign_in
+from tests.portal.factories import PASSWORD
 
 
 def invite(client, email="new.colleague@example.test", role="buyer"):
     response = client.post("/company/users", data={"email": email, "name": "New Colleague", "role": role},
                            follow_redirects=True)  # Post/Redirect/Get: the link is on the page after
     assert response.status_code == 200 and len(response.history) == 1, response.text
-    return re.search(r"http://localhost(/invitations/[\w-]+)", response.text).group(1)
+    return re.search(r"http://127.0.0.1:5000(/invitations/[\w-]+)", response.text).group(1)
 
 
 def test_partner_admin_invites_a_colleague_who_sets_a_password_once(app, f, db):
@@ -83,7 +84,7 @@ def test_company_users_page_lists_only_own_company(app, f):
     f.user(email="stranger@other.test")
     client = app.test_client()
     sign_in(client, owner)
-    page = client.get("/company/users").text
+    page = client.get("/company/users", headers={"Host": "evil.example"}).text
     assert "colleague@own.test" in page and "stranger@other.test" not in page
 
 
@@ -247,7 +248,7 @@ def test_partner_admin_withdraws_an_invitation_whose_link_then_stops_working(app
     sign_in(client, owner)
     link = invite(client, email="withdrawn@example.test")
     invitation = db.scalar(select(Invitation).where(Invitation.email == "withdrawn@example.test"))
-    page = client.get("/company/users").text
+    page = client.get("/company/users", headers={"Host": "evil.example"}).text
     assert f"/company/invitations/{invitation.id}/revoke" in page
     response = client.post(f"/company/invitations/{invitation.id}/revoke")
     page = client.get(response.headers["Location"]).text
@@ -285,3 +286,16 @@ def test_invitation_from_an_admin_who_was_deactivated_since_cannot_be_accepted(a
     # It is no longer listed as open, and does not stop a new invitation for the email.
     assert "/revoke" not in co_client.get("/company/users").text
     invite(co_client, email="orphan@example.test")
+
+
+def test_invitation_links_are_built_from_public_url_not_the_host_header(make_app, f):
+    app = make_app(PUBLIC_URL="https://portal.example.test")
+    owner = f.user(role="partner_admin")
+    client = app.test_client()
+    evil = "http://evil.example"  # every request names this host, as an attacker's would
+    assert client.post("/login", data={"email": owner.email, "password": PASSWORD},
+                       base_url=evil).status_code == 302
+    posted = client.post("/company/users", data={"email": "new@example.test", "role": "buyer"}, base_url=evil)
+    assert posted.status_code == 302
+    page = client.get("/company/users", base_url=evil)
+    assert "https://portal.example.test/invitations/" in page.text and "evil.example" not in page.text
