@@ -124,7 +124,7 @@ def create_user(
             raise NotFound(_("No partner with code %(code)s.", code=partner_code), field="partner")
     elif partner_code:
         raise ServiceError(_("Staff users do not belong to a partner."), field="partner")
-    passwords.check_policy(password)
+    passwords.check_policy(password, email=email, name=name)
     user = User(email=email, name=name.strip(), role=role, partner=partner,
                 password_hash=passwords.hash_password(password))
     session.add(user)
@@ -195,7 +195,7 @@ def find_invitation(session: Session, token: str) -> Invitation:
 def accept_invitation(session: Session, token: str, *, password: str, name: str = "") -> User:
     """The invitee sets a password; the invitation is spent."""
     invitation = find_invitation(session, token)
-    passwords.check_policy(password)
+    passwords.check_policy(password, email=invitation.email, name=name or invitation.name)
     email = invitation.email
     if session.scalar(select(User.id).where(User.email == email)):
         # Someone made an account for this email after the invitation was sent.

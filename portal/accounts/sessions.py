@@ -160,7 +160,7 @@ def change_password(
     """Change the user's own password; end every other session and every API token of theirs."""
     if not passwords.verify_password(user.password_hash, current):
         raise AuthError(_("The current password is not correct."), field="current_password")
-    passwords.check_policy(new)
+    passwords.check_policy(new, email=user.email, name=user.name)
     if current == new:
         raise ServiceError(_("Choose a password different from the current one."), field="password")
     user.password_hash = passwords.hash_password(new)

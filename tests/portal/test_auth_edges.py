@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from portal import create_app
 from portal.accounts import passwords
+from portal.core.errors import ServiceError
 from portal.models import AuditEvent, User
 from tests.portal.conftest import BASE_CONFIG, sign_in
 from tests.portal.factories import PASSWORD
@@ -252,3 +253,35 @@ def test_guessing_the_current_password_on_the_account_page_is_limited_like_sign_
     assert answers[:5] == [422] * 5 and answers[5:] == [429, 429]
     # the same counter guards the sign-in form for this email
     assert app.test_client().post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 429
+
+
+@pytest.mark.parametrize("password", ["password1234", "123456789012", "qwertyuiopas", "aaaaaaaaaaaa",
+                                      "iloveyou1234", "Password1234"])
+def test_common_and_guessable_passwords_are_refused(password):
+    with pytest.raises(ServiceError) as refused:
+        passwords.check_policy(password)
+    assert refused.value.field == "password"
+
+
+@pytest.mark.parametrize(("password", "email", "name"), [
+    ("anna.kowalska-2026", "anna.kowalska@lakeside.test", "Anna Kowalska"),
+    ("Kowalska rules the shop", "a.k@example.test", "Anna Kowalska"),
+    ("lakeside grocers forever", "owner@lakeside.test", ""),
+])
+def test_passwords_built_from_the_persons_email_or_name_are_refused(password, email, name):
+    with pytest.raises(ServiceError, match="name or email"):
+        passwords.check_policy(password, email=email, name=name)
+
+
+def test_a_few_unrelated_words_are_accepted_and_so_is_the_demo_password():
+    passwords.check_policy("quiet orchard lantern", email="anna@lakeside.test", name="Anna Kowalska")
+    passwords.check_policy("trellis-demo")
+
+
+def test_the_account_page_refuses_a_password_built_from_the_users_own_email(app, f):
+    user = f.user(email="marta.zielinska@example.test")
+    client = app.test_client()
+    sign_in(client, user)
+    response = client.post("/account", data={"current_password": PASSWORD, "password": "zielinska-12345",
+                                             "confirm": "zielinska-12345"})
+    assert response.status_code == 422 and "name or email" in response.text

@@ -15,12 +15,12 @@ def test_partners_and_users_are_created_from_the_cli(app, db):
     result = runner.invoke(
         args=["users", "create", "--email", "Owner@Lakeside.test", "--role", "partner_admin",
               "--partner", "LAKE", "--password-stdin"],
-        input="lakeside owner pass\n",
+        input="quiet orchard lantern\n",
     )
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.email == "owner@lakeside.test"))
     assert user.partner.code == "LAKE"
-    assert passwords.verify_password(user.password_hash, "lakeside owner pass")
+    assert passwords.verify_password(user.password_hash, "quiet orchard lantern")
 
 
 def test_password_is_prompted_twice_when_not_on_stdin(app, db):
