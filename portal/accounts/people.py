@@ -37,10 +37,15 @@ CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _check_email(session: Session, email: str) -> str:
+def _valid_email(email: str) -> str:
     email = normalize_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise ServiceError(_("Enter a valid email address."), field="email")
+    return email
+
+
+def _check_email(session: Session, email: str) -> str:
+    email = _valid_email(email)
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise Conflict(_("A user with this email already exists."), field="email")
     return email
@@ -144,7 +149,14 @@ def invite_user(
         raise ServiceError(_("Only a partner administrator can invite users."))
     if role not in PARTNER_ROLES:
         raise ServiceError(_("Unknown role %(role)s.", role=role), field="role")
-    email = _check_email(session, email)
+    email = _valid_email(email)
+    # Only the inviter's own company is told that an email already has an account there: for
+    # an account anywhere else (staff, another company) the answer is the same as for a new
+    # email, so invitations reveal nothing outside the company. Such an invitation cannot be
+    # accepted (accept_invitation refuses an email with an account), which only its owner sees.
+    existing = session.scalar(select(User).where(User.email == email))
+    if existing is not None and existing.partner_id == inviter.partner_id:
+        raise Conflict(_("%(email)s already has an account in your company.", email=email), field="email")
     open_here = _live_invitations().where(Invitation.email == email,
                                           Invitation.partner_id == inviter.partner_id)
     if session.scalar(open_here.limit(1)):
@@ -158,7 +170,8 @@ def invite_user(
     session.add(invitation)
     session.flush()
     audit.record(session, "user_invited", actor_id=inviter.id, target=invitation,
-                 partner_id=inviter.partner_id, email=email, role=role)
+                 partner_id=inviter.partner_id, email=email, role=role,
+                 has_account_elsewhere=existing is not None)
     session.commit()
     return invitation, token
 

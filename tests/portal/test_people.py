@@ -46,13 +46,39 @@ def test_invitation_link_expires(app, f):
         assert app.test_client().get(link).status_code == 404
 
 
-def test_inviting_an_existing_email_is_a_form_error(app, f):
+def test_inviting_a_member_of_ones_own_company_is_a_form_error(app, f):
     owner = f.user(role="partner_admin")
-    existing = f.user()
+    colleague = f.user(partner=owner.partner)
     client = app.test_client()
     sign_in(client, owner)
-    response = client.post("/company/users", data={"email": existing.email.upper(), "role": "buyer"})
-    assert "already exists" in response.text
+    response = client.post("/company/users", data={"email": colleague.email.upper(), "role": "buyer"})
+    assert response.status_code == 422 and "already has an account in your company" in response.text
+
+
+def test_invitations_do_not_tell_whether_an_email_has_an_account_outside_the_company(app, f, db):
+    """Staff, another company's user and a new email: the same answer, word for word."""
+    owner = f.user(role="partner_admin")
+    staff, stranger = f.user(role="admin"), f.user(partner=f.partner())
+    client = app.test_client()
+    sign_in(client, owner)
+
+    links = []
+
+    def answer(email):
+        posted = client.post("/company/users", data={"email": email, "role": "buyer"})
+        page = client.get("/company/users").text
+        links.extend(re.findall(r"http://127.0.0.1:5000(/invitations/[\w-]+)", page))
+        shown = re.sub(r"/invitations/[\w-]+", "/invitations/TOKEN", page).replace(email, "EMAIL")
+        return posted.status_code, posted.headers.get("Location"), shown.split("<main", 1)[1].split("<table", 1)[0]
+
+    fresh = answer("nobody.yet@example.test")
+    assert answer(staff.email) == fresh and answer(stranger.email) == fresh
+    # Such an invitation leads nowhere: accepting it is refused, and only the email's owner sees that.
+    assert len(links) == 3
+    accept = app.test_client().post(links[-1], data={"name": "X", "password": "quiet orchard lantern",
+                                                "confirm": "quiet orchard lantern"})
+    assert "already an account" in accept.text
+    assert db.scalar(select(func.count(User.id)).where(User.email == stranger.email)) == 1
 
 
 def test_partner_admin_deactivates_a_colleague_who_is_signed_out_at_once(app, f):
@@ -160,6 +186,8 @@ def test_another_companys_open_invitation_does_not_block_or_leak(app, f):
     other = app.test_client()
     sign_in(other, other_owner)
     invite(other, email="shared@example.test")  # its own invitation, no word of the first
+    page = other.get("/company/users").text
+    assert "already open" not in page and page.count("shared@example.test") == 1
 
 
 def invited_by_one_of_two_admins(app, f, email):
