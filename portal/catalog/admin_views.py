@@ -14,7 +14,7 @@ from portal.catalog.forms import AssignTierForm, CatalogImportForm, ProductForm,
 from portal.catalog.importer import CatalogImportRejected
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
-from portal.web.forms import ActionForm
+from portal.web.forms import ActionForm, list_filters
 from portal.web.guards import admin_required
 
 bp = Blueprint("catalog_admin", __name__, url_prefix="/admin/catalog")
@@ -40,11 +40,9 @@ def _product_data(form: ProductForm) -> ProductData:
 @admin_required
 def products():
     """The whole catalog, searched by name or SKU and filtered by category and status."""
-    q = request.args.get("q", "")
-    category = request.args.get("category", "")
-    status = request.args.get("status", "")
-    page = browse.list_products(get_session(), q=q, category=category, status=status,
-                                       page=request.args.get("page", 1, type=int))
+    args = list_filters(request.args)
+    q, category, status = args["q"], args["category"], args["status"]
+    page = browse.list_products(get_session(), q=q, category=category, status=status, page=args["page"])
     return render_template("catalog_admin/products.html", page=page, q=q, category=category,
                            status=status, action_form=ActionForm())
 

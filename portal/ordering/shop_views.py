@@ -10,6 +10,7 @@ from portal.core.errors import ServiceError
 from portal.db import get_session
 from portal.ordering import cart, queries
 from portal.ordering.forms import AddToCartForm
+from portal.web.forms import list_filters
 from portal.web.guards import acting_user, partner_required, safe_next_url
 
 bp = Blueprint("catalog", __name__)
@@ -22,12 +23,11 @@ def index():
     """Browse and search the catalog; the usual basket comes first."""
     db = get_session()
     user = acting_user()
-    page = catalog.browse(db, user.partner, q=request.args.get("q", ""),
-                          category=request.args.get("category", ""),
-                          page=request.args.get("page", 1, type=int))
-    usual = queries.usual_basket(db, user.partner) if page.page == 1 and not request.args.get("q") else []
+    args = list_filters(request.args)
+    page = catalog.browse(db, user.partner, q=args["q"], category=args["category"], page=args["page"])
+    usual = queries.usual_basket(db, user.partner) if page.page == 1 and not args["q"] else []
     return render_template("catalog/index.html", page=page, usual=usual, form=AddToCartForm(),
-                           q=request.args.get("q", ""), category=request.args.get("category", ""))
+                           q=args["q"], category=args["category"])
 
 
 @bp.post("/cart/add")

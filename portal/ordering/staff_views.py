@@ -19,7 +19,7 @@ from portal.ordering import exports, orders, queries
 from portal.ordering.forms import ConfirmForm, OrderFilterForm
 from portal.ordering.views import csv_response, filters_from, page_args, partner_filter
 from portal.web.errors import not_found
-from portal.web.forms import ActionForm
+from portal.web.forms import ActionForm, page_from
 from portal.web.guards import acting_user, staff_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -33,7 +33,7 @@ def orders_list():
     form = OrderFilterForm(request.args)
     filters = filters_from(form, partner_id=partner_filter())
     page = queries.list_orders(get_session(), acting_user(), filters,
-                              page=request.args.get("page", 1, type=int))
+                              page=page_from(request.args))
     return render_template("orders/history.html", page=page, form=form, args=page_args(filters),
                            staff=True,
                            detail_endpoint="manage.order", export_endpoint="manage.orders_export")

@@ -25,7 +25,7 @@ from portal.ordering import cart, exports, orders, queries
 from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
 from portal.ordering.models import ORDER_STATUSES
 from portal.web.errors import not_found
-from portal.web.forms import ActionForm, form_status, show_service_error
+from portal.web.forms import ActionForm, form_status, page_from, show_service_error
 from portal.web.guards import acting_user, partner_required
 
 bp = Blueprint("orders", __name__)
@@ -204,7 +204,7 @@ def history():
     form = OrderFilterForm(request.args)
     filters = filters_from(form)
     page = queries.list_orders(get_session(), acting_user(), filters,
-                              page=request.args.get("page", 1, type=int))
+                              page=page_from(request.args))
     return render_template("orders/history.html", page=page, form=form, args=page_args(filters),
                            action_form=ActionForm())
 

@@ -2,11 +2,12 @@
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField
-from wtforms.validators import NumberRange, Optional
+from wtforms import DecimalField, IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional
 
 from portal.core.errors import ServiceError
 from portal.core.paging import MAX_PAGE
+from portal.core.text import MAX_QUERY
 
 
 class PageForm(FlaskForm):
@@ -16,6 +17,24 @@ class PageForm(FlaskForm):
         csrf = False
 
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1)
+
+
+class ListFilterForm(PageForm):
+    """A list's search box and its category/status filters, from the address bar."""
+
+    q = StringField(validators=[Optional(), Length(max=MAX_QUERY)])
+    category = StringField(validators=[Optional(), Length(max=MAX_QUERY)])
+    status = StringField(validators=[Optional(), Length(max=40)])
+
+
+def list_filters(args) -> dict[str, str | int]:
+    """Typed filters of a list page: q, category, status and page; invalid ones are dropped."""
+    form = ListFilterForm(args)
+    form.validate()
+    values = {name: (form[name].data or "").strip() if not form[name].errors else ""
+              for name in ("q", "category", "status")}
+    values["page"] = (form.page.data or 1) if not form.page.errors else 1
+    return values
 
 
 def page_from(args) -> int:
