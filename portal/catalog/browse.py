@@ -14,6 +14,7 @@ from portal.accounts.models import Partner, PriceTier
 from portal.catalog.models import Product, TierPrice
 from portal.catalog.pricing import unit_price
 from portal.core import text as search
+from portal.core.paging import clamp_page
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,7 @@ def browse(
         where.append(Product.category == category)
     condition = and_(*where)
     total = session.scalar(select(func.count(Product.id)).where(condition)) or 0
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
+    page, pages = clamp_page(page, total, per_page)
     ids = session.scalars(
         select(Product.id).where(condition).order_by(Product.category, Product.name, Product.id)
         .limit(per_page).offset((page - 1) * per_page)
@@ -159,8 +159,7 @@ def list_products(
         where.append(Product.active.is_(status == "active"))
     condition = and_(true(), *where)
     total = session.scalar(select(func.count(Product.id)).where(condition)) or 0
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
+    page, pages = clamp_page(page, total, per_page)
     items = session.scalars(
         select(Product).where(condition).order_by(Product.category, Product.name, Product.id)
         .limit(per_page).offset((page - 1) * per_page)

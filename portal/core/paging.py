@@ -17,6 +17,12 @@ def page_count(total: int, per_page: int) -> int:
     return max((total + per_page - 1) // per_page, 1)
 
 
+def clamp_page(page: int, total: int, per_page: int) -> tuple[int, int]:
+    """(page, pages): the page asked for, within 1..pages, for lists that count rows their own way."""
+    pages = page_count(total, per_page)
+    return min(max(page, 1), pages), pages
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list, with what a pager and an API client need to go on."""

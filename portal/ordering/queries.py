@@ -12,6 +12,7 @@ from portal.accounts.models import Partner, User
 from portal.catalog import browse as catalog
 from portal.core import access
 from portal.core.errors import NotFound
+from portal.core.paging import clamp_page
 from portal.ordering.models import Order, OrderLine
 
 
@@ -121,8 +122,7 @@ def list_orders(session: Session, user: User, filters: OrderFilters, *, page: in
     """One page of orders, newest first, in two queries whatever the history's size."""
     stmt = filtered(scoped_orders(user), filters)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
+    page, pages = clamp_page(page, total, per_page)
     rows = session.execute(
         stmt.join(Partner, Partner.id == Order.partner_id)
         .add_columns(Partner.code, Partner.name)

@@ -1,6 +1,8 @@
 """Rules every page follows: an invalid form answers 422, a successful POST redirects."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.portal.conftest import sign_in
@@ -63,3 +65,22 @@ def test_list_pages_take_only_typed_query_arguments(app, rows, path):
                   "category=%00", "status=" + "s" * 300, "endpoint=x&_method=POST"):
         response = client.get(f"{path}?{query}")
         assert response.status_code in (200, 400), (query, response.status_code)
+
+
+def test_the_pager_shows_first_previous_numbers_next_and_last(app, f, db):
+    buyer = f.user()
+    product = f.product()
+    for _n in range(26 * 6):  # 25 per page: seven pages
+        f.order(buyer.partner, lines=[(product, 1)])
+    client = app.test_client()
+    sign_in(client, buyer)
+    page = client.get("/orders?page=4").text
+    nav = page.split('class="pager"', 1)[1].split("</nav>", 1)[0]
+    for label in ("First", "Previous", "Next", "Last"):
+        assert f">{label}</a>" in nav
+    assert '<span aria-current="page"><strong>4</strong></span>' in nav
+    numbers = re.findall(r"page=(\d+)[^>]*>(\d+)</a>", nav)
+    assert [int(shown) for _link, shown in numbers] == [1, 2, 3, 5, 6, 7]
+    assert "…" not in nav  # every page is near enough to show
+    far = client.get("/orders?page=1").text.split('class="pager"', 1)[1].split("</nav>", 1)[0]
+    assert "…" in far and ">First</a>" not in far
