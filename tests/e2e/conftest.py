@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.db import Base
-from tests.portal.conftest import BASE_CONFIG
+from tests.portal.helpers import BASE_CONFIG
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"

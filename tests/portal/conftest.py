@@ -2,19 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from portal import create_app
-from portal.accounts import sessions as auth
 from portal.db import Base, make_engine
 from tests.portal import factories
-
-BASE_CONFIG = {
-    "TRELLIS_ENV": "testing",
-    "WTF_CSRF_ENABLED": False,
-    "PASSWORD_HASH_PROFILE": "cheapest",
-    "SECRET_KEY": "test-secret",
-}
+from tests.portal.helpers import BASE_CONFIG
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -81,31 +73,6 @@ def client(app):
 def f(db):
     """Factories bound to the test's session: f.partner(), f.user(role=...), ..."""
     return factories.Factories(db)
-
-
-def sign_in(client, user, password=factories.PASSWORD):
-    """Sign in through the real login form; returns the response."""
-    return client.post("/login", data={"email": user.email, "password": password})
-
-
-def session_token_for(app, user, password=factories.PASSWORD) -> str:
-    """Open a server-side session through the service and return its token."""
-    from portal.db import session_factory
-
-    with app.app_context(), session_factory()() as s:
-        _user, token = auth.login(s, user.email, password)
-    return token
-
-
-def attach_token(client, token: str) -> None:
-    """Put a session token into the client's cookie, as Flask-Login does at sign-in."""
-    with client.session_transaction() as sess:
-        sess["_user_id"] = token
-        sess["_fresh"] = True
-
-
-def raw_count(db, table: str) -> int:
-    return db.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
 @pytest.fixture

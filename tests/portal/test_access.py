@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent
-from tests.portal.conftest import sign_in
+from tests.portal.helpers import sign_in
 
 ROLES = ("anonymous", "buyer", "partner_admin", "account_manager", "admin")
 # page -> roles allowed (others: anonymous is sent to sign in, signed-in users get 403)

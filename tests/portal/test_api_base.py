@@ -1,29 +1,14 @@
 """The JSON API base: tokens, /me, JSON errors, the OpenAPI document."""
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import select
 
 from portal.models import ApiToken
-from tests.portal.conftest import sign_in
 from tests.portal.factories import PASSWORD
-
-
-def basic(email, password):
-    return {"Authorization": "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()}
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def issue(client, user, password=PASSWORD):
-    response = client.post("/api/v1/tokens", headers=basic(user.email, password))
-    assert response.status_code == 201, response.json
-    return response.json["token"]
+from tests.portal.helpers import basic, bearer, issue, sign_in
 
 
 def test_token_is_issued_for_basic_credentials_and_identifies_the_caller(client, f, db):

@@ -19,8 +19,8 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.db import Base, make_engine
-from tests.portal.conftest import BASE_CONFIG
 from tests.portal.factories import PASSWORD, Factories
+from tests.portal.helpers import BASE_CONFIG
 
 PACKAGE = "trellis_api_client"
 # No post hooks: the default ones run ruff on the generated code, which the test does not need.

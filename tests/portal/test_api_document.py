@@ -15,8 +15,7 @@ from openapi_spec_validator import validate
 
 from portal import create_app
 from portal.ordering.models import ORDER_SOURCES, ORDER_STATUSES
-from tests.portal.conftest import BASE_CONFIG
-from tests.portal.test_api_base import basic, bearer, issue
+from tests.portal.helpers import BASE_CONFIG, basic, bearer, issue
 
 OPERATION_IDS = {
     ("/api/v1/tokens", "post"): "issueToken", ("/api/v1/tokens", "delete"): "revokeToken",

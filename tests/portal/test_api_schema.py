@@ -18,9 +18,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.result import Ok
 
 from portal import create_app
-from tests.portal.conftest import BASE_CONFIG
 from tests.portal.factories import PASSWORD
-from tests.portal.test_api_base import basic, bearer, issue
+from tests.portal.helpers import BASE_CONFIG, basic, bearer, issue
 
 # High enough that the generated calls of the token route never meet a 429 (a generated run
 # must not depend on how many calls came before).

@@ -7,8 +7,8 @@ import time_machine
 from sqlalchemy import select
 
 from portal.models import AuditEvent, UserSession
-from tests.portal.conftest import attach_token, session_token_for, sign_in
 from tests.portal.factories import PASSWORD
+from tests.portal.helpers import attach_token, session_token_for, sign_in
 
 
 def audit_actions(db, action):

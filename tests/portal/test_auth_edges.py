@@ -13,8 +13,8 @@ from portal import create_app
 from portal.accounts import passwords
 from portal.core.errors import ServiceError
 from portal.models import AuditEvent, User
-from tests.portal.conftest import BASE_CONFIG, sign_in
 from tests.portal.factories import PASSWORD
+from tests.portal.helpers import BASE_CONFIG, sign_in
 from tests.portal.test_app import signed_in_cookie
 from tests.portal.test_people import invite
 

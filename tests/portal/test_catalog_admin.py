@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.catalog.admin import check_amount
 from portal.core.errors import ServiceError
 from portal.models import AuditEvent, Partner, PriceTier, Product, TierPrice
-from tests.portal.conftest import sign_in
+from tests.portal.helpers import sign_in
 
 PAGES = ["/admin/catalog/products", "/admin/catalog/products/new", "/admin/catalog/products/import",
          "/admin/catalog/tiers"]

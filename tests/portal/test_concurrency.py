@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.models import Order, OrderLine
 from tests.portal.factories import Factories
-from tests.portal.test_api_base import bearer, issue
+from tests.portal.helpers import bearer, issue
 
 pytestmark = pytest.mark.postgres
 THREADS = 10
@@ -80,7 +80,7 @@ def test_simultaneous_orders_each_get_their_own_number_so_no_milestone_is_missed
 
 def test_ten_simultaneous_accepts_of_one_invitation_make_one_account(live_pg_app):
     from portal.models import User
-    from tests.portal.conftest import sign_in
+    from tests.portal.helpers import sign_in
     from tests.portal.test_people import invite
 
     app = live_pg_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from tests.portal.conftest import attach_token, session_token_for
+from tests.portal.helpers import attach_token, session_token_for
 
 
 def _fill(rule) -> str:

@@ -13,7 +13,7 @@ from portal.core import audit
 from portal.db import Base, make_engine, make_session_factory
 from portal.demo import loader as demo
 from portal.models import Order, OrderLine, Partner, Product, User
-from tests.portal.conftest import sign_in
+from tests.portal.helpers import sign_in
 
 TODAY = date(2026, 11, 15)
 

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 
 from portal.models import Order
 from portal.ordering import exports
-from tests.portal.conftest import sign_in
+from tests.portal.helpers import sign_in
 
 FORMULA = "=cmd|' /C calc'!A0"
 

@@ -8,9 +8,8 @@ from sqlalchemy import create_engine, text
 
 from portal import create_app
 from portal.db import Base, make_engine
-from tests.portal.conftest import BASE_CONFIG
 from tests.portal.factories import Factories
-from tests.portal.test_api_base import bearer, issue
+from tests.portal.helpers import BASE_CONFIG, bearer, issue
 
 pytestmark = pytest.mark.postgres
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.models import Invitation, Partner, PriceTier, Product, User
-from tests.portal.conftest import sign_in
+from tests.portal.helpers import sign_in
 from tests.portal.test_people import invite
 
 NUL_MESSAGE = "The request contains a character that is not allowed (NUL)."

@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.db import Base
 from portal.models import ApiToken, CartLine, Invitation, Notification, Order, OrderLine, Task, TierPrice
-from tests.portal.conftest import sign_in
-from tests.portal.test_api_base import bearer, issue
+from tests.portal.helpers import bearer, issue, sign_in
 
 NOT_JSON = "The request body is not valid JSON."
 INVALID = "Some of the data sent is missing or not valid; see the details."

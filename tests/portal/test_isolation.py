@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, CartLine, Order, Task
-from tests.portal.conftest import sign_in
-from tests.portal.test_api_base import bearer, issue
+from tests.portal.helpers import bearer, issue, sign_in
 
 # Every route with an order id, for the partner side (pages and API).
 ORDER_ROUTES = [

@@ -14,8 +14,8 @@ from portal.db import Base, make_engine
 from portal.models import AuditEvent, Notification, Task
 from portal.notifications import mailers
 from portal.notifications import outbox as notifications
-from tests.portal.conftest import BASE_CONFIG, sign_in
 from tests.portal.factories import Factories
+from tests.portal.helpers import BASE_CONFIG, sign_in
 
 KIND = "thank_you_first_order"
 

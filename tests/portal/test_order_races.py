@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, CartLine, Order
-from tests.portal.conftest import sign_in
 from tests.portal.factories import Factories
-from tests.portal.test_api_base import bearer, issue
+from tests.portal.helpers import bearer, issue, sign_in
 
 pytestmark = pytest.mark.postgres
 

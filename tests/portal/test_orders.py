@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, CartLine, Notification, Order, TierPrice
-from tests.portal.conftest import sign_in
+from tests.portal.helpers import sign_in
 
 
 def buyer_with_catalog(f, discount="10"):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from portal.models import Order
-from tests.portal.test_api_base import bearer, issue
+from tests.portal.helpers import bearer, issue
 
 
 def api_buyer(client, f, discount="0"):

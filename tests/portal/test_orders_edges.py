@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import CartLine, Order, OrderLine
-from tests.portal.conftest import sign_in
 from tests.portal.factories import Factories
-from tests.portal.test_api_base import bearer, issue
+from tests.portal.helpers import bearer, issue, sign_in
 from tests.portal.test_orders import buyer_with_catalog, checkout_key, signed_in
 
 THREADS = 10

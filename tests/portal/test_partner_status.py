@@ -4,8 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.models import AuditEvent, Partner
-from tests.portal.conftest import sign_in
-from tests.portal.test_api_base import basic, bearer, issue
+from tests.portal.helpers import basic, bearer, issue, sign_in
 
 
 def test_admin_pauses_a_partner_after_a_confirmation_and_its_buyer_is_signed_out_at_once(app, f, db):

@@ -8,8 +8,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Invitation, User
-from tests.portal.conftest import sign_in
 from tests.portal.factories import PASSWORD
+from tests.portal.helpers import sign_in
 
 
 def invite(client, email="new.colleague@example.test", role="buyer"):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.portal.conftest import sign_in
+from tests.portal.helpers import sign_in
 
 # Which role may post to each form route; ids and tokens are filled from the fixture's rows.
 ROLE_FOR = {"/admin/": "admin", "/manage/": "admin", "/company/": "partner_admin"}
