@@ -14,11 +14,10 @@ from portal.catalog.forms import AssignTierForm, CatalogImportForm, ProductForm,
 from portal.catalog.importer import CatalogImportRejected
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
-from portal.web.forms import ActionForm, list_filters
+from portal.web.forms import ActionForm, UploadError, list_filters, read_upload
 from portal.web.guards import admin_required
 
 bp = Blueprint("catalog_admin", __name__, url_prefix="/admin/catalog")
-MAX_UPLOAD = 2 * 1024 * 1024
 
 
 def _form_error(form, err: ServiceError, default: str) -> None:
@@ -154,19 +153,14 @@ def import_products():
 
 
 def _read_upload(form: CatalogImportForm) -> str | None:
-    upload = form.file.data
-    if not upload or not upload.filename:
-        form.file.errors = [_("Choose a CSV file.")]
-        return None
-    raw = upload.read(MAX_UPLOAD + 1)
-    if len(raw) > MAX_UPLOAD:
-        form.file.errors = [_("The file is larger than 2 MB.")]
-        return None
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        form.file.errors = [_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")]
+        text = read_upload(form.file.data)
+    except UploadError as err:
+        form.file.errors = [str(err)]
         return None
+    if text is None:
+        form.file.errors = [_("Choose a CSV file.")]
+    return text
 
 
 # --- price tiers ----------------------------------------------------------------------------------

@@ -25,11 +25,10 @@ from portal.ordering import cart, exports, orders, queries
 from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
 from portal.ordering.models import ORDER_STATUSES
 from portal.web.errors import not_found
-from portal.web.forms import ActionForm, form_status, page_from, show_service_error
+from portal.web.forms import ActionForm, UploadError, form_status, page_from, read_upload, show_service_error
 from portal.web.guards import acting_user, partner_required
 
 bp = Blueprint("orders", __name__)
-MAX_UPLOAD = 2 * 1024 * 1024
 
 
 @bp.get("/cart")
@@ -78,18 +77,14 @@ def quick_order():
     if not form.validate_on_submit():
         flash(_("The pasted text is too long."), "error")
         return redirect(url_for("orders.cart_page"))
-    text = form.lines.data or ""
-    upload = form.file.data
-    if upload and upload.filename:
-        raw = upload.read(MAX_UPLOAD + 1)
-        if len(raw) > MAX_UPLOAD:
-            flash(_("The file is larger than 2 MB."), "error")
-            return redirect(url_for("orders.cart_page"))
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            flash(_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."), "error")
-            return redirect(url_for("orders.cart_page"))
+    try:
+        text = read_upload(form.file.data)
+    except UploadError as err:
+        form.file.errors = [*form.file.errors, str(err)]
+        return render_template("orders/cart.html", view=cart.view(db, acting_user()), quick=form,
+                               quantity_form=QuantityForm(), action_form=ActionForm()), 422
+    if text is None:
+        text = form.lines.data or ""
     if not text.strip():
         form.lines.errors = [*form.lines.errors, _("Paste lines of SKU and quantity, or choose a CSV file.")]
         return render_template("orders/cart.html", view=cart.view(db, acting_user()), quick=form,

@@ -54,6 +54,33 @@ class AmountField(DecimalField):
             raise ValueError(str(_l("Enter an amount like 12.50.")))
 
 
+MAX_UPLOAD = 2 * 1024 * 1024  # bytes: a CSV upload (quick order, catalog import)
+
+
+class UploadError(ValueError):
+    """An uploaded file that cannot be read as text; the message is safe to show."""
+
+
+def read_upload(upload, *, max_bytes: int = MAX_UPLOAD) -> str | None:
+    """The text of an uploaded CSV file (UTF-8, a BOM dropped); None when no file was chosen.
+
+    The one upload reader: reads at most ``max_bytes`` + 1 bytes, and refuses a larger file, one
+    that is not UTF-8, or one holding a NUL character (PostgreSQL text cannot store it).
+    """
+    if upload is None or not getattr(upload, "filename", None):
+        return None
+    raw = upload.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise UploadError(_l("The file is larger than %(n)d MB.", n=max_bytes // (1024 * 1024)))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadError(_l("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")) from None
+    if "\x00" in text:
+        raise UploadError(_l("The file contains a character that is not allowed (NUL)."))
+    return text
+
+
 class ActionForm(FlaskForm):
     """A form with nothing but its CSRF token, for POST-only buttons (logout, deactivate)."""
 

@@ -236,3 +236,22 @@ def test_sign_in_and_token_issue_answer_503_when_the_limiter_storage_is_unreacha
     health = client.get("/healthz")
     assert health.status_code == 503
     assert health.json["rate_limit_storage"] == "unreachable" and health.json["database"] == "ok"
+
+
+@pytest.mark.parametrize(("role", "path", "field", "content"), [
+    ("buyer", "/cart/quick", "file", b"sku,quantity\nBEV-001\x00,2\n"),
+    ("admin", "/admin/catalog/products/import", "file",
+     b"sku,name,category,unit,pack_size,base_price\nNEW-1,Jam\x00,Food,jar,1,2.50\n"),
+])
+def test_a_nul_inside_an_uploaded_csv_is_a_form_error_and_saves_nothing(app, f, db, role, path, field, content):
+    from portal.models import CartLine, Product
+
+    user = f.user(role=role) if role == "admin" else f.user()
+    f.product(sku="BEV-001")
+    client = app.test_client()
+    sign_in(client, user)
+    response = client.post(path, data={field: (io.BytesIO(content), "lines.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and "not allowed (NUL)" in response.text
+    assert db.scalar(select(func.count(CartLine.id))) == 0
+    assert db.scalar(select(func.count(Product.id))) == 1
