@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from portal.accounts import people
 from portal.accounts.forms import PartnerForm, PartnerStatusForm, UserForm
-from portal.accounts.models import PARTNER_STATUSES, Partner, PriceTier, User
+from portal.accounts.models import PARTNER_STATUSES, Partner
 from portal.accounts.people_views import change_user_active
 from portal.core.errors import ServiceError
 from portal.core.labels import label
@@ -27,12 +26,9 @@ def new_partner():
     """Create a partner company."""
     db = get_session()
     form = PartnerForm()
-    form.tier.choices = [SelectChoice("", "—")] + [
-        SelectChoice(t.name) for t in db.scalars(select(PriceTier).order_by(PriceTier.name))
-    ]
+    form.tier.choices = [SelectChoice("", "—")] + [SelectChoice(name) for name in people.tier_names(db)]
     form.manager.choices = [SelectChoice("", "—")] + [
-        SelectChoice(u.email, u.name or u.email)
-        for u in db.scalars(select(User).where(User.role == "account_manager").order_by(User.email))
+        SelectChoice(u.email, u.name or u.email) for u in people.account_managers(db)
     ]
     if form.validate_on_submit():
         try:
@@ -99,11 +95,8 @@ def users():
         else:
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    rows = db.execute(
-        select(User, Partner.code).outerjoin(Partner, User.partner_id == Partner.id)
-        .order_by(User.role, User.email)
-    ).all()
-    return render_template("admin/users.html", form=form, rows=rows, action_form=ActionForm()), form_status(form)
+    return render_template("admin/users.html", form=form, rows=people.all_users(db),
+                           action_form=ActionForm()), form_status(form)
 
 
 @bp.post("/users/<int:user_id>/deactivate")

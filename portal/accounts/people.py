@@ -323,3 +323,20 @@ def open_invitations(session: Session, partner_id: int) -> list[Invitation]:
 
 
 __all__ = ["STAFF_ROLES"]
+
+
+def tier_names(session: Session) -> list[str]:
+    """The price tiers a new partner can be put in, by name."""
+    return list(session.scalars(select(PriceTier.name).order_by(PriceTier.name)))
+
+
+def account_managers(session: Session) -> list[User]:
+    """The staff who can look after partners."""
+    return list(session.scalars(select(User).where(User.role == "account_manager").order_by(User.email)))
+
+
+def all_users(session: Session) -> list[tuple[User, str | None]]:
+    """Every user with their partner's code (None for staff), staff roles first."""
+    return [(user, code) for user, code in session.execute(
+        select(User, Partner.code).outerjoin(Partner, User.partner_id == Partner.id).order_by(User.role, User.email)
+    )]
