@@ -18,7 +18,7 @@ from portal.core.labels import label
 from portal.core.types import MAX_ROW_ID
 from portal.extensions import babel, csrf, limiter, login_manager
 from portal.web import errors
-from portal.web.guards import CookieSessionInterface, register_client_address
+from portal.web.guards import CookieSessionInterface, register_body_limit, register_client_address
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path), config))
     app.session_interface = CookieSessionInterface()
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
+    register_body_limit(app)  # the first before_request: nothing reads the body before it
     register_database(app)
     register_client_address(app)
     register_extensions(app)

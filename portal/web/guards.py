@@ -98,3 +98,23 @@ def register_client_address(app) -> None:
         token = g.pop("audit_address_token", None)
         if token is not None:
             audit.client_address.reset(token)
+
+
+def register_body_limit(app) -> None:
+    """A streamed body (``Transfer-Encoding: chunked``, no Content-Length) over MAX_CONTENT_LENGTH
+    is refused with 413 like a declared one. Werkzeug stops reading such a stream at the limit
+    without an error, so a padded body was silently cut short and accepted; here it is read once,
+    up to one byte past the limit, before anything parses it, and kept for the request."""
+
+    @app.before_request
+    def refuse_streamed_bodies_over_the_limit():
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit is None or request.content_length is not None:
+            return None
+        if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+            return None
+        data = request.environ["wsgi.input"].read(limit + 1)
+        if len(data) > limit:
+            abort(413)
+        request._cached_data = data  # what get_data() and form parsing read from now on
+        return None

@@ -1,11 +1,15 @@
 """Portal fixtures: an app per test on a fresh database (SQLite, and PostgreSQL when set)."""
 from __future__ import annotations
 
+import threading
+
 import pytest
+from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.db import Base, make_engine
 from tests.portal import factories
+from tests.portal.factories import Factories
 from tests.portal.helpers import BASE_CONFIG
 
 
@@ -84,3 +88,26 @@ def live_pg_app(empty_pg_schema_url):
     app = create_app({**BASE_CONFIG, "DB_BIND": engine})
     yield app
     engine.dispose()
+
+
+@pytest.fixture
+def live(backend, tmp_path, request):
+    """Trellis served on a free port; yields (base URL, factories on its database)."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'trellis.db'}"
+    else:
+        url = request.getfixturevalue("empty_pg_schema_url")
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    app = create_app({**BASE_CONFIG, "DB_BIND": engine})
+    session = app.extensions["trellis.session_factory"]()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", Factories(session)
+    finally:
+        server.shutdown()
+        thread.join()
+        session.close()
+        engine.dispose()

@@ -11,15 +11,12 @@ import importlib
 import json
 import subprocess
 import sys
-import threading
 from decimal import Decimal
 
 import pytest
-from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.db import Base, make_engine
-from tests.portal.factories import PASSWORD, Factories
+from tests.portal.factories import PASSWORD
 from tests.portal.helpers import BASE_CONFIG
 
 PACKAGE = "trellis_api_client"
@@ -49,29 +46,6 @@ def api(tmp_path_factory):
         sys.path.remove(str(out))
         for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
             del sys.modules[name]
-
-
-@pytest.fixture
-def live(backend, tmp_path, request):
-    """Trellis served on a free port; yields (base URL, factories on its database)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'trellis.db'}"
-    else:
-        url = request.getfixturevalue("empty_pg_schema_url")
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    app = create_app({**BASE_CONFIG, "DB_BIND": engine})
-    session = app.extensions["trellis.session_factory"]()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", Factories(session)
-    finally:
-        server.shutdown()
-        thread.join()
-        session.close()
-        engine.dispose()
 
 
 def test_a_generated_client_places_replays_reads_and_reorders_an_order(api, live):

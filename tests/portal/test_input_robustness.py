@@ -3,6 +3,7 @@ and GET requests that must never change anything."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.db import Base
 from portal.models import ApiToken, CartLine, Invitation, Notification, Order, OrderLine, Task, TierPrice
-from tests.portal.helpers import bearer, issue, sign_in
+from tests.portal.factories import PASSWORD
+from tests.portal.helpers import basic, bearer, issue, sign_in
 
 NOT_JSON = "The request body is not valid JSON."
 INVALID = "Some of the data sent is missing or not valid; see the details."
@@ -329,3 +331,38 @@ def test_the_last_date_there_is_as_the_end_of_the_order_filter_bounds_nothing(cl
     sign_in(client, user)
     page = client.get("/orders?date_to=9999-12-31")
     assert page.status_code == 200 and "1 order" in page.text
+
+
+def test_a_streamed_api_body_over_the_limit_is_refused_not_cut_short(live):
+    """Chunked, as a real server receives it: werkzeug stopped reading at the limit and the padded
+    order was placed; now the whole body counts, and it is a 413 with no order."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    base_url, f = live
+    user = f.user()
+    f.product(sku="BEV-001")
+    port = urlsplit(base_url).port
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/api/v1/tokens", headers=basic(user.email, PASSWORD))
+    token = json.loads(conn.getresponse().read())["token"]
+
+    def streamed(body: bytes, key: str):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.putrequest("POST", "/api/v1/orders")
+        for name, value in {**bearer(token), "Idempotency-Key": key, "Content-Type": "application/json",
+                            "Transfer-Encoding": "chunked"}.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        for start in range(0, len(body), 65536):
+            chunk = body[start:start + 65536]
+            conn.send(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+        conn.send(b"0\r\n\r\n")
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+
+    order = b'{"lines": [{"sku": "BEV-001", "quantity": 1}]}'
+    status, answer = streamed(order + b" " * (6 * 1024 * 1024), "streamed-big")
+    assert status == 413 and answer["error"]["code"] == "too_large"
+    status, answer = streamed(order, "streamed-small")  # a small streamed body still works
+    assert status == 201 and answer["total"]
