@@ -249,7 +249,9 @@ def revoke_invitation(session: Session, actor: User, invitation_id: int, *, ip: 
         or invitation.partner_id != actor.partner_id
         or invitation.accepted_at is not None or invitation.revoked_at is not None
     ):
-        raise NotFound(_("No such open invitation."))
+        # Another company's invitation is answered like a missing one, but audited as an attempt.
+        foreign = invitation is not None and invitation.partner_id != actor.partner_id
+        raise NotFound(_("No such open invitation."), foreign=foreign)
     invitation.revoked_at = utc_now()
     audit.record(session, "invitation_revoked", actor_id=actor.id, target=invitation,
                  partner_id=invitation.partner_id, ip=ip, email=invitation.email)
@@ -268,7 +270,7 @@ def set_user_active(session: Session, actor: User, user_id: int, active: bool) -
             and user.partner_id == actor.partner_id
         )
     if not allowed:
-        raise NotFound(_("No such user."))
+        raise NotFound(_("No such user."), foreign=user is not None)
     if user.id == actor.id:
         raise ServiceError(_("You cannot deactivate yourself."))
     user.active = active

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,6 +11,7 @@ from portal.accounts import people
 from portal.accounts.forms import InviteForm
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
+from portal.web.errors import not_found
 from portal.web.forms import ActionForm, form_status, show_service_error
 from portal.web.guards import acting_user, client_ip, public_url, roles_required
 
@@ -58,8 +59,8 @@ def revoke_invitation(invitation_id: int):
         try:
             invitation = people.revoke_invitation(get_session(), acting_user(), invitation_id,
                                                   ip=client_ip())
-        except NotFound:
-            abort(404)
+        except NotFound as err:
+            not_found(foreign=err.foreign)
         flash(_("The invitation for %(email)s is withdrawn; its link no longer works.",
                 email=invitation.email), "success")
     return redirect(url_for("people.users"))
@@ -89,8 +90,8 @@ def change_user_active(user_id: int, active: bool, *, back: str):
     if ActionForm().validate_on_submit():
         try:
             user = people.set_user_active(get_session(), acting_user(), user_id, active)
-        except NotFound:
-            abort(404)
+        except NotFound as err:
+            not_found(foreign=err.foreign)
         except ServiceError as err:
             flash(str(err), "error")
         else:

@@ -1,17 +1,16 @@
-"""Role checks and partner scoping for views."""
+"""Role checks, the request's Actor and client address, safe redirects and public links."""
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 
+from portal.core import audit
 from portal.core.access import Actor
-
-T = TypeVar("T")
 
 
 class CookieSessionInterface(SecureCookieSessionInterface):
@@ -50,8 +49,6 @@ staff_required = roles_required("account_manager", "admin")
 admin_required = roles_required("admin")
 
 
-
-
 def safe_next_url(target: str | None) -> str | None:
     """Return ``target`` only when it is a path on this host (no open redirect)."""
     if not target:
@@ -87,8 +84,6 @@ def actor() -> Actor:
 
 def register_client_address(app) -> None:
     """Every audit event written while serving a request records the client's address."""
-    from portal.core import audit
-
     @app.before_request
     def remember_client_address():
         g.audit_address_token = audit.client_address.set(request.remote_addr)

@@ -184,3 +184,25 @@ def test_every_audit_event_of_a_request_records_the_client_address(app, db, f):
     events = db.scalars(select(AuditEvent).where(AuditEvent.action != "login")).all()  # signed in from 127.0.0.1
     assert {e.action for e in events} >= {"order_placed", "order_cancelled"}
     assert {(e.action, e.ip) for e in events} == {(e.action, "203.0.113.9") for e in events}
+
+
+def test_a_partner_admin_reaching_for_another_companys_user_or_invitation_is_audited(app, f, db):
+    from portal.models import Invitation, User
+
+    me = f.user(role="partner_admin")
+    their_owner = f.user(role="partner_admin")
+    their_buyer = f.user(partner=their_owner.partner)
+    invitation = Invitation(partner_id=their_owner.partner_id, email="x@their.test", token_hash="c" * 64,
+                            invited_by_id=their_owner.id,
+                            expires_at=their_owner.created_at.replace(year=their_owner.created_at.year + 1))
+    db.add(invitation)
+    db.commit()
+    client = app.test_client()
+    sign_in(client, me)
+    paths = [f"/company/users/{their_buyer.id}/deactivate", f"/company/invitations/{invitation.id}/revoke"]
+    assert [client.post(path).status_code for path in paths] == [404, 404]
+    assert client.post(f"/company/users/{their_buyer.id + 1000}/deactivate").status_code == 404
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert sorted(e.detail["path"] for e in events) == sorted(paths)
+    db.expire_all()
+    assert db.get(User, their_buyer.id).active and db.get(Invitation, invitation.id).revoked_at is None
