@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import format_currency, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import Connection, Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,7 +17,7 @@ from portal.config import load_config
 from portal.core.labels import label
 from portal.core.types import MAX_ROW_ID
 from portal.extensions import babel, csrf, limiter, login_manager
-from portal.web import errors
+from portal.web import errors, formatting
 from portal.web.guards import CookieSessionInterface, register_body_limit, register_client_address
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
-    app.jinja_env.filters["money"] = _money
+    formatting.register(app)
     app.jinja_env.filters["label"] = label
 
     @app.context_processor
@@ -96,12 +96,6 @@ def _minutes(n: int):
     from datetime import timedelta
 
     return timedelta(minutes=n)
-
-
-def _money(value) -> str:
-    from flask import current_app
-
-    return format_currency(value, current_app.config["CURRENCY"])
 
 
 def _select_locale() -> str | None:

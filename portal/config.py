@@ -113,6 +113,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "CURRENCY": os.environ.get("TRELLIS_CURRENCY", "PLN"),
         "BABEL_DEFAULT_LOCALE": "en",
+        # The wholesaler's time zone: times are stored in UTC and shown (and months counted) here.
+        "BABEL_DEFAULT_TIMEZONE": _time_zone(os.environ.get("TRELLIS_TIMEZONE", "Europe/Warsaw")),
         "LANGUAGES": ("en", "pl"),
         "PASSWORD_HASH_PROFILE": "default",
         # Notification emails: SMTP when SMTP_HOST is set, else written to the log (checked by
@@ -134,3 +136,14 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
             secrets.token_hex(32) if config["TESTING"] else _instance_secret(instance_path)
         )
     return config
+
+
+def _time_zone(name: str) -> str:
+    """An IANA time zone name, checked now so a typo stops the start-up with a clear message."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(f"TRELLIS_TIMEZONE={name!r} is not a time zone (e.g. Europe/Warsaw).") from exc
+    return name

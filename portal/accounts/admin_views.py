@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from wtforms import SelectChoice
 
 from portal.accounts import people
@@ -14,7 +14,7 @@ from portal.core.errors import ServiceError
 from portal.core.labels import label
 from portal.db import get_session
 from portal.web.forms import ActionForm, form_status, show_service_error
-from portal.web.guards import admin_required, client_ip
+from portal.web.guards import actor, admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,14 +34,14 @@ def new_partner():
         try:
             partner = people.create_partner(
                 db, name=form.name.data, code=form.code.data, tier_name=form.tier.data or None,
-                manager_email=form.manager.data or None, actor_id=current_user.id,
+                manager_email=form.manager.data or None, actor=actor(),
             )
         except ServiceError as err:
             show_service_error(form, err, default_field="name")
         else:
             flash(_("Partner %(name)s created.", name=partner.name), "success")
             return redirect(url_for("workspace.partner", partner_id=partner.id))
-    return render_template("admin/partner_form.html", form=form), form_status(form)
+    return render_template("accounts/partner_form.html", form=form), form_status(form)
 
 
 @bp.route("/partners/<int:partner_id>/status", methods=["GET", "POST"])
@@ -57,7 +57,7 @@ def partner_status(partner_id: int):
     if form.validate_on_submit():
         try:
             people.set_partner_status(db, code=partner.code, status=form.status.data,
-                                      actor_id=current_user.id, ip=client_ip())
+                                      actor=actor())
         except ServiceError as err:
             flash(str(err), "error")
         else:
@@ -72,7 +72,7 @@ def partner_status(partner_id: int):
         abort(400)  # a tampered status: the CSRF token is checked before the view
     if form.status.data not in PARTNER_STATUSES or form.status.data == partner.status:
         abort(404)
-    return render_template("admin/partner_status.html", partner=partner, form=form,
+    return render_template("accounts/partner_status.html", partner=partner, form=form,
                            users=people.company_users(db, partner.id))
 
 
@@ -88,14 +88,14 @@ def users():
             user = people.create_user(
                 db, email=form.email.data, password=form.password.data, role=form.role.data,
                 name=form.name.data or "", partner_code=form.partner.data or None,
-                actor_id=current_user.id,
+                actor=actor(),
             )
         except ServiceError as err:
             show_service_error(form, err, default_field="email")
         else:
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", form=form, rows=people.all_users(db),
+    return render_template("accounts/admin_users.html", form=form, rows=people.all_users(db),
                            action_form=ActionForm()), form_status(form)
 
 

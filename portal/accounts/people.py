@@ -29,6 +29,7 @@ from portal.accounts.sessions import (
     revoke_sessions,
 )
 from portal.core import audit
+from portal.core.access import SYSTEM, Actor
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.core.labels import label
 from portal.core.types import utc_now
@@ -53,7 +54,7 @@ def _check_email(session: Session, email: str) -> str:
 
 def create_partner(
     session: Session, *, name: str, code: str, tier_name: str | None = None,
-    manager_email: str | None = None, actor_id: int | None = None,
+    manager_email: str | None = None, actor: Actor = SYSTEM,
 ) -> Partner:
     """Create a partner company."""
     code = code.strip().upper()
@@ -79,14 +80,14 @@ def create_partner(
         partner.account_manager_id = manager.id
     session.add(partner)
     session.flush()
-    audit.record(session, "partner_created", actor_id=actor_id, target=partner,
+    audit.record(session, "partner_created", actor_id=actor.user_id, target=partner,
                  partner_id=partner.id, code=code)
     session.commit()
     return partner
 
 
 def set_partner_status(
-    session: Session, *, code: str, status: str, actor_id: int | None = None, ip: str | None = None,
+    session: Session, *, code: str, status: str, actor: Actor = SYSTEM,
 ) -> Partner:
     """Make a partner active, paused or churned; leaving active signs its users out at once."""
     if status not in PARTNER_STATUSES:
@@ -104,8 +105,8 @@ def set_partner_status(
         # bring old cookies and tokens back.
         sessions, tokens = revoke_partner_access(session, partner.id)
         invitations = _revoke_open_invitations(session, Invitation.partner_id == partner.id)
-    audit.record(session, "partner_status_changed", actor_id=actor_id, target=partner,
-                 partner_id=partner.id, ip=ip, previous=previous, status=status,
+    audit.record(session, "partner_status_changed", actor_id=actor.user_id, target=partner,
+                 partner_id=partner.id, ip=actor.ip, previous=previous, status=status,
                  sessions_ended=sessions, api_tokens_revoked=tokens,
                  invitations_revoked=invitations)
     session.commit()
@@ -114,7 +115,7 @@ def set_partner_status(
 
 def create_user(
     session: Session, *, email: str, password: str, role: str, name: str = "",
-    partner_code: str | None = None, actor_id: int | None = None,
+    partner_code: str | None = None, actor: Actor = SYSTEM,
 ) -> User:
     """Create a user: staff without a partner, partner users with one."""
     if role not in ROLES:
@@ -134,14 +135,14 @@ def create_user(
                 password_hash=passwords.hash_password(password))
     session.add(user)
     session.flush()
-    audit.record(session, "user_created", actor_id=actor_id, target=user,
+    audit.record(session, "user_created", actor_id=actor.user_id, target=user,
                  partner_id=user.partner_id, role=role)
     session.commit()
     return user
 
 
 def invite_user(
-    session: Session, inviter: User, *, email: str, name: str = "", role: str = "buyer",
+    session: Session, inviter: Actor, *, email: str, name: str = "", role: str = "buyer",
     valid_for: timedelta = timedelta(days=7),
 ) -> tuple[Invitation, str]:
     """A partner admin invites a colleague; returns the invitation and its one-time token."""
@@ -164,12 +165,12 @@ def invite_user(
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         partner_id=inviter.partner_id, email=email, name=name.strip(), role=role,
-        token_hash=hash_token(token), invited_by_id=inviter.id,
+        token_hash=hash_token(token), invited_by_id=inviter.user_id,
         expires_at=utc_now() + valid_for,
     )
     session.add(invitation)
     session.flush()
-    audit.record(session, "user_invited", actor_id=inviter.id, target=invitation,
+    audit.record(session, "user_invited", actor_id=inviter.user_id, target=invitation,
                  partner_id=inviter.partner_id, email=email, role=role,
                  has_account_elsewhere=existing is not None)
     session.commit()
@@ -241,7 +242,7 @@ def accept_invitation(session: Session, token: str, *, password: str, name: str 
     return user
 
 
-def revoke_invitation(session: Session, actor: User, invitation_id: int, *, ip: str | None = None) -> Invitation:
+def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Invitation:
     """A partner admin withdraws an invitation of their company that is not yet accepted."""
     invitation = session.get(Invitation, invitation_id)
     if (
@@ -253,13 +254,13 @@ def revoke_invitation(session: Session, actor: User, invitation_id: int, *, ip: 
         foreign = invitation is not None and invitation.partner_id != actor.partner_id
         raise NotFound(_("No such open invitation."), foreign=foreign)
     invitation.revoked_at = utc_now()
-    audit.record(session, "invitation_revoked", actor_id=actor.id, target=invitation,
-                 partner_id=invitation.partner_id, ip=ip, email=invitation.email)
+    audit.record(session, "invitation_revoked", actor_id=actor.user_id, target=invitation,
+                 partner_id=invitation.partner_id, ip=actor.ip, email=invitation.email)
     session.commit()
     return invitation
 
 
-def set_user_active(session: Session, actor: User, user_id: int, active: bool) -> User:
+def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
     """Deactivate (ending their sessions and API tokens at once) or reactivate a user."""
     user = session.get(User, user_id)
     if actor.role == "admin":
@@ -271,7 +272,7 @@ def set_user_active(session: Session, actor: User, user_id: int, active: bool) -
         )
     if not allowed:
         raise NotFound(_("No such user."), foreign=user is not None)
-    if user.id == actor.id:
+    if user.id == actor.user_id:
         raise ServiceError(_("You cannot deactivate yourself."))
     user.active = active
     detail = {}
@@ -281,7 +282,7 @@ def set_user_active(session: Session, actor: User, user_id: int, active: bool) -
                   "api_tokens_revoked": revoke_api_tokens(session, user.id),
                   "invitations_revoked": _revoke_open_invitations(
                       session, Invitation.invited_by_id == user.id)}
-    audit.record(session, "user_activated" if active else "user_deactivated", actor_id=actor.id,
+    audit.record(session, "user_activated" if active else "user_deactivated", actor_id=actor.user_id,
                  target=user, partner_id=user.partner_id, **detail)
     session.commit()
     return user

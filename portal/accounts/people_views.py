@@ -13,7 +13,7 @@ from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.web.errors import not_found
 from portal.web.forms import ActionForm, form_status, show_service_error
-from portal.web.guards import acting_user, client_ip, public_url, roles_required
+from portal.web.guards import actor, public_url, roles_required
 
 bp = Blueprint("people", __name__, url_prefix="/company")
 
@@ -30,7 +30,7 @@ def users():
         try:
             days = current_app.config["INVITATION_DAYS"]
             invitation, token = people.invite_user(
-                db, acting_user(), email=form.email.data, name=form.name.data or "",
+                db, actor(), email=form.email.data, name=form.name.data or "",
                 role=form.role.data, valid_for=timedelta(days=days),
             )
         except ServiceError as err:
@@ -44,7 +44,7 @@ def users():
     else:
         invite_link = session.pop("invite_link", None) if request.method == "GET" else None
     return render_template(
-        "people/users.html", form=form, action_form=ActionForm(), invite_link=invite_link,
+        "accounts/company_users.html", form=form, action_form=ActionForm(), invite_link=invite_link,
         users=people.company_users(db, current_user.partner_id),
         invitations=people.open_invitations(db, current_user.partner_id),
     ), form_status(form)
@@ -57,8 +57,7 @@ def revoke_invitation(invitation_id: int):
     """Withdraw an invitation that has not been accepted; its link stops working."""
     if ActionForm().validate_on_submit():
         try:
-            invitation = people.revoke_invitation(get_session(), acting_user(), invitation_id,
-                                                  ip=client_ip())
+            invitation = people.revoke_invitation(get_session(), actor(), invitation_id)
         except NotFound as err:
             not_found(foreign=err.foreign)
         flash(_("The invitation for %(email)s is withdrawn; its link no longer works.",
@@ -89,7 +88,7 @@ def change_user_active(user_id: int, active: bool, *, back: str):
     """
     if ActionForm().validate_on_submit():
         try:
-            user = people.set_user_active(get_session(), acting_user(), user_id, active)
+            user = people.set_user_active(get_session(), actor(), user_id, active)
         except NotFound as err:
             not_found(foreign=err.foreign)
         except ServiceError as err:

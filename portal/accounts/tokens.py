@@ -41,14 +41,6 @@ def issue(
 
 
 @dataclass(frozen=True, slots=True)
-class CallerPartner:
-    id: int
-    code: str
-    name: str
-    price_tier_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class Caller:
     """The user behind a live API token, as plain values: what the API's services read of a user.
 
@@ -59,7 +51,7 @@ class Caller:
     name: str
     role: str
     locale: str
-    partner: CallerPartner | None
+    partner: access.PartnerRef | None
 
     @property
     def partner_id(self) -> int | None:
@@ -88,7 +80,7 @@ def user_for(session: Session, token: str) -> Caller | None:
         return None
     partner = None
     if row.p_id is not None:
-        partner = CallerPartner(row.p_id, row.code, row.p_name, row.price_tier_id)
+        partner = access.PartnerRef(row.p_id, row.code, row.p_name, row.price_tier_id)
     return Caller(row.id, row.email, row.name, row.role, row.locale, partner)
 
 

@@ -48,7 +48,7 @@ def login():
             session.clear()  # a fresh session (and CSRF secret) at every sign-in
             login_user(user)
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.dashboard"))
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 401
+    return render_template("accounts/login.html", form=form), 200 if not form.errors else 401
 
 
 @bp.post("/logout")
@@ -82,7 +82,7 @@ def account():
             flash(_("Your password is changed. Your other sessions are signed out and your API tokens revoked."),
                   "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form), form_status(form)
+    return render_template("accounts/account.html", form=form), form_status(form)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -93,7 +93,7 @@ def accept_invitation(token: str):
     try:
         invitation = people.find_invitation(db, token)
     except ServiceError as err:
-        return render_template("error.html", code=404, message=str(err)), 404
+        return render_template("web/error.html", code=404, message=str(err)), 404
     form = AcceptInvitationForm(name=invitation.name)
     if form.validate_on_submit():
         try:
@@ -103,4 +103,4 @@ def accept_invitation(token: str):
         else:
             flash(_("Welcome! Sign in with your email and new password."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/accept.html", form=form, invitation=invitation), form_status(form)
+    return render_template("accounts/accept.html", form=form, invitation=invitation), form_status(form)

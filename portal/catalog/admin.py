@@ -17,6 +17,7 @@ from portal.accounts.models import Partner, PriceTier
 from portal.catalog.models import Product, TierPrice
 from portal.catalog.pricing import unit_price
 from portal.core import audit
+from portal.core.access import SYSTEM, Actor
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.core.money import MAX_MONEY
 
@@ -153,7 +154,7 @@ def get_product(session: Session, product_id: int) -> Product:
     return product
 
 
-def create_product(session: Session, data: ProductData, *, actor_id: int | None = None) -> Product:
+def create_product(session: Session, data: ProductData, *, actor: Actor = SYSTEM) -> Product:
     """Add a product to the catalog."""
     data = check_product(data)
     if _sku_taken(session, data.sku):
@@ -163,14 +164,14 @@ def create_product(session: Session, data: ProductData, *, actor_id: int | None 
                       active=True if data.active is None else data.active)
     session.add(product)
     flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku), "sku")
-    audit.record(session, "product_created", actor_id=actor_id, target=product, sku=product.sku,
+    audit.record(session, "product_created", actor_id=actor.user_id, target=product, sku=product.sku,
                  base_price=str(product.base_price))
     session.commit()
     return product
 
 
 def update_product(
-    session: Session, product_id: int, data: ProductData, *, actor_id: int | None = None
+    session: Session, product_id: int, data: ProductData, *, actor: Actor = SYSTEM
 ) -> Product:
     """Change a product's fields (its SKU too, if the new one is free)."""
     product = get_product(session, product_id)
@@ -181,21 +182,21 @@ def update_product(
     if changes:
         flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku),
                       "sku")
-        audit.record(session, "product_updated", actor_id=actor_id, target=product,
+        audit.record(session, "product_updated", actor_id=actor.user_id, target=product,
                      sku=product.sku, changes=changes)
     session.commit()
     return product
 
 
 def set_product_active(
-    session: Session, product_id: int, active: bool, *, actor_id: int | None = None
+    session: Session, product_id: int, active: bool, *, actor: Actor = SYSTEM
 ) -> Product:
     """Stop selling a product (it stays in order history) or sell it again."""
     product = get_product(session, product_id)
     if product.active != active:
         product.active = active
         audit.record(session, "product_reactivated" if active else "product_deactivated",
-                     actor_id=actor_id, target=product, sku=product.sku)
+                     actor_id=actor.user_id, target=product, sku=product.sku)
     session.commit()
     return product
 
@@ -264,14 +265,14 @@ def _check_tier(session: Session, name: str, discount: Decimal | str | None,
 
 
 def create_tier(
-    session: Session, *, name: str, discount_percent: Decimal | str, actor_id: int | None = None
+    session: Session, *, name: str, discount_percent: Decimal | str, actor: Actor = SYSTEM
 ) -> PriceTier:
     """Add a price tier."""
     name, percent = _check_tier(session, name, discount_percent)
     tier = PriceTier(name=name, discount_percent=percent)
     session.add(tier)
     flush_unique(session, _("A price tier named %(name)s already exists.", name=name), "name")
-    audit.record(session, "tier_created", actor_id=actor_id, target=tier, name=name,
+    audit.record(session, "tier_created", actor_id=actor.user_id, target=tier, name=name,
                  discount_percent=str(percent))
     session.commit()
     return tier
@@ -279,7 +280,7 @@ def create_tier(
 
 def update_tier(
     session: Session, tier_id: int, *, name: str, discount_percent: Decimal | str,
-    actor_id: int | None = None,
+    actor: Actor = SYSTEM,
 ) -> PriceTier:
     """Rename a tier or change its discount."""
     tier = get_tier(session, tier_id)
@@ -293,13 +294,13 @@ def update_tier(
         tier.discount_percent = percent
     if changes:
         flush_unique(session, _("A price tier named %(name)s already exists.", name=name), "name")
-        audit.record(session, "tier_updated", actor_id=actor_id, target=tier, changes=changes)
+        audit.record(session, "tier_updated", actor_id=actor.user_id, target=tier, changes=changes)
     session.commit()
     return tier
 
 
 def set_tier_price(
-    session: Session, tier_id: int, *, sku: str, price: Decimal | str, actor_id: int | None = None
+    session: Session, tier_id: int, *, sku: str, price: Decimal | str, actor: Actor = SYSTEM
 ) -> TierPrice:
     """Set the explicit price a tier pays for one product (it wins over the tier's discount)."""
     tier = get_tier(session, tier_id)
@@ -316,14 +317,14 @@ def set_tier_price(
     else:
         row.price = amount
     if old != str(amount):
-        audit.record(session, "tier_price_set", actor_id=actor_id, target=tier, sku=product.sku,
+        audit.record(session, "tier_price_set", actor_id=actor.user_id, target=tier, sku=product.sku,
                      product_id=product.id, old=old, new=str(amount))
     session.commit()
     return row
 
 
 def remove_tier_price(
-    session: Session, tier_id: int, product_id: int, *, actor_id: int | None = None
+    session: Session, tier_id: int, product_id: int, *, actor: Actor = SYSTEM
 ) -> Product:
     """Drop a tier's explicit price for a product; the tier's discount applies again."""
     tier = get_tier(session, tier_id)
@@ -331,7 +332,7 @@ def remove_tier_price(
     if row is None:
         raise NotFound(_("This tier has no explicit price for that product."))
     product = session.get(Product, product_id)
-    audit.record(session, "tier_price_removed", actor_id=actor_id, target=tier, sku=product.sku,
+    audit.record(session, "tier_price_removed", actor_id=actor.user_id, target=tier, sku=product.sku,
                  product_id=product_id, old=str(row.price))
     session.delete(row)
     session.commit()
@@ -339,7 +340,7 @@ def remove_tier_price(
 
 
 def assign_tier(
-    session: Session, partner_id: int, tier_id: int | None, *, actor_id: int | None = None
+    session: Session, partner_id: int, tier_id: int | None, *, actor: Actor = SYSTEM
 ) -> Partner:
     """Set the tier a partner buys at (None: list prices)."""
     partner = session.get(Partner, partner_id)
@@ -349,7 +350,7 @@ def assign_tier(
     if partner.price_tier_id != (tier.id if tier else None):
         old = partner.price_tier.name if partner.price_tier else None
         partner.price_tier = tier
-        audit.record(session, "partner_tier_assigned", actor_id=actor_id, target=partner,
+        audit.record(session, "partner_tier_assigned", actor_id=actor.user_id, target=partner,
                      partner_id=partner.id, old=old, new=tier.name if tier else None)
     session.commit()
     return partner

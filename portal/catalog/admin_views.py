@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import login_required
 from wtforms import SelectChoice
 
 from portal.catalog import admin as catalog_admin
@@ -15,7 +15,7 @@ from portal.catalog.importer import CatalogImportRejected
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.web.forms import ActionForm, UploadError, list_filters, read_upload
-from portal.web.guards import admin_required
+from portal.web.guards import actor, admin_required
 
 bp = Blueprint("catalog_admin", __name__, url_prefix="/admin/catalog")
 
@@ -42,7 +42,7 @@ def products():
     args = list_filters(request.args)
     q, category, status = args["q"], args["category"], args["status"]
     page = browse.list_products(get_session(), q=q, category=category, status=status, page=args["page"])
-    return render_template("catalog_admin/products.html", page=page, q=q, category=category,
+    return render_template("catalog/products.html", page=page, q=q, category=category,
                            status=status, action_form=ActionForm())
 
 
@@ -55,13 +55,13 @@ def new_product():
     if form.validate_on_submit():
         try:
             product = catalog_admin.create_product(get_session(), _product_data(form),
-                                                   actor_id=current_user.id)
+                                                   actor=actor())
         except ServiceError as err:
             _form_error(form, err, "sku")
         else:
             flash(_("Product %(sku)s created.", sku=product.sku), "success")
             return redirect(url_for("catalog_admin.products", q=product.sku))
-    return render_template("catalog_admin/product_form.html", form=form,
+    return render_template("catalog/product_form.html", form=form,
                            product=None), 422 if form.errors else 200
 
 
@@ -79,7 +79,7 @@ def edit_product(product_id: int):
     if form.validate_on_submit():
         try:
             product = catalog_admin.update_product(db, product_id, _product_data(form),
-                                                   actor_id=current_user.id)
+                                                   actor=actor())
         except NotFound:
             abort(404)
         except ServiceError as err:
@@ -87,7 +87,7 @@ def edit_product(product_id: int):
         else:
             flash(_("Product %(sku)s saved.", sku=product.sku), "success")
             return redirect(url_for("catalog_admin.products", q=product.sku))
-    return render_template("catalog_admin/product_form.html", form=form,
+    return render_template("catalog/product_form.html", form=form,
                            product=product), 422 if form.errors else 200
 
 
@@ -95,7 +95,7 @@ def _set_active(product_id: int, active: bool):
     if ActionForm().validate_on_submit():
         try:
             product = catalog_admin.set_product_active(get_session(), product_id, active,
-                                                       actor_id=current_user.id)
+                                                       actor=actor())
         except NotFound:
             abort(404)
         if active:
@@ -133,7 +133,7 @@ def import_products():
         text = _read_upload(form)
         if text is not None:
             try:
-                result = importer.import_catalog(get_session(), text, actor_id=current_user.id)
+                result = importer.import_catalog(get_session(), text, actor=actor())
             except CatalogImportRejected as err:
                 form.file.errors = [str(err)]
                 bad_rows = err.errors
@@ -148,7 +148,7 @@ def import_products():
                                            result.unchanged)), "success")
                 return redirect(url_for("catalog_admin.products"))
     status = 422 if form.file.errors else 200
-    return render_template("catalog_admin/import.html", form=form, bad_rows=bad_rows,
+    return render_template("catalog/import.html", form=form, bad_rows=bad_rows,
                            columns=importer.IMPORT_COLUMNS), status
 
 
@@ -181,7 +181,7 @@ def _assign_form() -> AssignTierForm:
 
 def _tiers_page(tier_form: TierForm, assign_form: AssignTierForm, status: int = 200):
     tiers = catalog_admin.list_tiers(get_session())
-    return render_template("catalog_admin/tiers.html", tiers=tiers, form=tier_form,
+    return render_template("catalog/tiers.html", tiers=tiers, form=tier_form,
                            assign_form=assign_form), status
 
 
@@ -195,7 +195,7 @@ def tiers():
         try:
             tier = catalog_admin.create_tier(get_session(), name=form.name.data,
                                              discount_percent=form.discount_percent.data,
-                                             actor_id=current_user.id)
+                                             actor=actor())
         except ServiceError as err:
             _form_error(form, err, "name")
         else:
@@ -214,7 +214,7 @@ def assign_tier():
         try:
             partner = catalog_admin.assign_tier(
                 get_session(), int(form.partner.data),
-                int(form.tier.data) if form.tier.data else None, actor_id=current_user.id)
+                int(form.tier.data) if form.tier.data else None, actor=actor())
         except ServiceError as err:
             _form_error(form, err, "partner")
         else:
@@ -242,7 +242,7 @@ def edit_tier(tier_id: int):
         try:
             tier = catalog_admin.update_tier(db, tier_id, name=form.name.data,
                                              discount_percent=form.discount_percent.data,
-                                             actor_id=current_user.id)
+                                             actor=actor())
         except ServiceError as err:
             _form_error(form, err, "name")
         else:
@@ -252,7 +252,7 @@ def edit_tier(tier_id: int):
 
 
 def _tier_page(tier, form: TierForm, price_form: TierPriceForm, status: int):
-    return render_template("catalog_admin/tier.html", tier=tier, form=form, price_form=price_form,
+    return render_template("catalog/tier.html", tier=tier, form=form, price_form=price_form,
                            prices=catalog_admin.tier_prices(get_session(), tier),
                            action_form=ActionForm()), status
 
@@ -271,7 +271,7 @@ def set_tier_price(tier_id: int):
     if price_form.validate_on_submit():
         try:
             catalog_admin.set_tier_price(db, tier_id, sku=price_form.sku.data,
-                                         price=price_form.price.data, actor_id=current_user.id)
+                                         price=price_form.price.data, actor=actor())
         except ServiceError as err:
             _form_error(price_form, err, "sku")
         else:
@@ -289,7 +289,7 @@ def remove_tier_price(tier_id: int, product_id: int):
     if ActionForm().validate_on_submit():
         try:
             product = catalog_admin.remove_tier_price(get_session(), tier_id, product_id,
-                                                      actor_id=current_user.id)
+                                                      actor=actor())
         except NotFound:
             abort(404)
         flash(_("The explicit price for %(sku)s is removed.", sku=product.sku), "success")

@@ -10,10 +10,11 @@ from sqlalchemy import and_, any_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import Partner, PriceTier
+from portal.accounts.models import PriceTier
 from portal.catalog.models import Product, TierPrice
 from portal.catalog.pricing import unit_price
 from portal.core import text as search
+from portal.core.access import PartnerRef
 from portal.core.paging import clamp_page
 
 
@@ -73,7 +74,7 @@ _BY_ID = _any_of(_P.id, "ids")
 _BY_SKU = _any_of(_P.sku, "skus")
 
 
-def _priced(session: Session, partner: Partner | None, statements: dict, **params
+def _priced(session: Session, partner: PartnerRef | None, statements: dict, **params
             ) -> list[PricedProduct]:
     """Products with the partner's price, in one query (columns, not ORM objects)."""
     tier_id = partner.price_tier_id if partner is not None else None
@@ -88,7 +89,7 @@ def _priced(session: Session, partner: Partner | None, statements: dict, **param
 
 
 def browse(
-    session: Session, partner: Partner | None, *, q: str = "", category: str = "",
+    session: Session, partner: PartnerRef | None, *, q: str = "", category: str = "",
     page: int = 1, per_page: int = 24,
 ) -> CatalogPage:
     """One page of orderable products, searched by name or SKU and filtered by category."""
@@ -113,7 +114,7 @@ def browse(
 
 
 def priced_by_id(
-    session: Session, partner: Partner | None, ids: Iterable[int]
+    session: Session, partner: PartnerRef | None, ids: Iterable[int]
 ) -> dict[int, PricedProduct]:
     """Products (active or not) by id, at the partner's prices."""
     ids = list(set(ids))
@@ -121,7 +122,7 @@ def priced_by_id(
 
 
 def priced_by_sku(
-    session: Session, partner: Partner | None, skus: Iterable[str]
+    session: Session, partner: PartnerRef | None, skus: Iterable[str]
 ) -> dict[str, PricedProduct]:
     """Products (active or not) keyed by the SKU as asked; a SKU matches as typed or upper-cased."""
     asked = {s.strip() for s in skus if s.strip()}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from portal.catalog import admin
 from portal.catalog.models import Product
 from portal.core import audit
+from portal.core.access import SYSTEM, Actor
 from portal.core.errors import ServiceError
 
 IMPORT_COLUMNS = ("sku", "name", "category", "unit", "pack_size", "base_price")
@@ -105,7 +106,7 @@ def _parse_row(cells: list[str], columns: dict[str, int]) -> tuple[admin.Product
 
 
 def import_catalog(
-    session: Session, text: str, *, actor_id: int | None = None
+    session: Session, text: str, *, actor: Actor = SYSTEM
 ) -> CatalogImportResult:
     """Create and update products from CSV text: every row valid, or nothing imported."""
     records = _records(text)
@@ -159,7 +160,7 @@ def import_catalog(
             result.unchanged += 1
     admin.flush_unique(session, _("Another import or edit changed the catalog at the same time; "
                              "nothing was imported. Try again."), "file")
-    audit.record(session, "catalog_imported", actor_id=actor_id, rows=result.rows,
+    audit.record(session, "catalog_imported", actor_id=actor.user_id, rows=result.rows,
                  created=result.created, updated=result.updated, unchanged=result.unchanged,
                  created_skus=result.created_skus, changes=result.changes)
     session.commit()

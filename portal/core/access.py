@@ -33,18 +33,38 @@ class _UserLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerRef:
+    """What a use case reads of the actor's company: who it is and which prices it pays."""
+
+    id: int
+    code: str
+    name: str
+    price_tier_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
-    """Whoever acts: a signed-in user (cookie or bearer token), or a job (``user_id`` None)."""
+    """Whoever acts: a signed-in user (cookie or bearer token), or a job (``user_id`` None).
+
+    Every use case takes one of these, whether the call comes from a page, the API, the CLI or a
+    job; ``partner`` is set for partner users (loaded with the user, so no use case queries it).
+    """
 
     user_id: int | None
     role: str
     partner_id: int | None = None
     ip: str | None = None
+    partner: PartnerRef | None = None
 
     @classmethod
     def of(cls, user: _UserLike, ip: str | None = None) -> Actor:
         """The Actor for a User row or an API caller (anything with id, role, partner_id)."""
-        return cls(user.id, user.role, user.partner_id, ip)
+        company = getattr(user, "partner", None)
+        ref = None
+        if company is not None:
+            ref = company if isinstance(company, PartnerRef) else PartnerRef(
+                company.id, company.code, company.name, company.price_tier_id)
+        return cls(user.id, user.role, user.partner_id, ip, ref)
 
     @classmethod
     def system(cls) -> Actor:
@@ -64,13 +84,11 @@ class Actor:
         return self.role in ("admin", "system")
 
 
-def _actor(who: Actor | _UserLike) -> Actor:
-    return who if isinstance(who, Actor) else Actor.of(who)
+SYSTEM = Actor.system()
 
 
-def visible_partner_ids(who: Actor | _UserLike) -> Select | None:
+def visible_partner_ids(actor: Actor) -> Select | None:
     """A subquery of the partner ids the actor may see; None when it sees every partner."""
-    actor = _actor(who)
     if actor.sees_all:
         return None
     if actor.role == "account_manager":
@@ -78,9 +96,8 @@ def visible_partner_ids(who: Actor | _UserLike) -> Select | None:
     return select(_partners.c.id).where(_partners.c.id == actor.partner_id)
 
 
-def partner_condition(who: Actor | _UserLike, partner_id: ColumnElement[Any]) -> ColumnElement[bool] | None:
+def partner_condition(actor: Actor, partner_id: ColumnElement[Any]) -> ColumnElement[bool] | None:
     """The WHERE condition that keeps rows of visible partners (None: no restriction)."""
-    actor = _actor(who)
     if actor.sees_all:
         return None
     if actor.is_partner_user:
@@ -88,15 +105,14 @@ def partner_condition(who: Actor | _UserLike, partner_id: ColumnElement[Any]) ->
     return partner_id.in_(visible_partner_ids(actor).scalar_subquery())
 
 
-def scope(stmt: Select, who: Actor | _UserLike, partner_id: ColumnElement[Any]) -> Select:
+def scope(stmt: Select, actor: Actor, partner_id: ColumnElement[Any]) -> Select:
     """Restrict a query to the rows of partners the actor may see (``partner_id``: the column)."""
-    condition = partner_condition(who, partner_id)
+    condition = partner_condition(actor, partner_id)
     return stmt if condition is None else stmt.where(condition)
 
 
-def may_see_partner(session: Session, who: Actor | _UserLike, partner_id: int | None) -> bool:
+def may_see_partner(session: Session, actor: Actor, partner_id: int | None) -> bool:
     """Whether the actor may see this partner's data."""
-    actor = _actor(who)
     if partner_id is None:
         return False
     if actor.sees_all:
@@ -111,7 +127,7 @@ def may_see_partner(session: Session, who: Actor | _UserLike, partner_id: int | 
     return False
 
 
-def get_visible(session: Session, who: Actor | _UserLike, model: type[T], row_id: int, *,
+def get_visible(session: Session, actor: Actor, model: type[T], row_id: int, *,
                 partner_of=None, message: str = "Not found.") -> T:
     """Load a row the actor may see, else ``NotFound`` (``foreign`` when it exists).
 
@@ -121,7 +137,7 @@ def get_visible(session: Session, who: Actor | _UserLike, model: type[T], row_id
     if row is None:
         raise NotFound(message)
     partner_id = partner_of(row) if partner_of is not None else getattr(row, "partner_id", None)
-    if not may_see_partner(session, who, partner_id):
+    if not may_see_partner(session, actor, partner_id):
         raise NotFound(message, foreign=True)
     return row
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.db import get_session
 from portal.extensions import csrf, limiter
 from portal.home import dashboards
+from portal.web.guards import actor
 
 bp = Blueprint("main", __name__)
 
@@ -25,8 +26,8 @@ def index():
 @login_required
 def dashboard():
     """A dashboard per role."""
-    summary = dashboards.for_user(get_session(), current_user)
-    return render_template("main/dashboard.html", summary=summary)
+    summary = dashboards.for_user(get_session(), actor())
+    return render_template("home/dashboard.html", summary=summary)
 
 
 @bp.get("/healthz")

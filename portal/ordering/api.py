@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_smorest import abort
 
 from portal.catalog import browse as catalog
+from portal.core.access import Actor
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.db import get_session
 from portal.ordering import orders, queries
@@ -19,8 +20,9 @@ from portal.ordering.schemas import (
     ProductQuery,
     ReorderOut,
 )
-from portal.web.api import Blueprint, api_user, authenticate
+from portal.web.api import Blueprint, authenticate
 from portal.web.errors import mark_foreign_row
+from portal.web.guards import actor
 from portal.web.schemas import ApiError
 
 products_blp = Blueprint("products", __name__, url_prefix="/api/v1/products",
@@ -37,11 +39,11 @@ def _authenticate():
     authenticate()
 
 
-def _partner_user():
-    user = api_user()
-    if user.partner_id is None:
+def _partner_user() -> Actor:
+    me = actor()
+    if me.partner_id is None:
         abort(403, message=_("Only partner users can use this endpoint."))
-    return user
+    return me
 
 
 def _fail(err: ServiceError, status: int = 422):
@@ -90,8 +92,7 @@ class Products(MethodView):
     @products_blp.doc(security=SECURITY, operationId="listProducts", description=PAST_THE_END)
     def get(self, args):
         """Orderable products with the caller's price (list price for staff)."""
-        user = api_user()
-        page = catalog.browse(get_session(), user.partner, q=args.get("q", ""),
+        page = catalog.browse(get_session(), actor().partner, q=args.get("q", ""),
                               category=args.get("category", ""), page=args["page"],
                               per_page=args["per_page"])
         return _page(page.items, page, args["page"])

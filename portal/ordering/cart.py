@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import User
 from portal.catalog import browse as catalog
+from portal.core.access import Actor
 from portal.core.errors import ServiceError
 from portal.core.money import ZERO, to_money
 from portal.ordering.models import CartLine
@@ -64,13 +64,13 @@ def check_quantity(quantity: int) -> None:
         )
 
 
-def view(session: Session, user: User) -> CartView:
+def view(session: Session, actor: Actor) -> CartView:
     """The cart at today's prices, in two queries."""
     rows = session.execute(
-        select(CartLine.product_id, CartLine.quantity).where(CartLine.user_id == user.id)
+        select(CartLine.product_id, CartLine.quantity).where(CartLine.user_id == actor.user_id)
         .order_by(CartLine.id)
     ).all()
-    priced = catalog.priced_by_id(session, user.partner, [r.product_id for r in rows])
+    priced = catalog.priced_by_id(session, actor.partner, [r.product_id for r in rows])
     items, unavailable = [], []
     for product_id, quantity in rows:
         item = CartItem(priced[product_id], quantity)
@@ -78,14 +78,14 @@ def view(session: Session, user: User) -> CartView:
     return CartView(items, unavailable)
 
 
-def add_lines(session: Session, user: User, wanted: Sequence[tuple[int, int]]) -> list[ServiceError | None]:
+def add_lines(session: Session, actor: Actor, wanted: Sequence[tuple[int, int]]) -> list[ServiceError | None]:
     """Add (product id, quantity) pairs in order, in three statements however many (no commit).
 
     Returns, per pair, why it was not added (None when it was): a quantity over the limit once
     added to what the cart holds, or a full cart.
     """
     rows = session.execute(
-        select(CartLine.id, CartLine.product_id, CartLine.quantity).where(CartLine.user_id == user.id)
+        select(CartLine.id, CartLine.product_id, CartLine.quantity).where(CartLine.user_id == actor.user_id)
     ).all()
     quantities = {row.product_id: row.quantity for row in rows}
     line_ids = {row.product_id: row.id for row in rows}
@@ -105,7 +105,7 @@ def add_lines(session: Session, user: User, wanted: Sequence[tuple[int, int]]) -
         quantities[product_id] = new_quantity
         outcome.append(None)
     table = CartLine.__table__
-    added = [{"user_id": user.id, "partner_id": user.partner_id, "product_id": product_id,
+    added = [{"user_id": actor.user_id, "partner_id": actor.partner_id, "product_id": product_id,
               "quantity": quantity} for product_id, quantity in quantities.items()
              if product_id not in line_ids]
     changed = [{"line_id": line_ids[row.product_id], "new_quantity": quantities[row.product_id]}
@@ -118,24 +118,24 @@ def add_lines(session: Session, user: User, wanted: Sequence[tuple[int, int]]) -
     return outcome
 
 
-def add(session: Session, user: User, product_id: int, quantity: int) -> catalog.PricedProduct:
+def add(session: Session, actor: Actor, product_id: int, quantity: int) -> catalog.PricedProduct:
     """Add a product to the cart (adding to the quantity already there)."""
     check_quantity(quantity)
-    product = catalog.priced_by_id(session, user.partner, [product_id]).get(product_id)
+    product = catalog.priced_by_id(session, actor.partner, [product_id]).get(product_id)
     if product is None or not product.active:
         raise ServiceError(_("This product cannot be ordered."))
-    problem = add_lines(session, user, [(product_id, quantity)])[0]
+    problem = add_lines(session, actor, [(product_id, quantity)])[0]
     if problem is not None:
         raise problem
     session.commit()
     return product
 
 
-def set_quantity(session: Session, user: User, product_id: int, quantity: int) -> None:
+def set_quantity(session: Session, actor: Actor, product_id: int, quantity: int) -> None:
     """Change a cart line's quantity."""
     check_quantity(quantity)
     line = session.scalar(
-        select(CartLine).where(CartLine.user_id == user.id, CartLine.product_id == product_id)
+        select(CartLine).where(CartLine.user_id == actor.user_id, CartLine.product_id == product_id)
     )
     if line is None:
         raise ServiceError(_("This product is not in your cart."))
@@ -143,15 +143,15 @@ def set_quantity(session: Session, user: User, product_id: int, quantity: int) -
     session.commit()
 
 
-def remove(session: Session, user: User, product_id: int) -> None:
+def remove(session: Session, actor: Actor, product_id: int) -> None:
     """Take a product out of the cart."""
     session.execute(
-        delete(CartLine).where(CartLine.user_id == user.id, CartLine.product_id == product_id)
+        delete(CartLine).where(CartLine.user_id == actor.user_id, CartLine.product_id == product_id)
     )
     session.commit()
 
 
-def consume(session: Session, user: User, expected: dict[int, int]) -> bool:
+def consume(session: Session, actor: Actor, expected: dict[int, int]) -> bool:
     """Empty the cart if it holds exactly ``expected`` (product id -> quantity); helper, no commit.
 
     The DELETE takes the rows: a second checkout running at once waits for the first to commit
@@ -159,7 +159,7 @@ def consume(session: Session, user: User, expected: dict[int, int]) -> bool:
     """
     table = CartLine.__table__
     taken = session.execute(
-        delete(table).where(table.c.user_id == user.id).returning(table.c.product_id, table.c.quantity)
+        delete(table).where(table.c.user_id == actor.user_id).returning(table.c.product_id, table.c.quantity)
     ).all()
     return dict(taken) == expected
 
@@ -197,14 +197,14 @@ def parse_lines(text: str) -> tuple[list[tuple[int, str, int]], list[BadLine]]:
     return parsed, errors
 
 
-def quick_order(session: Session, user: User, text: str) -> QuickOrderResult:
+def quick_order(session: Session, actor: Actor, text: str) -> QuickOrderResult:
     """Put every valid pasted line into the cart and report every invalid one with its reason.
 
     A constant number of queries however many lines; more than MAX_LINES lines add nothing.
     """
     parsed, errors = parse_lines(text)
     result = QuickOrderResult(errors=errors)
-    products = catalog.priced_by_sku(session, user.partner, [sku for _n, sku, _q in parsed])
+    products = catalog.priced_by_sku(session, actor.partner, [sku for _n, sku, _q in parsed])
     wanted: list[tuple[int, str, catalog.PricedProduct, int]] = []
     for line_no, sku, quantity in parsed:
         product = products.get(sku)
@@ -215,7 +215,7 @@ def quick_order(session: Session, user: User, text: str) -> QuickOrderResult:
             result.errors.append(BadLine(line_no, raw, _("This product is no longer sold.")))
         else:
             wanted.append((line_no, raw, product, quantity))
-    outcome = add_lines(session, user, [(product.id, quantity) for _n, _r, product, quantity in wanted])
+    outcome = add_lines(session, actor, [(product.id, quantity) for _n, _r, product, quantity in wanted])
     for (line_no, raw, product, quantity), problem in zip(wanted, outcome, strict=True):
         if problem is None:
             result.added.append((product.sku, quantity))

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal.core import audit
+from portal.core.access import SYSTEM, Actor
 from portal.core.errors import ServiceError
 from portal.core.types import utc_now
 from portal.ordering.history_csv import MAX_CENTS, BadRow, RowReader, read_records
@@ -75,7 +76,7 @@ class _Errors:
 
 def import_orders(
     session: Session, path: str | os.PathLike[str], *, today: date | None = None,
-    progress: Progress | None = None, actor_id: int | None = None,
+    progress: Progress | None = None, actor: Actor = SYSTEM,
 ) -> ImportResult:
     """Import delivered order history from a CSV file: all rows or, with any bad row, none."""
     report = progress or (lambda stage, rows: None)
@@ -90,7 +91,7 @@ def import_orders(
     except BaseException:
         session.rollback()  # whoever called us must not commit half an import
         raise
-    audit.record(session, "orders_imported", actor_id=actor_id, file=os.path.basename(path),
+    audit.record(session, "orders_imported", actor_id=actor.user_id, file=os.path.basename(path),
                  rows=result.rows, orders_created=result.orders_created,
                  orders_updated=result.orders_updated, lines_added=result.lines_added,
                  lines_skipped=result.lines_skipped)

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from portal.accounts.models import User
 from portal.catalog import browse as catalog
 from portal.core import audit
+from portal.core.access import Actor
 from portal.core.errors import Conflict, ServiceError
 from portal.core.labels import label
 from portal.core.money import MAX_MONEY, ZERO, to_money
@@ -136,7 +136,7 @@ def _validate(lines: Sequence[LineRequest], requested: date | None, note: str, k
 
 
 def place_order(
-    session: Session, user: User, lines: Sequence[LineRequest], *, key: str,
+    session: Session, actor: Actor, lines: Sequence[LineRequest], *, key: str,
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
     strict_key: bool = False, from_cart: dict[int, int] | None = None, operation: str = "place",
 ) -> PlaceResult:
@@ -147,30 +147,30 @@ def place_order(
     the cart is emptied in the same transaction, and CartChanged is raised if it no longer
     holds exactly that (another tab ordered or changed it meanwhile).
     """
-    if user.partner_id is None:
+    if actor.partner_id is None:
         raise ServiceError(_("Only partner users can place orders."))
     key = (key or "").strip()
     note = (note or "").strip()
     fingerprint = request_hash(lines, requested_delivery_date, note, operation)
     try:
         _validate(lines, requested_delivery_date, note, key)
-        priced = _price_lines(session, user, lines)
+        priced = _price_lines(session, actor, lines)
     except ServiceError:
         # A retry of an order placed earlier is answered with it, even if, say, a product
         # has been withdrawn since.
-        existing = _existing(session, user.partner_id, key) if key else None
+        existing = _existing(session, actor.partner_id, key) if key else None
         if existing is None:
             raise
         return _replay(existing, fingerprint, strict_key)
     now = utc_now()
     total = sum((line["line_total"] for line in priced), ZERO)
     values = {
-        "partner_id": user.partner_id, "placed_by_id": user.id, "source": source,
+        "partner_id": actor.partner_id, "placed_by_id": actor.user_id, "source": source,
         "status": "submitted", "idempotency_key": key, "request_hash": fingerprint,
         "requested_delivery_date": requested_delivery_date, "note": note, "total": total,
         "created_at": now, "updated_at": now,
     }
-    if from_cart is not None and not cart.consume(session, user, from_cart):
+    if from_cart is not None and not cart.consume(session, actor, from_cart):
         session.rollback()
         raise CartChanged(_("Your cart changed while you were checking out. Check it and place "
                             "the order again."))
@@ -180,7 +180,7 @@ def place_order(
             session.rollback()  # the cart stays as it was
         # The key is taken: a retry, a double click, or a concurrent twin that committed first
         # (PostgreSQL made this insert wait for it). Nothing was written, so just read it.
-        existing = _existing(session, user.partner_id, key)
+        existing = _existing(session, actor.partner_id, key)
         if existing is None:  # pragma: no cover - the conflicting row was rolled back meanwhile
             raise Conflict(_("The order could not be placed. Try again."))
         return _replay(existing, fingerprint, strict_key)
@@ -188,10 +188,10 @@ def place_order(
     thank_you = count == 1 or count % MILESTONE_EVERY == 0
     if thank_you:
         notifications.queue(
-            session, partner_id=user.partner_id, user_id=user.id,
+            session, partner_id=actor.partner_id, user_id=actor.user_id,
             kind="thank_you_first_order" if count == 1 else "thank_you_order_milestone",
-            subject_key=f"partner:{user.partner_id}:orders:{count}",
-            payload={"order_id": order_id, "order_count": count, "partner_name": user.partner.name},
+            subject_key=f"partner:{actor.partner_id}:orders:{count}",
+            payload={"order_id": order_id, "order_count": count, "partner_name": actor.partner.name},
         )
     session.commit()
     order = PlacedOrder(id=order_id, **values,
@@ -199,9 +199,9 @@ def place_order(
     return PlaceResult(order, created=True, thank_you=thank_you)
 
 
-def _price_lines(session: Session, user: User, lines: Sequence[LineRequest]) -> list[dict]:
+def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest]) -> list[dict]:
     """Merge lines per product and price them at the partner's prices; raises on bad lines."""
-    products = catalog.priced_by_sku(session, user.partner, [line.sku for line in lines])
+    products = catalog.priced_by_sku(session, actor.partner, [line.sku for line in lines])
     merged: dict[int, int] = {}
     by_id: dict[int, catalog.PricedProduct] = {}
     for n, line in enumerate(lines, start=1):
@@ -235,64 +235,64 @@ def _replay(existing: Order, fingerprint: str, strict: bool) -> PlaceResult:
 
 
 def checkout(
-    session: Session, user: User, *, key: str, requested_delivery_date: date | None, note: str
+    session: Session, actor: Actor, *, key: str, requested_delivery_date: date | None, note: str
 ) -> PlaceResult:
     """Place the user's cart as an order and empty the cart, both or neither."""
-    existing = _existing(session, user.partner_id, (key or "").strip()) if key else None
+    existing = _existing(session, actor.partner_id, (key or "").strip()) if key else None
     if existing is not None:  # a double click or a resubmitted form: the cart is already empty
         return PlaceResult(existing, created=False)
-    view = cart.view(session, user)
+    view = cart.view(session, actor)
     if view.unavailable:
         names = ", ".join(item.product.name for item in view.unavailable)
         raise ServiceError(_("Remove products that are no longer sold: %(names)s.", names=names))
     lines = [LineRequest(item.product.sku, item.quantity) for item in view.items]
     read = {item.product.id: item.quantity for item in view.items}
     try:
-        return place_order(session, user, lines, key=key, requested_delivery_date=requested_delivery_date,
+        return place_order(session, actor, lines, key=key, requested_delivery_date=requested_delivery_date,
                            note=note, source="portal", from_cart=read if read else None,
                            operation="checkout")
     except CartChanged:
-        existing = _existing(session, user.partner_id, (key or "").strip())
+        existing = _existing(session, actor.partner_id, (key or "").strip())
         if existing is not None:  # the same form, submitted twice at once
             return PlaceResult(existing, created=False)
-        ordered = _last_checkout(session, user)
+        ordered = _last_checkout(session, actor)
         if ordered is None or {line.product_id: line.quantity for line in ordered.lines} != read:
             raise
         return PlaceResult(ordered, created=False, message=_(
             "Your cart was already ordered from another tab or window; this is that order."))
 
 
-def _last_checkout(session: Session, user: User) -> Order | None:
+def _last_checkout(session: Session, actor: Actor) -> Order | None:
     return session.scalar(
         select(Order).options(selectinload(Order.lines))
-        .where(Order.placed_by_id == user.id, Order.source == "portal")
+        .where(Order.placed_by_id == actor.user_id, Order.source == "portal")
         .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
     )
 
 
-def cancel(session: Session, user: User, order_id: int) -> Order:
+def cancel(session: Session, actor: Actor, order_id: int) -> Order:
     """A partner user cancels their company's order while it is still submitted."""
-    order = get_order(session, user.partner_id, order_id)
+    order = get_order(session, actor.partner_id, order_id)
     status = order.status
     if status == "submitted":
         status = _move(session, order, "submitted", status="cancelled")
     if status is not None:
         raise Conflict(_("Only a submitted order can be cancelled; this one is %(status)s.",
                          status=_status_label(status)))
-    audit.record(session, "order_cancelled", actor_id=user.id, target=order,
+    audit.record(session, "order_cancelled", actor_id=actor.user_id, target=order,
                  partner_id=order.partner_id)
     session.commit()
     return order
 
 
-def reorder_into_cart(session: Session, user: User, order_id: int) -> ReorderResult:
+def reorder_into_cart(session: Session, actor: Actor, order_id: int) -> ReorderResult:
     """Put a past order's products into the cart at today's prices; list what can't be."""
-    order = get_order(session, user.partner_id, order_id)
-    products = catalog.priced_by_id(session, user.partner, [line.product_id for line in order.lines])
+    order = get_order(session, actor.partner_id, order_id)
+    products = catalog.priced_by_id(session, actor.partner, [line.product_id for line in order.lines])
     orderable = [(line, products[line.product_id]) for line in order.lines
                  if line.product_id in products and products[line.product_id].active]
     problems = dict(zip((line.id for line, _p in orderable), cart.add_lines(
-        session, user, [(product.id, line.quantity) for line, product in orderable]), strict=True))
+        session, actor, [(product.id, line.quantity) for line, product in orderable]), strict=True))
     result = ReorderResult()
     for line in order.lines:  # in the order's order, as the flash messages are
         if line.id in problems and problems[line.id] is None:
@@ -303,10 +303,10 @@ def reorder_into_cart(session: Session, user: User, order_id: int) -> ReorderRes
     return result
 
 
-def reorder_lines(session: Session, user: User, order_id: int) -> tuple[list[LineRequest], ReorderResult]:
+def reorder_lines(session: Session, actor: Actor, order_id: int) -> tuple[list[LineRequest], ReorderResult]:
     """A past order's lines that can be ordered today, and those that cannot."""
-    order = get_order(session, user.partner_id, order_id)
-    products = catalog.priced_by_id(session, user.partner, [line.product_id for line in order.lines])
+    order = get_order(session, actor.partner_id, order_id)
+    products = catalog.priced_by_id(session, actor.partner, [line.product_id for line in order.lines])
     result = ReorderResult()
     lines = []
     for line in order.lines:
@@ -319,12 +319,12 @@ def reorder_lines(session: Session, user: User, order_id: int) -> tuple[list[Lin
     return lines, result
 
 
-def advance(session: Session, staff: User, order_id: int, action: str, *,
+def advance(session: Session, actor: Actor, order_id: int, action: str, *,
             promised_date: date | None = None) -> Order:
     """Staff move an order along submitted → confirmed → shipped → delivered, or cancel it."""
     if action not in TRANSITIONS:
         raise ServiceError(_("Unknown action."))
-    order = get_for_staff(session, staff, order_id)
+    order = get_for_staff(session, actor, order_id)
     allowed_from, target = TRANSITIONS[action]
     previous = order.status
     if previous not in allowed_from:
@@ -341,7 +341,7 @@ def advance(session: Session, staff: User, order_id: int, action: str, *,
     status = _move(session, order, previous, **values)
     if status is not None:
         raise _cannot_move(status, target)
-    audit.record(session, f"order_{target}", actor_id=staff.id, target=order,
+    audit.record(session, f"order_{target}", actor_id=actor.user_id, target=order,
                  partner_id=order.partner_id, previous=previous, status=target)
     session.commit()
     return order

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.accounts.models import Partner, User
+from portal.accounts.models import Partner
 from portal.catalog import browse as catalog
 from portal.core import access
+from portal.core.access import Actor, PartnerRef
 from portal.core.errors import NotFound
 from portal.core.paging import clamp_page
 from portal.ordering.models import Order, OrderLine
@@ -46,7 +47,7 @@ class UsualItem:
     last_quantity: int
 
 
-def usual_basket(session: Session, partner: Partner, *, limit: int = 12,
+def usual_basket(session: Session, partner: PartnerRef, *, limit: int = 12,
                  today: date | None = None) -> list[UsualItem]:
     """The products the partner ordered most often in the last 12 months, with the last quantity."""
     since = datetime.combine((today or datetime.now(UTC).date()) - timedelta(days=365), time(0), tzinfo=UTC)
@@ -109,18 +110,18 @@ def filtered(stmt: Select, filters: OrderFilters) -> Select:
     return stmt
 
 
-def scoped_orders(user: User) -> Select:
+def scoped_orders(actor: Actor) -> Select:
     """All orders the user may see: their company's, or their partners' for staff."""
     stmt = select(Order)
-    if user.partner_id is not None:
-        return stmt.where(Order.partner_id == user.partner_id)
-    return access.scope(stmt, user, Order.partner_id)
+    if actor.partner_id is not None:
+        return stmt.where(Order.partner_id == actor.partner_id)
+    return access.scope(stmt, actor, Order.partner_id)
 
 
-def list_orders(session: Session, user: User, filters: OrderFilters, *, page: int = 1,
+def list_orders(session: Session, actor: Actor, filters: OrderFilters, *, page: int = 1,
                 per_page: int = 25) -> OrderPage:
     """One page of orders, newest first, in two queries whatever the history's size."""
-    stmt = filtered(scoped_orders(user), filters)
+    stmt = filtered(scoped_orders(actor), filters)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     page, pages = clamp_page(page, total, per_page)
     rows = session.execute(
@@ -132,10 +133,10 @@ def list_orders(session: Session, user: User, filters: OrderFilters, *, page: in
     return OrderPage([(row[0], row[1], row[2]) for row in rows], total, page, pages)
 
 
-def get_for_staff(session: Session, user: User, order_id: int) -> Order:
+def get_for_staff(session: Session, actor: Actor, order_id: int) -> Order:
     """An order of a partner the staff user looks after, with its lines; else NotFound."""
     order = session.scalar(
-        scoped_orders(user).options(selectinload(Order.lines), selectinload(Order.partner))
+        scoped_orders(actor).options(selectinload(Order.lines), selectinload(Order.partner))
         .where(Order.id == order_id)
     )
     if order is None:

@@ -11,7 +11,7 @@ from portal.db import get_session
 from portal.ordering import cart, queries
 from portal.ordering.forms import AddToCartForm
 from portal.web.forms import list_filters
-from portal.web.guards import acting_user, partner_required, safe_next_url
+from portal.web.guards import actor, partner_required, safe_next_url
 
 bp = Blueprint("catalog", __name__)
 
@@ -22,11 +22,11 @@ bp = Blueprint("catalog", __name__)
 def index():
     """Browse and search the catalog; the usual basket comes first."""
     db = get_session()
-    user = acting_user()
+    me = actor()
     args = list_filters(request.args)
-    page = catalog.browse(db, user.partner, q=args["q"], category=args["category"], page=args["page"])
-    usual = queries.usual_basket(db, user.partner) if page.page == 1 and not args["q"] else []
-    return render_template("catalog/index.html", page=page, usual=usual, form=AddToCartForm(),
+    page = catalog.browse(db, me.partner, q=args["q"], category=args["category"], page=args["page"])
+    usual = queries.usual_basket(db, me.partner) if page.page == 1 and not args["q"] else []
+    return render_template("ordering/catalog.html", page=page, usual=usual, form=AddToCartForm(),
                            q=args["q"], category=args["category"])
 
 
@@ -45,7 +45,7 @@ def add():
                   "error")
         return redirect(back)
     try:
-        product = cart.add(get_session(), acting_user(), form.product_id.data, form.quantity.data)
+        product = cart.add(get_session(), actor(), form.product_id.data, form.quantity.data)
     except ServiceError as err:
         flash(str(err), "error")
     else:

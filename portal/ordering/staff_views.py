@@ -20,7 +20,7 @@ from portal.ordering.forms import ConfirmForm, OrderFilterForm
 from portal.ordering.views import csv_response, filters_from, page_args, partner_filter
 from portal.web.errors import not_found
 from portal.web.forms import ActionForm, page_from
-from portal.web.guards import acting_user, staff_required
+from portal.web.guards import actor, staff_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -32,9 +32,9 @@ def orders_list():
     """Orders of the partners this staff member looks after, with filters."""
     form = OrderFilterForm(request.args)
     filters = filters_from(form, partner_id=partner_filter())
-    page = queries.list_orders(get_session(), acting_user(), filters,
+    page = queries.list_orders(get_session(), actor(), filters,
                               page=page_from(request.args))
-    return render_template("orders/history.html", page=page, form=form, args=page_args(filters),
+    return render_template("ordering/history.html", page=page, form=form, args=page_args(filters),
                            staff=True,
                            detail_endpoint="manage.order", export_endpoint="manage.orders_export")
 
@@ -45,7 +45,7 @@ def orders_list():
 def orders_export():
     """The filtered orders as CSV."""
     filters = filters_from(OrderFilterForm(request.args), partner_id=partner_filter())
-    stmt = queries.filtered(queries.scoped_orders(acting_user()), filters)
+    stmt = queries.filtered(queries.scoped_orders(actor()), filters)
     return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
 
 
@@ -55,10 +55,10 @@ def orders_export():
 def order(order_id: int):
     """One order, with the next steps of its lifecycle."""
     try:
-        found = queries.get_for_staff(get_session(), acting_user(), order_id)
+        found = queries.get_for_staff(get_session(), actor(), order_id)
     except NotFound as err:
         not_found(foreign=err.foreign)
-    return render_template("manage/order.html", order=found, action_form=ActionForm(),
+    return render_template("ordering/staff_order.html", order=found, action_form=ActionForm(),
                            confirm_form=ConfirmForm(), transitions=orders.TRANSITIONS)
 
 
@@ -72,7 +72,7 @@ def advance(order_id: int, action: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            orders.advance(get_session(), acting_user(), order_id, action,
+            orders.advance(get_session(), actor(), order_id, action,
                            promised_date=form.promised_date.data)
         except NotFound as err:
             not_found(foreign=err.foreign)

@@ -24,9 +24,10 @@ from portal.db import get_session
 from portal.ordering import cart, exports, orders, queries
 from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
 from portal.ordering.models import ORDER_STATUSES
+from portal.web.confirm import Confirmation, ConfirmForm, confirm_page
 from portal.web.errors import not_found
 from portal.web.forms import ActionForm, UploadError, form_status, page_from, read_upload, show_service_error
-from portal.web.guards import acting_user, partner_required
+from portal.web.guards import actor, partner_required
 
 bp = Blueprint("orders", __name__)
 
@@ -36,8 +37,8 @@ bp = Blueprint("orders", __name__)
 @partner_required
 def cart_page():
     """The cart with today's prices, quick order and the way to checkout."""
-    view = cart.view(get_session(), acting_user())
-    return render_template("orders/cart.html", view=view, quick=QuickOrderForm(),
+    view = cart.view(get_session(), actor())
+    return render_template("ordering/cart.html", view=view, quick=QuickOrderForm(),
                            quantity_form=QuantityForm(), action_form=ActionForm())
 
 
@@ -51,7 +52,7 @@ def set_quantity(product_id: int):
         flash(_("Quantity must be a whole number from 1 to %(max)d.", max=cart.MAX_QUANTITY), "error")
     else:
         try:
-            cart.set_quantity(get_session(), acting_user(), product_id, form.quantity.data)
+            cart.set_quantity(get_session(), actor(), product_id, form.quantity.data)
         except ServiceError as err:
             flash(str(err), "error")
     return redirect(url_for("orders.cart_page"))
@@ -63,7 +64,7 @@ def set_quantity(product_id: int):
 def remove(product_id: int):
     """Take a product out of the cart."""
     if ActionForm().validate_on_submit():
-        cart.remove(get_session(), acting_user(), product_id)
+        cart.remove(get_session(), actor(), product_id)
     return redirect(url_for("orders.cart_page"))
 
 
@@ -81,28 +82,28 @@ def quick_order():
         text = read_upload(form.file.data)
     except UploadError as err:
         form.file.errors = [*form.file.errors, str(err)]
-        return render_template("orders/cart.html", view=cart.view(db, acting_user()), quick=form,
+        return render_template("ordering/cart.html", view=cart.view(db, actor()), quick=form,
                                quantity_form=QuantityForm(), action_form=ActionForm()), 422
     if text is None:
         text = form.lines.data or ""
     if not text.strip():
         form.lines.errors = [*form.lines.errors, _("Paste lines of SKU and quantity, or choose a CSV file.")]
-        return render_template("orders/cart.html", view=cart.view(db, acting_user()), quick=form,
+        return render_template("ordering/cart.html", view=cart.view(db, actor()), quick=form,
                                quantity_form=QuantityForm(), action_form=ActionForm()), 422
     try:
-        result = cart.quick_order(db, acting_user(), text)
+        result = cart.quick_order(db, actor(), text)
     except ServiceError as err:  # too many lines: nothing was added
         form.lines.errors = [*form.lines.errors, str(err)]
-        return render_template("orders/cart.html", view=cart.view(db, acting_user()), quick=form,
+        return render_template("ordering/cart.html", view=cart.view(db, actor()), quick=form,
                                quantity_form=QuantityForm(), action_form=ActionForm()), 422
     if result.added:
         flash(ngettext("%(num)d line added to your cart.", "%(num)d lines added to your cart.",
                        len(result.added)), "success")
     if not result.errors:
         return redirect(url_for("orders.cart_page"))  # Post/Redirect/Get: a refresh adds nothing twice
-    view = cart.view(db, acting_user())
+    view = cart.view(db, actor())
     status = 422
-    return render_template("orders/cart.html", view=view, quick=form, quantity_form=QuantityForm(),
+    return render_template("ordering/cart.html", view=view, quick=form, quantity_form=QuantityForm(),
                            action_form=ActionForm(), bad_lines=result.errors), status
 
 
@@ -112,12 +113,12 @@ def quick_order():
 def checkout():
     """Review the cart and place the order exactly once (the form carries an idempotency key)."""
     db = get_session()
-    user = acting_user()
+    me = actor()
     form = CheckoutForm()
     refused = False
     if form.validate_on_submit():
         try:
-            result = orders.checkout(db, user, key=form.idempotency_key.data,
+            result = orders.checkout(db, me, key=form.idempotency_key.data,
                                      requested_delivery_date=form.requested_delivery_date.data,
                                      note=form.note.data or "")
         except ServiceError as err:
@@ -133,12 +134,12 @@ def checkout():
             return redirect(url_for("orders.detail", order_id=result.order.id))
     elif request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex
-    view = cart.view(db, user)
+    view = cart.view(db, me)
     if request.method == "GET" and not view.items:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.cart_page"))
     status = 422 if refused else form_status(form)
-    return render_template("orders/checkout.html", form=form, view=view), status
+    return render_template("ordering/checkout.html", form=form, view=view), status
 
 
 @bp.get("/orders/<int:order_id>/thank-you")
@@ -148,13 +149,13 @@ def thank_you(order_id: int):
     """Thanks after the first order and every tenth."""
     db = get_session()
     order = _owned(order_id)
-    count = queries.list_orders(db, acting_user(), queries.OrderFilters(), per_page=1).total
-    return render_template("orders/thank_you.html", order=order, count=count)
+    count = queries.list_orders(db, actor(), queries.OrderFilters(), per_page=1).total
+    return render_template("ordering/thank_you.html", order=order, count=count)
 
 
 def _owned(order_id: int):
     try:
-        return queries.get_order(get_session(), acting_user().partner_id, order_id)
+        return queries.get_order(get_session(), actor().partner_id, order_id)
     except NotFound as err:
         not_found(foreign=err.foreign)
 
@@ -198,9 +199,9 @@ def history():
     """The company's orders with filters and pages."""
     form = OrderFilterForm(request.args)
     filters = filters_from(form)
-    page = queries.list_orders(get_session(), acting_user(), filters,
+    page = queries.list_orders(get_session(), actor(), filters,
                               page=page_from(request.args))
-    return render_template("orders/history.html", page=page, form=form, args=page_args(filters),
+    return render_template("ordering/history.html", page=page, form=form, args=page_args(filters),
                            action_form=ActionForm())
 
 
@@ -210,8 +211,20 @@ def history():
 def export():
     """The filtered order history as CSV (one row per line)."""
     filters = filters_from(OrderFilterForm(request.args))
-    stmt = queries.filtered(queries.scoped_orders(acting_user()), filters)
+    stmt = queries.filtered(queries.scoped_orders(actor()), filters)
     return csv_response(exports.orders_csv(get_session(), stmt), "orders.csv")
+
+
+def cancel_confirmation(order) -> Confirmation:
+    """How a buyer is asked before cancelling: on the order's page (dialog) and on its own."""
+    return Confirmation(
+        url=url_for("orders.cancel", order_id=order.id), label=_("Cancel order"),
+        title=_("Cancel order #%(id)d?", id=order.id),
+        question=_("The order will not be confirmed or delivered, and cannot be placed again "
+                   "from here: to order the same goods later, use Reorder."),
+        confirm_label=_("Yes, cancel the order"),
+        back_url=url_for("orders.detail", order_id=order.id), back_label=_("Keep the order"),
+    )
 
 
 @bp.get("/orders/<int:order_id>")
@@ -219,22 +232,30 @@ def export():
 @partner_required
 def detail(order_id: int):
     """One order with its lines as charged."""
-    return render_template("orders/detail.html", order=_owned(order_id), action_form=ActionForm())
+    order = _owned(order_id)
+    return render_template("ordering/detail.html", order=order, action_form=ActionForm(),
+                           cancel=cancel_confirmation(order) if order.status == "submitted" else None)
 
 
-@bp.post("/orders/<int:order_id>/cancel")
+@bp.route("/orders/<int:order_id>/cancel", methods=["GET", "POST"])
 @login_required
 @partner_required
 def cancel(order_id: int):
-    """Cancel an order that is still submitted."""
-    _owned(order_id)
-    if ActionForm().validate_on_submit():
-        try:
-            orders.cancel(get_session(), acting_user(), order_id)
-        except ServiceError as err:
-            flash(str(err), "error")
-        else:
-            flash(_("The order is cancelled."), "success")
+    """Cancel an order that is still submitted, once the buyer has confirmed it."""
+    order = _owned(order_id)
+    form = ConfirmForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        if order.status != "submitted" and request.method == "GET":
+            flash(_("Only a submitted order can be cancelled; this one is %(status)s.",
+                    status=orders._status_label(order.status)), "error")
+            return redirect(url_for("orders.detail", order_id=order_id))
+        return confirm_page(cancel_confirmation(order), form)
+    try:
+        orders.cancel(get_session(), actor(), order_id)
+    except ServiceError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("The order is cancelled."), "success")
     return redirect(url_for("orders.detail", order_id=order_id))
 
 
@@ -246,7 +267,7 @@ def reorder(order_id: int):
     _owned(order_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("orders.detail", order_id=order_id))
-    result = orders.reorder_into_cart(get_session(), acting_user(), order_id)
+    result = orders.reorder_into_cart(get_session(), actor(), order_id)
     _flash_reorder(result)
     return redirect(url_for("orders.cart_page"))
 
@@ -258,11 +279,11 @@ def reorder_last():
     """Fill the cart with the company's last order."""
     if not ActionForm().validate_on_submit():
         return redirect(url_for("main.dashboard"))
-    order_id = queries.last_order_id(get_session(), acting_user().partner_id)
+    order_id = queries.last_order_id(get_session(), actor().partner_id)
     if order_id is None:
         flash(_("There is no order to repeat yet."), "info")
         return redirect(url_for("catalog.index"))
-    _flash_reorder(orders.reorder_into_cart(get_session(), acting_user(), order_id))
+    _flash_reorder(orders.reorder_into_cart(get_session(), actor(), order_id))
     return redirect(url_for("orders.cart_page"))
 
 

@@ -65,7 +65,7 @@ def register_errors(app: Flask) -> None:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="trellis"'
             return response
         try:
-            page = render_template("error.html", code=code, message=message)
+            page = render_template("web/error.html", code=code, message=message)
         except Exception:  # the page itself broke (a template, the locale): answer anyway
             log.exception("could not render the %s error page", code)
             page = _FALLBACK_PAGE.format(code=code, message=escape(message))

@@ -24,7 +24,7 @@ def partners():
     query = (form.q.data or "") if valid else ""
     page = portfolio.list_partners(get_session(), actor(), query=query,
                                    page=(form.page.data or 1) if valid else 1)
-    return render_template("manage/partners.html", partners=page.items, page=page.page, total=page.total,
+    return render_template("workspace/partners.html", partners=page.items, page=page.page, total=page.total,
                            pages=page.pages, q=query, form=form)
 
 
@@ -37,5 +37,5 @@ def partner(partner_id: int):
         overview = portfolio.partner_overview(get_session(), actor(), partner_id)
     except NotFound as err:
         not_found(foreign=err.foreign)
-    return render_template("manage/partner.html", partner=overview.partner, users=overview.users,
+    return render_template("workspace/partner.html", partner=overview.partner, users=overview.users,
                            order_count=overview.order_count, order_total=overview.order_total)

@@ -21,7 +21,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/manage/tasks")
 def index():
     """Open tasks of the partners this staff member looks after (all of them for an admin)."""
     page = tasks.open_tasks(get_session(), actor(), page=page_from(request.args))
-    return render_template("tasks/index.html", page=page, action_form=ActionForm())
+    return render_template("workspace/tasks.html", page=page, action_form=ActionForm())
 
 
 @bp.post("/<int:task_id>/done")

@@ -11,6 +11,7 @@ from tests.portal.helpers import bearer, issue, sign_in
 ORDER_ROUTES = [
     ("GET", "/orders/{id}"),
     ("GET", "/orders/{id}/thank-you"),
+    ("GET", "/orders/{id}/cancel"),
     ("POST", "/orders/{id}/cancel"),
     ("POST", "/orders/{id}/reorder"),
     ("GET", "/api/v1/orders/{id}"),

@@ -183,6 +183,29 @@ def test_buyer_cancels_a_submitted_order_but_not_a_shipped_one(app, f, db):
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "order_cancelled")).target_id == submitted.id
 
 
+def test_cancelling_asks_first_on_a_page_that_works_without_javascript(app, f, db):
+    user, _tier, water, _chips = buyer_with_catalog(f)
+    order = f.order(user.partner, lines=[(water, 1)])
+    client = signed_in(app, user)
+    detail = client.get(f"/orders/{order.id}").text
+    # The order page links to the confirmation (a dialog where JavaScript runs), it does not post.
+    assert f'href="/orders/{order.id}/cancel"' in detail and f'data-confirm="confirm-orders-{order.id}-cancel"' in detail
+    asked = client.get(f"/orders/{order.id}/cancel")
+    assert asked.status_code == 200
+    assert f"Cancel order #{order.id}?" in asked.text and "Yes, cancel the order" in asked.text
+    assert "Keep the order" in asked.text
+    db.expire_all()
+    assert db.get(Order, order.id).status == "submitted"  # asking changed nothing
+    done = client.post(f"/orders/{order.id}/cancel")
+    assert done.status_code == 302  # and then back to the order (Post/Redirect/Get)
+    db.expire_all()
+    assert db.get(Order, order.id).status == "cancelled"
+    # A cancelled order offers no cancel, and its confirmation page sends the buyer back.
+    assert f'href="/orders/{order.id}/cancel"' not in client.get(f"/orders/{order.id}").text
+    again = client.get(f"/orders/{order.id}/cancel", follow_redirects=True)
+    assert "Only a submitted order can be cancelled" in again.text
+
+
 def test_reorder_fills_cart_at_todays_prices_and_lists_what_is_gone(app, f, db):
     user, _tier, water, chips = buyer_with_catalog(f)
     gone = f.product(sku="OLD-001", name="Retired lemonade")

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.catalog.pricing import unit_price
+from portal.core.access import Actor
 from portal.models import Order
 from portal.ordering import orders
 from tests.portal.factories import PASSWORD
@@ -52,7 +53,7 @@ def test_order_total_is_the_sum_of_rounded_lines_and_round_trips_exactly(app, li
             product = f.product(base_price=base)
             requests.append(orders.LineRequest(product.sku, qty))
         with app.app_context():
-            result = orders.place_order(db, user, requests, key=f"k-{tier.id}")
+            result = orders.place_order(db, Actor.of(user), requests, key=f"k-{tier.id}")
         db.expire_all()
         stored = db.scalar(select(Order).where(Order.id == result.order.id))
         expected_lines = [
@@ -71,7 +72,7 @@ def test_large_amounts_round_trip_exactly(app, f, db):
     user = f.user(partner=partner, password=PASSWORD)
     product = f.product(base_price=Decimal("99999.99"))
     with app.app_context():
-        result = orders.place_order(db, user, [orders.LineRequest(product.sku, 99_999)], key="big")
+        result = orders.place_order(db, Actor.of(user), [orders.LineRequest(product.sku, 99_999)], key="big")
     db.expire_all()
     stored = db.get(Order, result.order.id)
     assert stored.total == Decimal("9999899000.01")
@@ -85,7 +86,7 @@ def test_order_lines_store_awkward_product_names_and_prices_verbatim(app, f, db)
     names = ['Crème "brûlée" \\ 5 cl', "O'Neill's stout 🍺", '{"sku": "x"}, null', "Żółć\ttab"]
     products = [f.product(name=name, base_price=Decimal("0.05") * (n + 1)) for n, name in enumerate(names)]
     with app.app_context():
-        result = orders.place_order(db, user, [orders.LineRequest(p.sku, 3) for p in products],
+        result = orders.place_order(db, Actor.of(user), [orders.LineRequest(p.sku, 3) for p in products],
                                     key="awkward")
     db.expire_all()
     stored = db.get(Order, result.order.id)
