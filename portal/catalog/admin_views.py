@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import login_required
 from wtforms import SelectChoice
 
@@ -14,6 +13,8 @@ from portal.catalog.forms import AssignTierForm, CatalogImportForm, ProductForm,
 from portal.catalog.importer import CatalogImportRejected
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
+from portal.web.confirm import Confirmation, ConfirmForm, confirm_page
+from portal.web.formatting import ngettext
 from portal.web.forms import ActionForm, UploadError, list_filters, read_upload
 from portal.web.guards import actor, admin_required
 
@@ -42,8 +43,24 @@ def products():
     args = list_filters(request.args)
     q, category, status = args["q"], args["category"], args["status"]
     page = browse.list_products(get_session(), q=q, category=category, status=status, page=args["page"])
+    back = {key: value for key, value in (("q", q), ("category", category), ("status", status),
+                                          ("page", page.page if page.page > 1 else None)) if value}
+    stop = {p.id: stop_selling_confirmation(p, back) for p in page.items if p.active}
     return render_template("catalog/products.html", page=page, q=q, category=category,
-                           status=status, action_form=ActionForm())
+                           status=status, action_form=ActionForm(), back=back, stop=stop)
+
+
+def stop_selling_confirmation(product, back: dict) -> Confirmation:
+    """How an admin is asked before a product stops being sold (list page dialog and own page)."""
+    return Confirmation(
+        url=url_for("catalog_admin.deactivate_product", product_id=product.id, **back),
+        label=_("Stop selling"), title=_("Stop selling %(name)s?", name=product.name),
+        question=_("Partners will no longer see %(sku)s in the catalog or be able to order it; it "
+                   "stays in carts and past orders marked as no longer sold. You can sell it again "
+                   "later.", sku=product.sku),
+        confirm_label=_("Yes, stop selling it"),
+        back_url=url_for("catalog_admin.products", **back), back_label=_("Keep selling it"),
+    )
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
@@ -92,21 +109,31 @@ def edit_product(product_id: int):
 
 
 def _set_active(product_id: int, active: bool):
-    if ActionForm().validate_on_submit():
+    back = {k: v for k, v in request.args.items() if k in ("q", "category", "status", "page") and v}
+    if not active:  # stopping a sale asks first (GET: the confirmation page)
         try:
-            product = catalog_admin.set_product_active(get_session(), product_id, active,
-                                                       actor=actor())
+            product = catalog_admin.get_product(get_session(), product_id)
         except NotFound:
             abort(404)
-        if active:
-            flash(_("%(sku)s is sold again.", sku=product.sku), "success")
-        else:
-            flash(_("%(sku)s is no longer sold.", sku=product.sku), "success")
-    back = {k: v for k, v in request.args.items() if k in ("q", "category", "status", "page") and v}
+        form = ConfirmForm()
+        if request.method == "GET" or not form.validate_on_submit():
+            if not product.active:
+                return redirect(url_for("catalog_admin.products", **back))
+            return confirm_page(stop_selling_confirmation(product, back), form)
+    elif not ActionForm().validate_on_submit():
+        return redirect(url_for("catalog_admin.products", **back))
+    try:
+        product = catalog_admin.set_product_active(get_session(), product_id, active, actor=actor())
+    except NotFound:
+        abort(404)
+    if active:
+        flash(_("%(sku)s is sold again.", sku=product.sku), "success")
+    else:
+        flash(_("%(sku)s is no longer sold.", sku=product.sku), "success")
     return redirect(url_for("catalog_admin.products", **back))
 
 
-@bp.post("/products/<int:product_id>/deactivate")
+@bp.route("/products/<int:product_id>/deactivate", methods=["GET", "POST"])
 @login_required
 @admin_required
 def deactivate_product(product_id: int):

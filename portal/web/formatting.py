@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import flask_babel
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import current_app
 from markupsafe import Markup
 
@@ -45,8 +46,10 @@ def percent(value: Decimal | float | None, places: int = 0) -> str:
     """A share (0.125 → ``12.5%`` / ``12,5%``)."""
     if value is None:
         return "—"
-    pattern = "#,##0" + ("." + "#" * places if places else "") + "%"
-    return flask_babel.format_percent(value, format=pattern)
+    share = Decimal(str(value)).quantize(Decimal(1).scaleb(-(places + 2)))
+    # The locale's own pattern (its spacing, e.g. "12,5 %"), showing up to `places` decimals.
+    return babel_numbers.format_percent(share, locale=flask_babel.get_locale(),
+                                        decimal_quantization=False)
 
 
 def _aware(value: datetime) -> datetime:
@@ -89,6 +92,17 @@ def iso_datetime(value: datetime | None) -> Markup:
     return Markup("") if value is None else Markup(_aware(value).isoformat())
 
 
+def _grouped_count(translated: str, n: int) -> str:
+    # The catalogues write counts as %(num)d; the locale writes them grouped ("4,567 orders").
+    return translated.replace("%(num)d", number(n)) if isinstance(n, int) else translated
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    """flask_babel.ngettext with the count written the locale's way (``4,567 orders``)."""
+    translated = flask_babel.get_translations().ungettext(singular, plural, n)
+    return _grouped_count(translated, n) % {"num": n, **variables}
+
+
 FILTERS = {
     "money": money, "number": number, "percent": percent, "datetime": local_datetime,
     "date": local_date, "month": month, "iso": iso_datetime,
@@ -97,3 +111,12 @@ FILTERS = {
 
 def register(app) -> None:
     app.jinja_env.filters.update(FILTERS)
+    # Templates' {{ ngettext(...) }} too: Jinja formats the variables after this returns.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: flask_babel.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: _grouped_count(flask_babel.get_translations().ungettext(s, p, n), n),
+        newstyle=True,
+        pgettext=lambda c, s: flask_babel.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _grouped_count(
+            flask_babel.get_translations().unpgettext(c, s, p, n), n),
+    )

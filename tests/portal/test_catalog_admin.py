@@ -173,7 +173,19 @@ def test_admin_edits_a_product_and_bad_input_changes_nothing(admin, db, f):
 
 
 def test_admin_deactivates_and_reactivates_a_product(admin, db, f):
-    product = f.product()
+    product = f.product(name="Strawberry jam 280 g")
+    listing = admin.get("/admin/catalog/products?q=abc").text
+    assert listing.count("Stop selling Strawberry jam 280 g?") == 0  # q=abc matches nothing
+    listing = admin.get("/admin/catalog/products").text
+    # The list opens a dialog (or, without JavaScript, the confirmation page): it never posts.
+    assert f'href="/admin/catalog/products/{product.id}/deactivate"' in listing
+    assert "Stop selling Strawberry jam 280 g?" in listing
+    asked = admin.get(f"/admin/catalog/products/{product.id}/deactivate?q=abc")
+    assert asked.status_code == 200 and "Yes, stop selling it" in asked.text
+    assert 'href="/admin/catalog/products?q=abc"' in asked.text  # "Keep selling it" goes back
+    db.expire_all()
+    assert db.get(Product, product.id).active is True
+    assert admin.get("/admin/catalog/products/999999/deactivate").status_code == 404
     response = admin.post(f"/admin/catalog/products/{product.id}/deactivate?q=abc")
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/catalog/products?q=abc"
