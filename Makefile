@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet -c $(CONSTRAINTS)
 # The compiled catalogues (not committed), one per language's messages.po.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-fast install install-test migrate demo lock lint smoke translations compile-translations bench-deps clean
+.PHONY: run test test-fast install install-test migrate demo lock lint smoke screenshots translations compile-translations bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ run: demo compile-translations
 
 test: install-test compile-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A full-page picture of every main page for each role at 1366 and 390 px, into docs/screenshots/
+# (the browser walk of tests/e2e/test_pages_walk.py; needs Debian's chromium).
+screenshots: install-test compile-translations
+	rm -rf docs/screenshots/*.png
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/e2e/test_pages_walk.py -k "wider or signed_out"
 
 # The suite without the statistical checks (marker `slow`), for a quick loop while coding.
 test-fast: install-test compile-translations

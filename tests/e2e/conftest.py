@@ -57,6 +57,10 @@ class LiveServer:
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).all()
 
+    def query_commit(self, sql: str, **params) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text(sql), params)
+
 
 @pytest.fixture(scope="package")  # package: the clock is back to normal for the rest of the suite
 def live_server(tmp_path_factory):

