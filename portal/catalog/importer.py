@@ -1,7 +1,6 @@
 """The catalog CSV import: every row valid, or nothing imported."""
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ from portal.catalog import admin
 from portal.catalog.models import Product
 from portal.core import audit
 from portal.core.access import SYSTEM, Actor
+from portal.core.csvfile import numbered_records
 from portal.core.errors import ServiceError
 
 IMPORT_COLUMNS = ("sku", "name", "category", "unit", "pack_size", "base_price")
@@ -43,18 +43,7 @@ class CatalogImportResult:
 
 def _records(text: str):
     """(first line number, cells) per non-blank CSV record."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            raise ServiceError(_("Line %(n)d is not valid CSV (%(error)s); nothing was imported.",
-                                 n=start, error=str(err)), field="file") from None
-        if any(cell.strip() for cell in cells):
-            yield start, cells
+    return numbered_records(io.StringIO(text.lstrip("\ufeff"), newline=""), field="file")
 
 
 def _header(records) -> dict[str, int]:

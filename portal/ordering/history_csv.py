@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import codecs
-import csv
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Partner
 from portal.catalog.models import Product
+from portal.core.csvfile import numbered_records
 from portal.core.errors import ServiceError
 from portal.ordering.cart import MAX_QUANTITY
 
@@ -142,17 +142,6 @@ def read_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, list[str]]
                         "Line %(n)d is not UTF-8 text. Save the file as \"CSV UTF-8\" and try "
                         "again; nothing was imported.", n=n)) from None
 
-    reader = csv.reader(lines(), strict=True)
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            raise ServiceError(_("Line %(n)d is not valid CSV (%(error)s); nothing was imported.",
-                                 n=start, error=str(err))) from None
-        if cells and any(cells):  # blank lines are skipped
-            yield start, cells
+    return numbered_records(lines())
 
 
