@@ -1,0 +1,1 @@
+"""Standing orders: schedules that a partner controls, generated on schedule exactly once."""
