@@ -189,7 +189,8 @@ def test_cancelling_asks_first_on_a_page_that_works_without_javascript(app, f, d
     client = signed_in(app, user)
     detail = client.get(f"/orders/{order.id}").text
     # The order page links to the confirmation (a dialog where JavaScript runs), it does not post.
-    assert f'href="/orders/{order.id}/cancel"' in detail and f'data-confirm="confirm-orders-{order.id}-cancel"' in detail
+    assert f'href="/orders/{order.id}/cancel"' in detail
+    assert f'data-confirm="confirm-orders-{order.id}-cancel"' in detail
     asked = client.get(f"/orders/{order.id}/cancel")
     assert asked.status_code == 200
     assert f"Cancel order #{order.id}?" in asked.text and "Yes, cancel the order" in asked.text
