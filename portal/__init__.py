@@ -162,6 +162,8 @@ def register_commands(app: Flask) -> None:
     from portal.demo import cli as demo_cli
     from portal.notifications import cli as notifications_cli
     from portal.ordering import cli as ordering_cli
+    from portal.recurring import cli as recurring_cli
 
-    for group in (*accounts_cli.groups, demo_cli.group, ordering_cli.group, notifications_cli.group):
+    for group in (*accounts_cli.groups, demo_cli.group, ordering_cli.group, notifications_cli.group,
+                  recurring_cli.group):
         app.cli.add_command(group)

@@ -39,7 +39,44 @@ TEMPLATES: dict[str, Template] = {
                          partner=p.get("partner_name", ""), count=p.get("order_count", ""),
                          order=p.get("order_id", "")),
     ),
+    "recurring_order_failed": Template(
+        subject=lambda p: _("Standing order %(name)s: the order of %(date)s was not placed",
+                            name=p.get("name", ""), date=p.get("occurrence_date", "")),
+        body=lambda p: _(
+            "Hello,\n\nyour standing order %(name)s could not place its order of %(date)s "
+            "(%(reason)s). %(lines)s\nOpen the standing order in the portal to change it; "
+            "your account manager has been told as well.\n\nKind regards,\nThe Trellis team",
+            name=p.get("name", ""), date=p.get("occurrence_date", ""),
+            reason=_recurring_reason(p.get("reason", "")), lines=_unavailable(p)),
+        task=lambda p: _("Standing order %(name)s failed on %(date)s (%(reason)s): call the partner",
+                         name=p.get("name", ""), date=p.get("occurrence_date", ""),
+                         reason=_recurring_reason(p.get("reason", ""))),
+    ),
+    "recurring_order_partial": Template(
+        subject=lambda p: _("Standing order %(name)s: some products were left out on %(date)s",
+                            name=p.get("name", ""), date=p.get("occurrence_date", "")),
+        body=lambda p: _(
+            "Hello,\n\nyour standing order %(name)s placed its order of %(date)s without the "
+            "products that are no longer sold. %(lines)s\nOpen the standing order in the portal to "
+            "replace them.\n\nKind regards,\nThe Trellis team",
+            name=p.get("name", ""), date=p.get("occurrence_date", ""), lines=_unavailable(p)),
+        task=lambda p: _("Standing order %(name)s left products out on %(date)s: suggest replacements",
+                         name=p.get("name", ""), date=p.get("occurrence_date", "")),
+    ),
 }
+
+
+def _recurring_reason(code: str) -> str:
+    reasons = {
+        "partner_inactive": _("the partner account is not active"),
+        "nothing_orderable": _("none of its products is sold any more"),
+    }
+    return reasons.get(code, _("the order was refused"))
+
+
+def _unavailable(payload: dict[str, Any]) -> str:
+    names = payload.get("unavailable") or []
+    return _("Not ordered: %(names)s.", names=", ".join(names)) if names else ""
 
 
 def template_for(kind: str) -> Template:

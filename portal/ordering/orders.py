@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -139,13 +139,16 @@ def place_order(
     session: Session, actor: Actor, lines: Sequence[LineRequest], *, key: str,
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
     strict_key: bool = False, from_cart: dict[int, int] | None = None, operation: str = "place",
+    before_commit: Callable[[int], None] | None = None,
 ) -> PlaceResult:
     """Price and store an order in one transaction; a repeated key returns the first order.
 
     With ``strict_key`` (the API), reusing a key for a different request or ``operation``
     (e.g. ``reorder:12``) raises Conflict. With ``from_cart`` (product id -> quantity, as read),
     the cart is emptied in the same transaction, and CartChanged is raised if it no longer
-    holds exactly that (another tab ordered or changed it meanwhile).
+    holds exactly that (another tab ordered or changed it meanwhile). ``before_commit(order_id)``
+    runs in the order's transaction just before it commits (a standing order's run row is written
+    there, so the order and its run exist together or not at all).
     """
     if actor.partner_id is None:
         raise ServiceError(_("Only partner users can place orders."))
@@ -193,6 +196,8 @@ def place_order(
             subject_key=f"partner:{actor.partner_id}:orders:{count}",
             payload={"order_id": order_id, "order_count": count, "partner_name": actor.partner.name},
         )
+    if before_commit is not None:
+        before_commit(order_id)
     session.commit()
     order = PlacedOrder(id=order_id, **values,
                         lines=tuple(PlacedLine(**line) for line in priced))
