@@ -22,6 +22,14 @@ LABELS = {
     # tasks and notifications
     "open": _l("open"), "done": _l("done"), "pending": _l("pending"), "sent": _l("sent"),
     "task": _l("task"), "skipped": _l("skipped"), "failed": _l("failed"),
+    # standing orders: cadences, modes and what became of an occurrence
+    "weekly": _l("every week"), "biweekly": _l("every two weeks"), "monthly": _l("every month"),
+    "quarterly": _l("every quarter"), "auto": _l("placed on the day"), "review": _l("reviewed first"),
+    "created": _l("order placed"), "missed": _l("missed"),
+    # why an occurrence was not placed
+    "later_occurrence_due": _l("a later date was due too (catch-up after downtime)"),
+    "partner_inactive": _l("the partner account is not active"),
+    "nothing_orderable": _l("none of its products is sold any more"),
 }
 
 

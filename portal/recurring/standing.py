@@ -130,7 +130,7 @@ def update_schedule(session: Session, actor: Actor, schedule_id: int, data: Sche
         schedule.start_date = data.start_date
     schedule.cadence, schedule.end_date, schedule.mode = data.cadence, data.end_date, data.mode
     schedule.name, schedule.note = data.name.strip(), data.note.strip()
-    schedule.lines = [RecurringLine(product_id=pid, quantity=qty) for pid, qty in lines]
+    _replace_lines(session, schedule, lines)
     schedule.next_date = _first_unrun(session, schedule, today)
     after = {"cadence": schedule.cadence, "start_date": schedule.start_date.isoformat(),
              "end_date": schedule.end_date.isoformat() if schedule.end_date else None,
@@ -140,6 +140,18 @@ def update_schedule(session: Session, actor: Actor, schedule_id: int, data: Sche
                  changes={k: [before[k], after[k]] for k in before if before[k] != after[k]})
     session.commit()
     return schedule
+
+
+def _replace_lines(session: Session, schedule: RecurringOrder, lines: list[tuple[int, int]]) -> None:
+    """Change quantities in place, drop and add lines (deletes first: one line per product)."""
+    wanted = dict(lines)
+    for line in list(schedule.lines):
+        if line.product_id in wanted:
+            line.quantity = wanted.pop(line.product_id)
+        else:
+            schedule.lines.remove(line)
+    session.flush()
+    schedule.lines.extend(RecurringLine(product_id=pid, quantity=qty) for pid, qty in wanted.items())
 
 
 def _has_runs(session: Session, schedule_id: int) -> bool:

@@ -40,6 +40,10 @@ COVERED_ELSEWHERE = {
     "/admin/catalog/products/<int:product_id>/reactivate", "/admin/catalog/tiers/<int:tier_id>",
     "/admin/catalog/tiers/<int:tier_id>/prices",
     "/admin/catalog/tiers/<int:tier_id>/prices/<int:product_id>/remove",
+    # standing orders: every one of their routes, in test_recurring_pages.py (ROUTES)
+    "/standing-orders/<int:schedule_id>", "/standing-orders/<int:schedule_id>/edit",
+    "/standing-orders/<int:schedule_id>/pause", "/standing-orders/<int:schedule_id>/resume",
+    "/standing-orders/<int:schedule_id>/skip", "/standing-orders/<int:schedule_id>/cancel",
 }
 
 
