@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.ordering.shop_views import bp as catalog_bp
     from portal.ordering.staff_views import bp as manage_bp
     from portal.ordering.views import bp as orders_bp
+    from portal.recurring import api as recurring_api
     from portal.recurring.views import bp as recurring_bp
     from portal.web.api import register_api
     from portal.workspace.partner_views import bp as workspace_bp
@@ -132,7 +133,7 @@ def register_blueprints(app: Flask) -> None:
 
     # The API base resolves bearer tokens through accounts without importing it.
     app.extensions["trellis.bearer_loader"] = tokens.user_for
-    register_api(app, accounts_api.blueprints + ordering_api.blueprints)
+    register_api(app, accounts_api.blueprints + ordering_api.blueprints + recurring_api.blueprints)
 
 
 def register_security_headers(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: aa588553c631
 Revises: ad4e6ad7c96d
-Create Date: 2026-12-02 15:05:41.498842
+Create Date: 2026-12-02 15:20:26.920095
 """
 from collections.abc import Sequence
 
@@ -33,6 +33,8 @@ def upgrade() -> None:
     sa.Column('next_date', sa.Date(), nullable=True),
     sa.Column('po_pattern', sa.String(length=35), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=100), nullable=True),
+    sa.Column('request_hash', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("cadence IN ('weekly', 'biweekly', 'monthly', 'quarterly')", name=op.f('ck_recurring_orders_cadence')),
@@ -41,7 +43,8 @@ def upgrade() -> None:
     sa.CheckConstraint('end_date IS NULL OR end_date >= start_date', name=op.f('ck_recurring_orders_end_after_start')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_recurring_orders_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_recurring_orders_partner_id_partners'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_recurring_orders'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recurring_orders')),
+    sa.UniqueConstraint('partner_id', 'idempotency_key', name=op.f('uq_recurring_orders_partner_id_idempotency_key'))
     )
     with op.batch_alter_table('recurring_orders', schema=None) as batch_op:
         batch_op.create_index('ix_recurring_orders_due', ['status', 'next_date'], unique=False)

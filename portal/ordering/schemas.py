@@ -5,7 +5,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from portal.ordering.cart import MAX_LINES, MAX_QUANTITY
 from portal.ordering.models import ORDER_SOURCES, ORDER_STATUSES
 from portal.ordering.orders import MAX_NOTE
-from portal.web.schemas import Money, Text
+from portal.web.schemas import IdempotencyHeader, Money, Text  # noqa: F401 (the API's header)
 
 
 class ProductOut(Schema):
@@ -121,9 +121,3 @@ class ReorderOut(Schema):
     reordered = fields.Nested(ReorderLineOut, many=True, required=True)
     unavailable = fields.Nested(UnavailableLineOut, many=True, required=True)
 
-
-class IdempotencyHeader(Schema):
-    idempotency_key = Text(
-        required=True, data_key="Idempotency-Key", validate=validate.Length(min=1, max=100),
-        metadata={"description": "A unique key per order; retries with the same key are safe."},
-    )

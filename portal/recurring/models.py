@@ -30,6 +30,7 @@ class RecurringOrder(Base):
         CheckConstraint(f"status IN {STATUSES}", name="status"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
         Index("ix_recurring_orders_due", "status", "next_date"),
+        UniqueConstraint("partner_id", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +48,9 @@ class RecurringOrder(Base):
     next_date: Mapped[date | None]
     po_pattern: Mapped[str] = mapped_column(String(35), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # API creates: a retry with the same key answers the first schedule (a different body: 409).
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 

@@ -6,6 +6,8 @@ runs already written stay as they were.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -77,20 +79,49 @@ def _check(session: Session, actor: Actor, data: ScheduleData, today: date, *,
     return list(merged.items())
 
 
-def create(session: Session, actor: Actor, data: ScheduleData, *, today: date) -> RecurringOrder:
-    """Set up a standing order; its first date is ``data.start_date``."""
+def _fingerprint(data: ScheduleData) -> str:
+    body = {"name": data.name.strip(), "cadence": data.cadence, "start": data.start_date.isoformat(),
+            "end": data.end_date.isoformat() if data.end_date else None, "mode": data.mode,
+            "note": data.note.strip(), "lines": sorted(data.lines)}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _by_key(session: Session, actor: Actor, key: str) -> RecurringOrder | None:
+    return session.scalar(select(RecurringOrder).where(
+        RecurringOrder.partner_id == actor.partner_id, RecurringOrder.idempotency_key == key))
+
+
+def create(session: Session, actor: Actor, data: ScheduleData, *, today: date,
+           key: str | None = None) -> tuple[RecurringOrder, bool]:
+    """Set up a standing order (its first date is ``data.start_date``); with an idempotency
+    ``key``, a retry answers the schedule first made with it. Returns (schedule, created)."""
+    fingerprint = _fingerprint(data) if key else None
+    if key and (existing := _by_key(session, actor, key)) is not None:
+        if existing.request_hash != fingerprint:
+            raise Conflict(_("This idempotency key was already used for a different standing order. "
+                             "Use a new key for a new one."), code="idempotency_key_reused")
+        return existing, False
     lines = _check(session, actor, data, today)
     schedule = RecurringOrder(
         partner_id=actor.partner_id, created_by_id=actor.user_id, name=data.name.strip(),
         cadence=data.cadence, start_date=data.start_date, end_date=data.end_date, mode=data.mode,
         note=data.note.strip(), status="active", next_date=data.start_date,
+        idempotency_key=key, request_hash=fingerprint,
         lines=[RecurringLine(product_id=pid, quantity=qty) for pid, qty in lines])
     session.add(schedule)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same key, at the same moment: the twin won
+        session.rollback()
+        existing = _by_key(session, actor, key)
+        if existing is None or existing.request_hash != fingerprint:
+            raise Conflict(_("This idempotency key was already used for a different standing order. "
+                             "Use a new key for a new one."), code="idempotency_key_reused") from None
+        return existing, False
     audit.record(session, "recurring_created", actor_id=actor.user_id, target=schedule,
                  partner_id=schedule.partner_id, cadence=data.cadence, start=data.start_date.isoformat())
     session.commit()
-    return schedule
+    return schedule, True
 
 
 def get(session: Session, actor: Actor, schedule_id: int) -> RecurringOrder:

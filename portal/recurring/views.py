@@ -91,7 +91,7 @@ def new():
         form.start_date.data = form.start_date.data or _today()
     elif form.validate_on_submit() and (data := _data(form)) is not None:
         try:
-            schedule = standing.create(get_session(), actor(), data, today=_today())
+            schedule, _created = standing.create(get_session(), actor(), data, today=_today())
         except ServiceError as err:
             show_service_error(form, err, default_field="lines")
         else:

@@ -10,11 +10,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
+from flask_smorest import abort as smorest_abort
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
+from portal.core.errors import Conflict, NotFound
 from portal.db import get_session
 from portal.extensions import csrf
+from portal.web.errors import mark_foreign_row
 from portal.web.schemas import ApiError
 
 
@@ -156,3 +159,27 @@ def register_api(app: Flask, blueprints: list[Blueprint]) -> Api:
         api.register_blueprint(blp)
     app.extensions["trellis.api"] = api
     return api
+
+
+def fail(err, fields: dict[str, tuple[str, str]] | None = None, status: int = 422):
+    """Answer a ServiceError as the API's one error body: 404 (a foreign row audited), 409 for a
+    conflict, else 422 with ``details`` in the schema errors' shape ({location: {field: [...]}}).
+    ``fields`` maps a service field to where the client sent it (e.g. a header)."""
+    if isinstance(err, NotFound):
+        status = 404
+        if err.foreign:
+            mark_foreign_row()
+    elif isinstance(err, Conflict):
+        status = 409
+    details = None
+    if err.field or status == 422:
+        location, field = (fields or {}).get(err.field, ("body", err.field or "_schema"))
+        details = {location: {field: [str(err)]}}
+    smorest_abort(status, message=str(err), error_code=err.code, errors=details)
+
+
+def page_json(items, page, asked: int) -> dict:
+    """A page as answered: past the last page, no items (the use cases answer the last page)."""
+    if asked > page.page:
+        return {"items": [], "total": page.total, "page": asked, "pages": page.pages}
+    return {"items": items, "total": page.total, "page": page.page, "pages": page.pages}

@@ -2,7 +2,7 @@
 import re
 
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
@@ -76,3 +76,10 @@ class ApiErrorBody(Schema):
 
 class ApiError(Schema):
     error = fields.Nested(ApiErrorBody, required=True)
+
+
+class IdempotencyHeader(Schema):
+    idempotency_key = Text(
+        required=True, data_key="Idempotency-Key", validate=validate.Length(min=1, max=100),
+        metadata={"description": "A unique key per request that creates; retries with the same key are safe."},
+    )

@@ -24,6 +24,15 @@ OPERATION_IDS = {
     ("/api/v1/orders/{order_id}", "get"): "getOrder",
     ("/api/v1/orders/{order_id}/cancel", "post"): "cancelOrder",
     ("/api/v1/orders/{order_id}/reorder", "post"): "reorderOrder",
+    ("/api/v1/recurring-orders", "get"): "listRecurringOrders",
+    ("/api/v1/recurring-orders", "post"): "createRecurringOrder",
+    ("/api/v1/recurring-orders/{schedule_id}", "get"): "getRecurringOrder",
+    ("/api/v1/recurring-orders/{schedule_id}", "patch"): "updateRecurringOrder",
+    ("/api/v1/recurring-orders/{schedule_id}", "delete"): "cancelRecurringOrder",
+    ("/api/v1/recurring-orders/{schedule_id}/pause", "post"): "pauseRecurringOrder",
+    ("/api/v1/recurring-orders/{schedule_id}/resume", "post"): "resumeRecurringOrder",
+    ("/api/v1/recurring-orders/{schedule_id}/skip", "post"): "skipRecurringOrderDate",
+    ("/api/v1/recurring-orders/{schedule_id}/runs", "get"): "listRecurringOrderRuns",
 }
 
 

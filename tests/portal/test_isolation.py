@@ -44,6 +44,10 @@ COVERED_ELSEWHERE = {
     "/standing-orders/<int:schedule_id>", "/standing-orders/<int:schedule_id>/edit",
     "/standing-orders/<int:schedule_id>/pause", "/standing-orders/<int:schedule_id>/resume",
     "/standing-orders/<int:schedule_id>/skip", "/standing-orders/<int:schedule_id>/cancel",
+    # and their API, in test_recurring_api.py
+    "/api/v1/recurring-orders/<int:schedule_id>", "/api/v1/recurring-orders/<int:schedule_id>/pause",
+    "/api/v1/recurring-orders/<int:schedule_id>/resume", "/api/v1/recurring-orders/<int:schedule_id>/skip",
+    "/api/v1/recurring-orders/<int:schedule_id>/runs",
 }
 
 

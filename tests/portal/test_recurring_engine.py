@@ -26,7 +26,7 @@ def setup(app, f, db):
     actor = Actor.of(buyer)
     schedule = standing.create(db, actor, ScheduleData(
         name="Monthly restock", cadence="monthly", start_date=START,
-        lines=[(water.id, 24), (jam.id, 6)]), today=date(2027, 1, 10))
+        lines=[(water.id, 24), (jam.id, 6)]), today=date(2027, 1, 10))[0]
     return app.extensions["trellis.session_factory"], buyer, actor, schedule, water, jam
 
 
@@ -122,7 +122,7 @@ def test_nothing_orderable_fails_with_its_reason_and_the_batch_goes_on(setup, db
     factory, buyer, _actor, schedule, water, jam = setup
     chips = f.product(sku="SNK-010", name="Crisps 150 g")
     healthy = standing.create(db, Actor.of(f.user()), ScheduleData(
-        name="", cadence="monthly", start_date=START, lines=[(chips.id, 5)]), today=date(2027, 1, 1))
+        name="", cadence="monthly", start_date=START, lines=[(chips.id, 5)]), today=date(2027, 1, 1))[0]
     db.get(Product, water.id).active = False
     db.get(Product, jam.id).active = False
     db.commit()
@@ -152,7 +152,7 @@ def test_a_cancelled_schedule_creates_nothing_and_the_end_date_is_the_last(setup
     assert engine.generate_due(factory, date(2027, 6, 30)).occurrences == 0
     ending = standing.create(db, actor, ScheduleData(
         name="Four weeks", cadence="weekly", start_date=date(2027, 7, 5), end_date=date(2027, 7, 26),
-        lines=[(water.id, 2)]), today=date(2027, 7, 1))
+        lines=[(water.id, 2)]), today=date(2027, 7, 1))[0]
     for day in (date(2027, 7, 5), date(2027, 7, 12), date(2027, 7, 19), date(2027, 7, 26), date(2027, 8, 30)):
         engine.generate_due(factory, day)
     assert [d for d, o, _r in runs(db, ending.id)] == [date(2027, 7, 5), date(2027, 7, 12),

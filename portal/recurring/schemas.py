@@ -1,0 +1,109 @@
+"""Schemas of the standing-orders API."""
+from marshmallow import RAISE, Schema, fields, validate
+
+from portal.ordering.cart import MAX_QUANTITY
+from portal.recurring.models import MAX_LINES, MODES, OUTCOMES, STATUSES
+from portal.recurring.schedules import CADENCES
+from portal.recurring.standing import MAX_NAME, MAX_NOTE
+from portal.web.schemas import Text
+
+
+class ScheduleLineIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    sku = Text(required=True, validate=validate.Length(min=1, max=40))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+
+class ScheduleIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = Text(load_default="", validate=validate.Length(max=MAX_NAME))
+    cadence = fields.String(required=True, validate=validate.OneOf(tuple(CADENCES)))
+    start_date = fields.Date(required=True, metadata={"description": "The first date (occurrence 0)"})
+    end_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "The last date, inclusive"})
+    mode = fields.String(load_default="auto", validate=validate.OneOf(("auto",)),
+                         metadata={"description": "`auto`: placed on the day (review mode is not available yet)"})
+    note = Text(load_default="", validate=validate.Length(max=MAX_NOTE))
+    lines = fields.Nested(ScheduleLineIn, many=True, required=True, validate=validate.Length(min=1, max=MAX_LINES))
+
+
+class SchedulePatch(ScheduleIn):
+    """A PATCH sends only what changes; the rest stays."""
+
+    class Meta:
+        unknown = RAISE
+
+    cadence = fields.String(validate=validate.OneOf(tuple(CADENCES)))
+    start_date = fields.Date()
+    lines = fields.Nested(ScheduleLineIn, many=True, validate=validate.Length(min=1, max=MAX_LINES))
+    name = Text(validate=validate.Length(max=MAX_NAME))
+    mode = fields.String(validate=validate.OneOf(("auto",)))
+    note = Text(validate=validate.Length(max=MAX_NOTE))
+    end_date = fields.Date(allow_none=True)
+
+
+class ScheduleLineOut(Schema):
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    sold = fields.Boolean(required=True, metadata={"description": "False: no longer sold, left out of orders"})
+
+
+class ScheduleOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    cadence = fields.String(required=True, validate=validate.OneOf(tuple(CADENCES)))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True, allow_none=True)
+    mode = fields.String(required=True, validate=validate.OneOf(MODES))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    paused_until = fields.Date(required=True, allow_none=True)
+    note = fields.String(required=True)
+    next_dates = fields.List(fields.Date(), required=True,
+                             metadata={"description": "The next dates that will be placed (up to six)"})
+    lines = fields.Nested(ScheduleLineOut, many=True, required=True)
+
+
+class SchedulePage(Schema):
+    items = fields.Nested(ScheduleOut, many=True, required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+class PauseIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    until = fields.Date(load_default=None, allow_none=True,
+                        metadata={"description": "Resume by itself on this day (absent: until resumed)"})
+
+
+class SkipIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    date = fields.Date(required=True, metadata={"description": "One of the schedule's coming dates"})
+
+
+class RunOut(Schema):
+    occurrence_date = fields.Date(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    reason = fields.String(required=True)
+    order_id = fields.Integer(required=True, allow_none=True)
+    unavailable = fields.List(fields.String(), required=True,
+                              metadata={"description": "SKUs left out because they are no longer sold"})
+
+
+class RunPage(Schema):
+    items = fields.Nested(RunOut, many=True, required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
