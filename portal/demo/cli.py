@@ -27,11 +27,17 @@ def load(partners: int, years: int, seed: int, force: bool, if_empty: bool):
             click.echo("The database has data already; demo data not loaded.")
             return
         bar = None
+        labels = {"orders": "Generating order history", "standing orders": "Running standing orders"}
+        current = None
 
         def progress(stage: str, done: int, total: int) -> None:
-            nonlocal bar
+            nonlocal bar, current
+            if stage != current and bar is not None:
+                bar.__exit__(None, None, None)
+                bar = None
             if bar is None:
-                bar = click.progressbar(length=total, label="Generating order history",
+                current = stage
+                bar = click.progressbar(length=total, label=labels.get(stage, stage),
                                         show_pos=True, file=sys.stderr)
                 bar.__enter__()
             bar.update(done - bar.pos)

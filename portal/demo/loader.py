@@ -150,6 +150,9 @@ def load(
     orders, lines = _insert_orders(session, history)
     recount(session)
     session.commit()
+    from portal.demo.standing import load_standing_orders  # (it places orders: after the history)
+
+    load_standing_orders(session, seed=seed, today=today, progress=report)
     return DemoResult(len(partner_rows), len(products), users + len(staff), orders, lines)
 
 
