@@ -26,6 +26,24 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    """A new password chosen through a reset link."""
+
+
+LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}  # each in its own language, never translated
+
+
+class LanguageForm(FlaskForm):
+    """The footer's and the account page's language choice; ``next`` is where to go back to."""
+
+    locale = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
+    next = HiddenField(validators=[Optional(), Length(max=2000)])
+
+
 class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
 
