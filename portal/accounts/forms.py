@@ -50,7 +50,7 @@ class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(
         _l("Role"), choices=[SelectChoice("buyer", _l("Buyer")), SelectChoice("partner_admin", _l("Administrator"))]
     )
@@ -65,7 +65,7 @@ class PartnerForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=[
         SelectChoice("account_manager", _l("Account manager")), SelectChoice("admin", _l("Administrator")),
         SelectChoice("partner_admin", _l("Partner administrator")), SelectChoice("buyer", _l("Buyer")),

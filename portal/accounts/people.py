@@ -123,7 +123,7 @@ def create_user(
     partner = None
     if role in PARTNER_ROLES:
         if not partner_code:
-            raise ServiceError(_("A %(role)s needs a partner.", role=role), field="partner")
+            raise ServiceError(_("A %(role)s needs a partner.", role=label(role)), field="partner")
         partner = session.scalar(select(Partner).where(Partner.code == partner_code.upper()))
         if partner is None:
             raise NotFound(_("No partner with code %(code)s.", code=partner_code), field="partner")
