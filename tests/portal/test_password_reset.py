@@ -26,6 +26,9 @@ def ask(client, email, **kw):
 def delivered(app, db) -> list[tuple[list[str], str, str]]:
     """Run the sender (as `flask notifications send` does) and return what it emailed."""
     mailer = FakeMailer()
+    # End this test session's own read first: on PostgreSQL the app's commits live inside the
+    # test's outer transaction, and the sender's opening rollback would otherwise undo them.
+    db.commit()
     with app.app_context():
         outbox.send_pending(db, mailer=mailer)
     db.expire_all()

@@ -155,6 +155,7 @@ def test_an_invitation_is_emailed_in_the_inviters_language_and_the_link_shown_to
     [notification] = db.scalars(select(Notification)).all()
     assert notification.kind == "invitation" and notification.payload["to"] == "new.colleague@example.test"
     mailer = FakeMailer()
+    db.commit()  # end the test session's read, as test_password_reset.delivered explains
     with app.app_context():
         outbox.send_pending(db, mailer=mailer)
     [(to, subject, body)] = mailer.sent
