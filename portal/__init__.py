@@ -104,8 +104,12 @@ def _select_locale() -> str | None:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return None  # CLI and jobs: the default locale
+    # The signed-in user's own choice (account page or footer), then the footer's choice of a
+    # signed-out visitor (kept in the session), then the browser's Accept-Language.
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
     return request.accept_languages.best_match(languages)
 
 
@@ -133,6 +137,10 @@ def register_blueprints(app: Flask) -> None:
 
     # The API base resolves bearer tokens through accounts without importing it.
     app.extensions["trellis.bearer_loader"] = tokens.user_for
+    from portal.notifications import outbox
+
+    # Accounts (reset links, invitations) queue emails in the outbox without importing it.
+    app.extensions["trellis.queue_email"] = outbox.queue_email
     register_api(app, accounts_api.blueprints + ordering_api.blueprints + recurring_api.blueprints)
 
 

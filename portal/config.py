@@ -103,6 +103,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SESSION_MAX_HOURS": _whole_number("SESSION_MAX_HOURS", 12),
         "API_TOKEN_HOURS": _whole_number("API_TOKEN_HOURS", 24),
         "INVITATION_DAYS": _whole_number("INVITATION_DAYS", 7),
+        "PASSWORD_RESET_MINUTES": _whole_number("PASSWORD_RESET_MINUTES", 60),
+        # Forgotten-password requests (every one counts, found or not): per address, per email.
+        "RESET_RATE_LIMIT_IP": os.environ.get("RESET_RATE_LIMIT_IP", "10 per hour"),
+        "RESET_RATE_LIMIT_EMAIL": os.environ.get("RESET_RATE_LIMIT_EMAIL", "3 per hour"),
         "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0, minimum=0),
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

@@ -1,7 +1,7 @@
 """standing orders
 
 Revision ID: aa588553c631
-Revises: ad4e6ad7c96d
+Revises: fb28b1bfae4e
 Create Date: 2026-12-02 15:20:26.920095
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'aa588553c631'
-down_revision: str | Sequence[str] | None = 'ad4e6ad7c96d'
+down_revision: str | Sequence[str] | None = 'fb28b1bfae4e'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

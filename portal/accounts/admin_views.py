@@ -3,17 +3,21 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from portal.accounts import people
 from portal.accounts.forms import PartnerForm, PartnerStatusForm, UserForm
-from portal.accounts.models import PARTNER_STATUSES, Partner
-from portal.accounts.people_views import change_user_active
+from portal.accounts.models import PARTNER_STATUSES, ROLES, Partner
+from portal.accounts.people_views import (
+    change_user_active,
+    deactivate_confirmation,
+    deactivate_user_page,
+)
 from portal.core.errors import ServiceError
 from portal.core.labels import label
 from portal.db import get_session
-from portal.web.forms import ActionForm, form_status, show_service_error
+from portal.web.forms import ActionForm, form_status, list_filters, show_service_error
 from portal.web.guards import actor, admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -76,11 +80,26 @@ def partner_status(partner_id: int):
                            users=people.company_users(db, partner.id))
 
 
+def _user_filters(args) -> dict[str, str | int]:
+    """The users list's search, role and active filters and page, from the address bar; values
+    that are not one of the choices are dropped."""
+    values = list_filters(args)
+    role = args.get("role", "")
+    active = args.get("active", "")
+    return {"q": values["q"], "role": role if role in ROLES else "",
+            "active": active if active in ("yes", "no") else "", "page": values["page"]}
+
+
+def _in_url(filters: dict) -> dict:
+    """The filters worth putting in a link (no empty ones, no page 1)."""
+    return {k: v for k, v in filters.items() if v and not (k == "page" and v == 1)}
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @login_required
 @admin_required
 def users():
-    """All users; create staff and partner users."""
+    """All users, searched, filtered and paged; create staff and partner users."""
     db = get_session()
     form = UserForm()
     if form.validate_on_submit():
@@ -94,17 +113,28 @@ def users():
             show_service_error(form, err, default_field="email")
         else:
             flash(_("User %(email)s created.", email=user.email), "success")
-            return redirect(url_for("admin.users"))
-    return render_template("accounts/admin_users.html", form=form, rows=people.all_users(db),
+            return redirect(url_for("admin.users", q=user.email))
+    filters = _user_filters(request.args)
+    page = people.find_users(db, q=filters["q"], role=filters["role"], active=filters["active"],
+                             page=filters["page"])
+    keep = _in_url({**filters, "page": page.page})
+    deactivate = {
+        user.id: deactivate_confirmation(user, endpoint="admin.deactivate_user", back="admin.users",
+                                         back_args=keep)
+        for user, _code, _name in page.items if user.active and user.id != current_user.id
+    }
+    return render_template("accounts/admin_users.html", form=form, page=page, filters=filters,
+                           keep=keep, deactivate=deactivate, roles=ROLES,
                            action_form=ActionForm()), form_status(form)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @login_required
 @admin_required
 def deactivate_user(user_id: int):
-    """Deactivate any user; their sessions and API tokens end at once."""
-    return change_user_active(user_id, False, back="admin.users")
+    """Ask, then deactivate any user; their sessions and API tokens end at once."""
+    return deactivate_user_page(user_id, endpoint="admin.deactivate_user", back="admin.users",
+                                back_args=_in_url(_user_filters(request.args)))
 
 
 @bp.post("/users/<int:user_id>/activate")
@@ -112,4 +142,5 @@ def deactivate_user(user_id: int):
 @admin_required
 def activate_user(user_id: int):
     """Let a deactivated user sign in again."""
-    return change_user_active(user_id, True, back="admin.users")
+    return change_user_active(user_id, True, back="admin.users",
+                              back_args=_in_url(_user_filters(request.args)))

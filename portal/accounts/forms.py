@@ -26,13 +26,31 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    """A new password chosen through a reset link."""
+
+
+LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}  # each in its own language, never translated
+
+
+class LanguageForm(FlaskForm):
+    """The footer's and the account page's language choice; ``next`` is where to go back to."""
+
+    locale = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
+    next = HiddenField(validators=[Optional(), Length(max=2000)])
+
+
 class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
 
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(
         _l("Role"), choices=[SelectChoice("buyer", _l("Buyer")), SelectChoice("partner_admin", _l("Administrator"))]
     )
@@ -47,7 +65,7 @@ class PartnerForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=[
         SelectChoice("account_manager", _l("Account manager")), SelectChoice("admin", _l("Administrator")),
         SelectChoice("partner_admin", _l("Partner administrator")), SelectChoice("buyer", _l("Buyer")),

@@ -1,14 +1,12 @@
-"""Partners, users and invitations."""
+"""Partners and users (invitations: invitations.py; forgotten passwords: resets.py)."""
 from __future__ import annotations
 
 import re
-import secrets
-from datetime import timedelta
+from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from portal.accounts import passwords
 from portal.accounts.models import (
@@ -22,7 +20,6 @@ from portal.accounts.models import (
     User,
 )
 from portal.accounts.sessions import (
-    hash_token,
     normalize_email,
     revoke_api_tokens,
     revoke_partner_access,
@@ -32,6 +29,8 @@ from portal.core import audit
 from portal.core.access import SYSTEM, Actor
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.core.labels import label
+from portal.core.paging import Page, paginate
+from portal.core.text import contains
 from portal.core.types import utc_now
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
@@ -124,7 +123,7 @@ def create_user(
     partner = None
     if role in PARTNER_ROLES:
         if not partner_code:
-            raise ServiceError(_("A %(role)s needs a partner.", role=role), field="partner")
+            raise ServiceError(_("A %(role)s needs a partner.", role=label(role)), field="partner")
         partner = session.scalar(select(Partner).where(Partner.code == partner_code.upper()))
         if partner is None:
             raise NotFound(_("No partner with code %(code)s.", code=partner_code), field="partner")
@@ -141,127 +140,9 @@ def create_user(
     return user
 
 
-def invite_user(
-    session: Session, inviter: Actor, *, email: str, name: str = "", role: str = "buyer",
-    valid_for: timedelta = timedelta(days=7),
-) -> tuple[Invitation, str]:
-    """A partner admin invites a colleague; returns the invitation and its one-time token."""
-    if inviter.role != "partner_admin" or inviter.partner_id is None:
-        raise ServiceError(_("Only a partner administrator can invite users."))
-    if role not in PARTNER_ROLES:
-        raise ServiceError(_("Unknown role %(role)s.", role=role), field="role")
-    email = _valid_email(email)
-    # Only the inviter's own company is told that an email already has an account there: for
-    # an account anywhere else (staff, another company) the answer is the same as for a new
-    # email, so invitations reveal nothing outside the company. Such an invitation cannot be
-    # accepted (accept_invitation refuses an email with an account), which only its owner sees.
-    existing = session.scalar(select(User).where(User.email == email))
-    if existing is not None and existing.partner_id == inviter.partner_id:
-        raise Conflict(_("%(email)s already has an account in your company.", email=email), field="email")
-    open_here = _live_invitations().where(Invitation.email == email,
-                                          Invitation.partner_id == inviter.partner_id)
-    if session.scalar(open_here.limit(1)):
-        raise Conflict(_("An invitation for %(email)s is already open.", email=email), field="email")
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        partner_id=inviter.partner_id, email=email, name=name.strip(), role=role,
-        token_hash=hash_token(token), invited_by_id=inviter.user_id,
-        expires_at=utc_now() + valid_for,
-    )
-    session.add(invitation)
-    session.flush()
-    audit.record(session, "user_invited", actor_id=inviter.user_id, target=invitation,
-                 partner_id=inviter.partner_id, email=email, role=role,
-                 has_account_elsewhere=existing is not None)
-    session.commit()
-    return invitation, token
-
-
-def _inviter_may_still_invite(invitation: Invitation) -> bool:
-    inviter = invitation.invited_by
-    return (
-        inviter is not None and inviter.active and inviter.role == "partner_admin"
-        and inviter.partner_id == invitation.partner_id
-    )
-
-
-def find_invitation(session: Session, token: str) -> Invitation:
-    """The open invitation behind a token; NotFound when used, revoked, expired or orphaned.
-
-    An invitation is only as good as its inviter: once they are deactivated (or no longer
-    an administrator of the company) it cannot be accepted.
-    """
-    invitation = session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
-    )
-    if (
-        invitation is None
-        or invitation.accepted_at is not None
-        or invitation.revoked_at is not None
-        or invitation.expires_at <= utc_now()
-        or not invitation.partner.is_active
-        or not _inviter_may_still_invite(invitation)
-    ):
-        raise NotFound(_("This invitation link is not valid any more. Ask for a new one."))
-    return invitation
-
-
-def accept_invitation(session: Session, token: str, *, password: str, name: str = "") -> User:
-    """The invitee sets a password; the invitation is spent."""
-    invitation = find_invitation(session, token)
-    passwords.check_policy(password, email=invitation.email, name=name or invitation.name)
-    email = invitation.email
-    if session.scalar(select(User.id).where(User.email == email)):
-        # Someone made an account for this email after the invitation was sent.
-        raise Conflict(_("There is already an account for %(email)s: sign in with it instead.",
-                         email=email))
-    password_hash = passwords.hash_password(password)  # slow: before the invitation's row lock
-    # Compare and set: of several simultaneous accepts only one finds the invitation still open.
-    spent = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
-               Invitation.revoked_at.is_(None))
-        .values(accepted_at=utc_now())
-        .execution_options(synchronize_session=False)
-    )
-    if spent.rowcount != 1:
-        session.rollback()
-        raise NotFound(_("This invitation link is not valid any more. Ask for a new one."))
-    user = User(email=email, name=(name or invitation.name).strip(), role=invitation.role,
-                partner_id=invitation.partner_id, password_hash=password_hash)
-    session.add(user)
-    try:
-        session.flush()
-    except IntegrityError:  # an account for this email was made at the same moment
-        session.rollback()
-        raise Conflict(_("There is already an account for %(email)s: sign in with it instead.",
-                         email=email)) from None
-    audit.record(session, "invitation_accepted", actor_id=user.id, target=user,
-                 partner_id=user.partner_id)
-    session.commit()
-    return user
-
-
-def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Invitation:
-    """A partner admin withdraws an invitation of their company that is not yet accepted."""
-    invitation = session.get(Invitation, invitation_id)
-    if (
-        invitation is None or actor.role != "partner_admin"
-        or invitation.partner_id != actor.partner_id
-        or invitation.accepted_at is not None or invitation.revoked_at is not None
-    ):
-        # Another company's invitation is answered like a missing one, but audited as an attempt.
-        foreign = invitation is not None and invitation.partner_id != actor.partner_id
-        raise NotFound(_("No such open invitation."), foreign=foreign)
-    invitation.revoked_at = utc_now()
-    audit.record(session, "invitation_revoked", actor_id=actor.user_id, target=invitation,
-                 partner_id=invitation.partner_id, ip=actor.ip, email=invitation.email)
-    session.commit()
-    return invitation
-
-
-def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
-    """Deactivate (ending their sessions and API tokens at once) or reactivate a user."""
+def get_user_for(session: Session, actor: Actor, user_id: int) -> User:
+    """A user the actor manages: any user for an admin, their own company's for a partner admin;
+    another company's user is NotFound, marked foreign."""
     user = session.get(User, user_id)
     if actor.role == "admin":
         allowed = user is not None
@@ -272,8 +153,17 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
         )
     if not allowed:
         raise NotFound(_("No such user."), foreign=user is not None)
+    return user
+
+
+def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
+    """Deactivate (ending their sessions and API tokens at once) or reactivate a user."""
+    user = get_user_for(session, actor, user_id)
     if user.id == actor.user_id:
         raise ServiceError(_("You cannot deactivate yourself."))
+    if user.active == active:
+        raise ServiceError(_("%(email)s can sign in already.", email=user.email) if active
+                           else _("%(email)s is deactivated already.", email=user.email))
     user.active = active
     detail = {}
     if not active:
@@ -286,6 +176,19 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
                  target=user, partner_id=user.partner_id, **detail)
     session.commit()
     return user
+
+
+def set_locale(session: Session, user: User, locale: str, *, languages: Sequence[str]) -> bool:
+    """Keep the user's language (English or Polish) for every page and email; True if changed."""
+    if locale not in languages:
+        raise ServiceError(_("Choose one of the languages offered."), field="locale")
+    if user.locale == locale:
+        return False
+    previous, user.locale = user.locale, locale
+    audit.record(session, "locale_changed", actor_id=user.id, target=user,
+                 partner_id=user.partner_id, previous=previous, locale=locale)
+    session.commit()
+    return True
 
 
 def _revoke_open_invitations(session: Session, condition) -> int:
@@ -302,29 +205,6 @@ def company_users(session: Session, partner_id: int) -> list[User]:
     return list(session.scalars(select(User).where(User.partner_id == partner_id).order_by(User.email)))
 
 
-def _live_invitations() -> Select:
-    """Invitations that can still be accepted (the query form of find_invitation's checks)."""
-    inviter = aliased(User)
-    return (
-        select(Invitation)
-        .join(Partner, Partner.id == Invitation.partner_id)
-        .join(inviter, inviter.id == Invitation.invited_by_id)
-        .where(
-            Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-            Invitation.expires_at > utc_now(), Partner.status == "active",
-            inviter.active.is_(True), inviter.role == "partner_admin",
-            inviter.partner_id == Invitation.partner_id,
-        )
-    )
-
-
-def open_invitations(session: Session, partner_id: int) -> list[Invitation]:
-    return list(session.scalars(
-        _live_invitations().where(Invitation.partner_id == partner_id)
-        .order_by(Invitation.created_at.desc())
-    ))
-
-
 __all__ = ["STAFF_ROLES"]
 
 
@@ -338,8 +218,24 @@ def account_managers(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.role == "account_manager").order_by(User.email)))
 
 
-def all_users(session: Session) -> list[tuple[User, str | None]]:
-    """Every user with their partner's code (None for staff), staff roles first."""
-    return [(user, code) for user, code in session.execute(
-        select(User, Partner.code).outerjoin(Partner, User.partner_id == Partner.id).order_by(User.role, User.email)
-    )]
+USERS_PER_PAGE = 25
+
+
+def find_users(
+    session: Session, *, q: str = "", role: str = "", active: str = "", page: int = 1,
+    per_page: int = USERS_PER_PAGE,
+) -> Page:
+    """One page of users (with their partner's code and name, None for staff), staff roles
+    first; ``q`` searches name, email and the partner's code and name, ``role`` and ``active``
+    ("yes"/"no") filter."""
+    stmt = (select(User, Partner.code, Partner.name)
+            .outerjoin(Partner, User.partner_id == Partner.id)
+            .order_by(User.role, User.email, User.id))
+    condition = contains(q, User.name, User.email, Partner.code, Partner.name)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if role in ROLES:
+        stmt = stmt.where(User.role == role)
+    if active in ("yes", "no"):
+        stmt = stmt.where(User.active.is_(active == "yes"))
+    return paginate(session, stmt, page=page, per_page=per_page, scalars=False)

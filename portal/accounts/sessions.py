@@ -33,10 +33,11 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def _new_session(
+def open_session(
     session: Session, user: User, *, ip: str | None, user_agent: str | None,
     policy: SessionPolicy, now: datetime,
 ) -> str:
+    """Open a server-side session for the user and return its token (helper, no commit)."""
     token = secrets.token_urlsafe(32)
     session.add(UserSession(
         user_id=user.id, token_hash=hash_token(token), created_at=now, last_seen_at=now,
@@ -69,7 +70,7 @@ def login(
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = now
-    token = _new_session(session, user, ip=ip, user_agent=user_agent, policy=policy, now=now)
+    token = open_session(session, user, ip=ip, user_agent=user_agent, policy=policy, now=now)
     audit.record(session, "login", actor_id=user.id, partner_id=user.partner_id, ip=ip)
     session.commit()
     user.session_token = token

@@ -4,7 +4,9 @@ Deterministic for a given seed and "today": the same call gives the same rows.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from sqlalchemy import table as named_table
 from sqlalchemy.orm import Session
 
 from portal.accounts import passwords
-from portal.accounts.models import Partner, PriceTier, User
+from portal.accounts.models import Invitation, Partner, PriceTier, User
 from portal.catalog.models import Product, TierPrice
 from portal.catalog.pricing import unit_price
 from portal.core.errors import ServiceError
@@ -149,6 +151,7 @@ def load(
     history.sort(key=lambda item: (item[0]["created_at"], item[0]["partner_id"]))
     orders, lines = _insert_orders(session, history)
     recount(session)
+    _open_invitation(session)
     session.commit()
     from portal.demo.standing import load_standing_orders  # (it places orders: after the history)
 
@@ -274,6 +277,14 @@ def _partners(session, rng, count, years, today, tiers, staff, password_hash):
                              password_hash=password_hash, locale=rng.choice(["en", "en", "pl"])))
             users += 1
     return rows, users
+
+
+def _open_invitation(session: Session) -> None:
+    """owner@demo.test has invited a colleague who has not answered yet (the link is not kept)."""
+    owner = session.scalar(select(User).where(User.email == "owner@demo.test"))
+    session.add(Invitation(partner_id=owner.partner_id, email="new.buyer@demo.test", name="Nina New",
+                           role="buyer", token_hash=hashlib.sha256(os.urandom(32)).hexdigest(),
+                           invited_by_id=owner.id, expires_at=datetime.now(UTC) + timedelta(days=7)))
 
 
 def _person(rng: random.Random) -> str:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 
@@ -13,6 +15,19 @@ class Template:
     subject: Callable[[dict[str, Any]], str]
     body: Callable[[dict[str, Any]], str]
     task: Callable[[dict[str, Any]], str]  # the title of an account manager's follow-up
+    secret: tuple[str, ...] = ()  # payload fields dropped once delivered (a one-time link)
+
+
+def _when(p: dict[str, Any]) -> str:
+    """The payload's ``expires_at`` in the wholesaler's time zone, as the reader's locale writes it."""
+    try:
+        return format_datetime(datetime.fromisoformat(p["expires_at"]), "short")
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
+def _no_task(_p: dict[str, Any]) -> str:
+    return ""  # account emails are always emails (outbox.queue_email), never a manager's call
 
 
 TEMPLATES: dict[str, Template] = {
@@ -62,6 +77,28 @@ TEMPLATES: dict[str, Template] = {
             name=p.get("name", ""), date=p.get("occurrence_date", ""), lines=_unavailable(p)),
         task=lambda p: _("Standing order %(name)s left products out on %(date)s: suggest replacements",
                          name=p.get("name", ""), date=p.get("occurrence_date", "")),
+    ),
+    "password_reset": Template(
+        subject=lambda p: _("Set a new password for Trellis"),
+        body=lambda p: _(
+            "Hello,\n\nsomeone (we hope you) asked to set a new password for your Trellis "
+            "account. Open this link to choose one:\n\n%(link)s\n\n"
+            "The link works once, until %(time)s. Setting a new password signs you out "
+            "everywhere and ends your API tokens.\n\nIf you did not ask, ignore this email: "
+            "your password stays as it is.\n\nThe Trellis team",
+            link=p.get("link", ""), time=_when(p)),
+        task=_no_task, secret=("link",),
+    ),
+    "invitation": Template(
+        subject=lambda p: _("%(inviter)s invites you to order for %(partner)s on Trellis",
+                            inviter=p.get("inviter", ""), partner=p.get("partner_name", "")),
+        body=lambda p: _(
+            "Hello,\n\n%(inviter)s invites you to the Trellis partner portal of "
+            "%(partner)s. Open this link to choose your password and sign in:\n\n%(link)s\n\n"
+            "The link works once, until %(time)s.\n\nThe Trellis team",
+            inviter=p.get("inviter", ""), partner=p.get("partner_name", ""),
+            link=p.get("link", ""), time=_when(p)),
+        task=_no_task, secret=("link",),
     ),
 }
 

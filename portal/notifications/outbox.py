@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import CHANNELS, Partner, User
 from portal.core.types import utc_now
 from portal.notifications.mailers import Mailer
-from portal.notifications.messages import template_for
+from portal.notifications.messages import TEMPLATES, template_for
 from portal.notifications.models import Notification, Task
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,20 @@ def queue(
         "payload": dict(payload or {}), "channel": channel, "status": "pending", "attempts": 0,
     }).scalar()
     return new_id is not None
+
+
+def queue_email(
+    session: Session, *, kind: str, subject_key: str, payload: dict[str, Any],
+    user_id: int | None = None, partner_id: int | None = None,
+) -> bool:
+    """Queue an account email (a reset link, an invitation) (helper, no commit).
+
+    Always an email, whatever the partner's preferred channel: these are not news a manager
+    could phone in. It goes to ``payload["to"]`` when set (an invitee has no account yet), else
+    to the user named; the template's secret fields (the link) are dropped once it is delivered.
+    """
+    return queue(session, partner_id=partner_id, kind=kind, subject_key=subject_key,
+                 payload=payload, user_id=user_id, channel="email")
 
 
 # --- sending --------------------------------------------------------------------------------------
@@ -124,6 +138,7 @@ def _send_one(session: Session, mailer: Mailer, notification_id: int) -> str | N
             notification.sent_at = utc_now()
             outcome = "sent"
         notification.last_error = None
+        _forget_secrets(notification)
     except Exception as err:  # one bad notification never stops the others
         session.rollback()
         log.warning("notification %s not delivered: %s", notification_id, err)
@@ -137,6 +152,7 @@ def _send_one(session: Session, mailer: Mailer, notification_id: int) -> str | N
         if notification.attempts >= MAX_ATTEMPTS:
             notification.status = "failed"
             outcome = "failed"
+            _forget_secrets(notification)
         else:
             outcome = "retrying"
     session.commit()
@@ -153,14 +169,15 @@ def _claim(session: Session, notification_id: int) -> Notification | None:
     )
 
 
-def recipients(session: Session, notification: Notification) -> list[User]:
-    """Who gets the email: the user named, else the partner's active admins, else its users."""
+def recipients(session: Session, notification: Notification, *, fallback: bool = True) -> list[User]:
+    """Who gets the email: the user named, else (``fallback``) the partner's active admins, else
+    its users."""
     if notification.user_id is not None:
         user = session.get(User, notification.user_id)
         same_partner = notification.partner_id in (None, getattr(user, "partner_id", None))
         if user is not None and user.active and same_partner:
             return [user]
-    if notification.partner_id is None:
+    if notification.partner_id is None or not fallback:
         return []
     active = select(User).where(User.partner_id == notification.partner_id,
                                 User.active.is_(True)).order_by(User.id)
@@ -170,13 +187,27 @@ def recipients(session: Session, notification: Notification) -> list[User]:
 
 def _email(session: Session, mailer: Mailer, notification: Notification) -> None:
     template = template_for(notification.kind)
-    to = recipients(session, notification)
-    if not to:
-        raise _Undeliverable("no active user to email")
-    with force_locale(to[0].locale or "en"):
-        subject = template.subject(notification.payload or {})
-        body = template.body(notification.payload or {})
-    mailer.send([user.email for user in to], subject, body)
+    payload = notification.payload or {}
+    if payload.get("to"):  # an address without an account yet (an invitee)
+        addresses, locale = [payload["to"]], payload.get("locale")
+    else:
+        # A one-time link is for its person only: never passed on to their company's admins.
+        to = recipients(session, notification, fallback=not template.secret)
+        if not to:
+            raise _Undeliverable("no active user to email")
+        addresses, locale = [user.email for user in to], to[0].locale
+    with force_locale(locale or "en"):
+        subject = template.subject(payload)
+        body = template.body(payload)
+    mailer.send(addresses, subject, body)
+
+
+def _forget_secrets(notification: Notification) -> None:
+    """Drop what must not outlive delivery (a reset or invitation link) from the stored payload."""
+    template = TEMPLATES.get(notification.kind)
+    secret = template.secret if template is not None else ()
+    if secret and notification.payload and any(key in notification.payload for key in secret):
+        notification.payload = {k: v for k, v in notification.payload.items() if k not in secret}
 
 
 def _create_task(session: Session, notification: Notification, partner: Partner,

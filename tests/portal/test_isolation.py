@@ -30,6 +30,7 @@ COVERED_ELSEWHERE = {
     "/company/users/<int:user_id>/deactivate",
     "/company/users/<int:user_id>/activate", "/admin/users/<int:user_id>/deactivate",
     "/admin/users/<int:user_id>/activate", "/invitations/<token>",
+    "/reset-password/<token>",  # a token, no partner: test_password_reset.py
     "/company/invitations/<int:invitation_id>/revoke",  # test_people.py
     "/admin/partners/<int:partner_id>/status",  # admin only: test_partner_status.py
     "/cart/<int:product_id>/quantity", "/cart/<int:product_id>/remove",
@@ -209,9 +210,12 @@ def test_a_partner_admin_reaching_for_another_companys_user_or_invitation_is_aud
     client = app.test_client()
     sign_in(client, me)
     paths = [f"/company/users/{their_buyer.id}/deactivate", f"/company/invitations/{invitation.id}/revoke"]
+    # The confirmation pages (GET) check first too: nothing about the other company is shown.
+    assert [client.get(path).status_code for path in paths] == [404, 404]
     assert [client.post(path).status_code for path in paths] == [404, 404]
     assert client.post(f"/company/users/{their_buyer.id + 1000}/deactivate").status_code == 404
+    assert client.get(f"/company/users/{their_buyer.id + 1000}/deactivate").status_code == 404
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
-    assert sorted(e.detail["path"] for e in events) == sorted(paths)
+    assert sorted(e.detail["path"] for e in events) == sorted(paths * 2)
     db.expire_all()
     assert db.get(User, their_buyer.id).active and db.get(Invitation, invitation.id).revoked_at is None
