@@ -23,6 +23,7 @@ from portal.catalog.pricing import unit_price
 from portal.core.errors import ServiceError
 from portal.core.money import to_money
 from portal.db import Base
+from portal.demo import worklist
 from portal.ordering.models import Order, OrderLine
 from portal.ordering.store import recount
 
@@ -149,6 +150,7 @@ def load(
     history.sort(key=lambda item: (item[0]["created_at"], item[0]["partner_id"]))
     orders, lines = _insert_orders(session, history)
     recount(session)
+    worklist.add(session, [partner for partner, _profile in partner_rows], seed=seed, today=today)
     session.commit()
     return DemoResult(len(partner_rows), len(products), users + len(staff), orders, lines)
 
