@@ -78,8 +78,8 @@ def _visible_tasks(actor: Actor):
 
 
 def contacts(session: Session, partner_ids: list[int]) -> dict[int, Contact]:
-    """Each partner's contact person in one query: its first active administrator, else its
-    first active user (the partner's own contact fields, where it has them, come first)."""
+    """Each partner's people to contact, in one query: its first active administrator, else its
+    first active user (used when the partner has no contact person of its own)."""
     if not partner_ids:
         return {}
     people = session.execute(
@@ -94,11 +94,13 @@ def contacts(session: Session, partner_ids: list[int]) -> dict[int, Contact]:
 
 
 def _contact(partner: Partner, fallback: Contact | None) -> Contact:
-    fallback = fallback or Contact()
-    name = getattr(partner, "contact_name", None) or fallback.name
-    email = getattr(partner, "contact_email", None) or fallback.email
-    phone = getattr(partner, "contact_phone", None) or fallback.phone
-    return Contact(name=name, email=email, phone=phone)
+    # The partner's own contact person when one is entered (the contact_* columns of the staff
+    # partner page), else its administrator, as the partner page shows it.
+    own = Contact(getattr(partner, "contact_name", "") or "", getattr(partner, "contact_email", "") or "",
+                  getattr(partner, "contact_phone", "") or "")
+    if own.name or own.email or own.phone:
+        return own
+    return fallback or Contact()
 
 
 def _rows(session: Session, found) -> list[TaskRow]:
