@@ -112,7 +112,7 @@ def _awaiting(session: Session, actor: Actor) -> tuple[list[AwaitingOrder], int]
 
 
 def for_manager(session: Session, actor: Actor, *, now: datetime | None = None) -> ManagerDashboard:
-    """An account manager's dashboard, of their partners only: nine queries."""
+    """An account manager's dashboard, of their partners only: at most eight queries."""
     awaiting, awaiting_count = _awaiting(session, actor)
     open_tasks = tasks.list_tasks(session, actor, show="open", per_page=5)
     quiet, quiet_count = quiet_partners(session, actor, now=now, limit=LIST_LIMIT)

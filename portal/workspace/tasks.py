@@ -113,7 +113,7 @@ def _rows(session: Session, found) -> list[TaskRow]:
 def list_tasks(session: Session, actor: Actor, *, show: str = "open", page: int = 1,
                per_page: int = PAGE_SIZE) -> TaskPage:
     """Open tasks (due first) or done ones (latest first) of the partners the staff member looks
-    after (all for an admin), with the partners' contacts and what caused each: four queries."""
+    after (all for an admin), with the partners' contacts and what caused each: three queries."""
     show = show if show in SHOWS else "open"
     stmt = _visible_tasks(actor).where(Task.status == show)
     if show == "open":
@@ -123,11 +123,6 @@ def list_tasks(session: Session, actor: Actor, *, show: str = "open", page: int 
     found = paginate(session, stmt, page=page, per_page=per_page, scalars=False)
     return TaskPage(_rows(session, found.items), found.total, found.page, found.pages,
                     utc_now().date(), show)
-
-
-def open_tasks(session: Session, actor: Actor, *, page: int = 1, per_page: int = PAGE_SIZE) -> TaskPage:
-    """Open tasks of the partners the staff member looks after (all for an admin), due first."""
-    return list_tasks(session, actor, show="open", page=page, per_page=per_page)
 
 
 def get_task(session: Session, actor: Actor, task_id: int) -> Task:
