@@ -25,6 +25,7 @@ from portal.catalog.pricing import unit_price
 from portal.core.errors import ServiceError
 from portal.core.money import to_money
 from portal.db import Base
+from portal.demo import worklist
 from portal.ordering.models import Order, OrderLine
 from portal.ordering.store import recount
 
@@ -152,6 +153,7 @@ def load(
     orders, lines = _insert_orders(session, history)
     recount(session)
     _open_invitation(session)
+    worklist.add(session, [partner for partner, _profile in partner_rows], seed=seed, today=today)
     session.commit()
     from portal.demo.standing import load_standing_orders  # (it places orders: after the history)
 

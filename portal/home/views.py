@@ -1,14 +1,16 @@
 """Home, dashboards and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import get_session
 from portal.extensions import csrf, limiter
-from portal.home import dashboards
+from portal.home import dashboards, quiet
+from portal.notifications import outbox
+from portal.web.forms import ActionForm
 from portal.web.guards import actor
 
 bp = Blueprint("main", __name__)
@@ -25,9 +27,20 @@ def index():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    """A dashboard per role."""
-    summary = dashboards.for_user(get_session(), actor())
-    return render_template("home/dashboard.html", summary=summary)
+    """A dashboard per role: a partner's orders and spend, a manager's follow-ups, the admin's queue."""
+    me = actor()
+    db = get_session()
+    if me.partner is not None:
+        board = dashboards.for_buyer(db, me, time_zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        kind = "partner"
+    elif me.role == "admin":
+        board, kind = dashboards.for_admin(db, me), "admin"
+    else:
+        board, kind = dashboards.for_manager(db, me), "manager"
+    return render_template("home/dashboard.html", kind=kind, board=board, quiet=quiet,
+                           action_form=ActionForm(), new_partner_days=dashboards.NEW_PARTNER_DAYS,
+                           notification_kinds=dashboards.NOTIFICATION_KINDS,
+                           max_attempts=outbox.MAX_ATTEMPTS)
 
 
 @bp.get("/healthz")

@@ -42,8 +42,12 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+TASK_KINDS = ("phone", "visit", "manual")  # from the outbox by channel, or added by hand
+
+
 class Task(Base):
-    """A follow-up in an account manager's list (a phone call, a visit)."""
+    """A follow-up in an account manager's list: a phone call or visit the outbox asked for, or
+    one a manager added by hand. Done tasks are kept, with who marked them done and when."""
 
     __tablename__ = "tasks"
     __table_args__ = (CheckConstraint(f"status IN {TASK_STATUSES}", name="status"),)
@@ -62,3 +66,6 @@ class Task(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")

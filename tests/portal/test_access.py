@@ -24,6 +24,7 @@ PAGES = {
     "/manage/orders": {"account_manager", "admin"},
     "/manage/orders/export.csv": {"account_manager", "admin"},
     "/manage/tasks": {"account_manager", "admin"},
+    "/manage/tasks/new": {"account_manager", "admin"},
     "/admin/catalog/products": {"admin"},
     "/admin/catalog/products/new": {"admin"},
     "/admin/catalog/products/import": {"admin"},
@@ -122,4 +123,4 @@ def test_dashboard_shows_only_own_company(app, f):
     sign_in(client, user)
     page = client.get("/dashboard").text
     assert "Own Company" in page and "Other Company" not in page
-    assert '<div class="figure">1</div>' in page
+    assert "1 order placed and not yet delivered or cancelled" in page

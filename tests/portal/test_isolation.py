@@ -24,6 +24,7 @@ MANAGER_ROUTES = [
     ("GET", "/manage/partners/{partner}"),
     ("GET", "/manage/orders/{order}"),
     ("POST", "/manage/orders/{order}/confirm"),
+    ("GET", "/manage/tasks/{task}/done"),
     ("POST", "/manage/tasks/{task}/done"),
 ]
 COVERED_ELSEWHERE = {
