@@ -1,7 +1,7 @@
 """tasks: who marked a task done, who added it by hand, and its note
 
 Revision ID: d04bce2ff72c
-Revises: ad4e6ad7c96d
+Revises: aa588553c631
 
 Done tasks are kept with who and when (done_at was there already); a manager can add a task by
 hand, with a note.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'd04bce2ff72c'
-down_revision: str | Sequence[str] | None = 'ad4e6ad7c96d'
+down_revision: str | Sequence[str] | None = 'aa588553c631'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

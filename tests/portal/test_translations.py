@@ -53,3 +53,13 @@ def test_every_string_marked_in_the_code_is_in_the_polish_catalogue(tmp_path, mo
         have = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh, locale="pl") if m.id}
     assert len(wanted) > 300 and "Orders" in wanted  # the extraction found the code's strings
     assert sorted(wanted - have) == []
+
+
+def test_no_message_is_defined_twice():
+    """Branches append to the catalogue and git merges them with merge=union (.gitattributes):
+    two branches adding the same msgid would leave two entries, one silently ignored."""
+    import re
+    from collections import Counter
+
+    ids = re.findall(r'^msgid ((?:".*"\n)+)', CATALOG.read_text(encoding="utf-8"), flags=re.M)
+    assert [i for i, n in Counter(ids).items() if n > 1 and i.strip() != '""'] == []
