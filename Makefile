@@ -23,8 +23,8 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(PIP_INSTALL) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(PIP_INSTALL) -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml $(CONSTRAINTS) Makefile | $(BIN)/python
+	$(PIP_INSTALL) -e ".[test,celery]"
 	touch $@ $(VENV)/.installed
 
 # Recompile a catalogue whenever its .po changes (fuzzy entries are left out, as pybabel does).

@@ -56,3 +56,21 @@ def _fresh_schema():
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def need_redis() -> str:
+    """The test Redis URL (database 15 of the local Redis), or skip when it does not answer
+    (fail when REQUIRE_REDIS=1, as CI sets)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means no usable Redis
+        if REQUIRE_REDIS:
+            pytest.fail(f"REQUIRE_REDIS=1 but Redis at {REDIS_TEST_URL} does not answer: {exc}")
+        pytest.skip(f"needs Redis at {REDIS_TEST_URL}: {exc}")
+    return REDIS_TEST_URL

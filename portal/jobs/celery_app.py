@@ -1,0 +1,76 @@
+"""The Celery app: Redis broker, late acks, one beat (celery-redbeat's lock), tasks in app context."""
+from __future__ import annotations
+
+from datetime import date
+
+from celery import Celery, Task
+from celery.schedules import crontab
+from flask import Flask, current_app
+
+from portal.db import session_factory, session_scope
+
+CHUNK = 500  # schedules per generation task: small enough to spread, big enough to be cheap
+
+
+def make_celery(app: Flask) -> Celery:
+    """A Celery app whose tasks run inside ``app``'s application context."""
+    broker = app.config["CELERY_BROKER_URL"]
+
+    class AppTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery("trellis", broker=broker, backend=broker, task_cls=AppTask)
+    celery.conf.update(
+        task_acks_late=True,  # a task whose worker dies is run again: every task is idempotent
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        timezone=app.config["BABEL_DEFAULT_TIMEZONE"],
+        beat_scheduler="redbeat.RedBeatScheduler",
+        redbeat_redis_url=broker,
+        redbeat_lock_timeout=300,  # a second beat waits for the lock: exactly one beat at a time
+        beat_schedule={
+            "standing-orders-daily": {"task": "trellis.recurring.generate",
+                                      "schedule": crontab(hour=5, minute=0)},
+            "notifications-every-5-minutes": {"task": "trellis.notifications.send",
+                                              "schedule": crontab(minute="*/5")},
+        },
+    )
+    _register(celery)
+    return celery
+
+
+def _register(celery: Celery) -> None:
+    @celery.task(name="trellis.recurring.generate", shared=False)
+    def generate(today: str | None = None) -> dict:
+        """Fan the due standing orders out in chunks; each chunk is one task (idempotent)."""
+        from portal.recurring import engine
+
+        day = date.fromisoformat(today) if today else engine.today_in(
+            current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        with session_scope() as session:
+            ids = engine.due_ids(session, day)
+        for start in range(0, len(ids), CHUNK):
+            generate_chunk.delay(ids[start:start + CHUNK], day.isoformat())
+        return {"day": day.isoformat(), "schedules": len(ids), "chunks": -(-len(ids) // CHUNK)}
+
+    @celery.task(name="trellis.recurring.generate_chunk", shared=False)
+    def generate_chunk(ids: list[int], today: str) -> dict:
+        """Generate these schedules' due occurrences (the same use case as `flask recurring run`)."""
+        from portal.recurring import engine
+
+        summary = engine.generate_due(session_factory(), date.fromisoformat(today), ids=ids)
+        return {"created": summary.created, "skipped": summary.skipped, "paused": summary.paused,
+                "failed": summary.failed, "missed": summary.missed}
+
+    @celery.task(name="trellis.notifications.send", shared=False)
+    def send_notifications() -> dict:
+        """Deliver pending notifications (rows are claimed: safe beside the CLI or another worker)."""
+        from portal.notifications import mailers, outbox
+
+        mailer = mailers.mailer_from_settings(current_app.config)
+        with session_scope() as session:
+            summary = outbox.send_pending(session, mailer=mailer)
+        return {"sent": summary.sent, "tasks": summary.tasks, "failed": summary.failed}

@@ -1,0 +1,6 @@
+"""`celery -A portal.jobs.worker worker` / `celery -A portal.jobs.worker beat`: the production app."""
+from portal import create_app
+from portal.jobs.celery_app import make_celery
+
+flask_app = create_app()
+celery = make_celery(flask_app)
