@@ -1,4 +1,4 @@
-"""`celery -A portal.jobs.worker worker` / `celery -A portal.jobs.worker beat`: the production app."""
+"""`celery -A portal.worker worker` / `celery -A portal.worker beat`: the production app."""
 from portal import create_app
 from portal.jobs.celery_app import make_celery
 
