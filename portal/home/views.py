@@ -10,6 +10,8 @@ from portal.db import get_session
 from portal.extensions import csrf, limiter
 from portal.home import dashboards, quiet
 from portal.notifications import outbox
+from portal.recurring import engine
+from portal.recurring import ledger as standing_ledger
 from portal.web.forms import ActionForm
 from portal.web.guards import actor
 
@@ -30,14 +32,18 @@ def dashboard():
     """A dashboard per role: a partner's orders and spend, a manager's follow-ups, the admin's queue."""
     me = actor()
     db = get_session()
+    standing_next = None
     if me.partner is not None:
-        board = dashboards.for_buyer(db, me, time_zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        board = dashboards.for_buyer(db, me, time_zone=zone)
+        standing_next = standing_ledger.next_standing_order(db, me, engine.today_in(zone))
         kind = "partner"
     elif me.role == "admin":
         board, kind = dashboards.for_admin(db, me), "admin"
     else:
         board, kind = dashboards.for_manager(db, me), "manager"
     return render_template("home/dashboard.html", kind=kind, board=board, quiet=quiet,
+                           standing_next=standing_next,
                            action_form=ActionForm(), new_partner_days=dashboards.NEW_PARTNER_DAYS,
                            notification_kinds=dashboards.NOTIFICATION_KINDS,
                            max_attempts=outbox.MAX_ATTEMPTS)

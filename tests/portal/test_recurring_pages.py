@@ -54,6 +54,13 @@ def test_a_buyer_sets_up_a_monthly_standing_order_and_sees_its_next_dates(buyer,
     assert "Monthly restock" in listing and "Jan 31, 2027" in listing
 
 
+def test_the_buyers_dashboard_shows_the_next_standing_order(buyer):
+    assert "set up a standing order." in buyer.get("/dashboard").text
+    create(buyer)
+    page = buyer.get("/dashboard").text
+    assert "Next standing order" in page and "Monthly restock" in page and "Jan 31, 2027" in page
+
+
 def test_bad_input_is_a_form_error_and_saves_nothing(buyer, db):
     for overrides, message in [
         ({"lines": "NOPE-1 2"}, "NOPE-1 — not in the catalog."),
