@@ -22,6 +22,7 @@ ORDER_ROUTES = [
 # Every staff route with an id, for a manager reaching into another manager's portfolio.
 MANAGER_ROUTES = [
     ("GET", "/manage/partners/{partner}"),
+    ("POST", "/manage/partners/{partner}/edit"),
     ("GET", "/manage/orders/{order}"),
     ("POST", "/manage/orders/{order}/confirm"),
     ("GET", "/manage/orders/{order}/cancel"),
