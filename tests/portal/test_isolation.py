@@ -32,6 +32,7 @@ MANAGER_ROUTES = [
     ("GET", "/manage/orders?partner={partner}"),
     ("GET", "/manage/orders?partner={partner}&status=submitted&sort=total&page=2"),
     ("GET", "/manage/orders/export.csv?partner={partner}"),
+    ("GET", "/catalog?partner={partner}"),
 ]
 COVERED_ELSEWHERE = {
     "/company/users/<int:user_id>/deactivate",

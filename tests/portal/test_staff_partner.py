@@ -192,3 +192,13 @@ def test_another_managers_partner_cannot_be_edited(app, f, db, shop):
     assert response.status_code == 404
     db.expire_all()
     assert db.get(Partner, partner.id).preferred_channel == "phone"
+
+
+def test_the_partner_list_names_its_company_column_as_companies_in_both_languages(app, f):
+    manager = f.user(role="account_manager", locale="pl")
+    f.partner(name="Corner Shop", account_manager_id=manager.id)
+    page = signed_in(app, manager).get("/manage/partners").text
+    assert "<th>Nazwa firmy</th>" in page and "Imię i nazwisko" not in page
+    assert 'class="compact stack"' in page and 'data-label="Nazwa firmy"' in page
+    admin_page = signed_in(app, f.user(role="admin")).get("/manage/partners").text
+    assert "<th>Company</th>" in admin_page and "<th>Account manager</th>" in admin_page
