@@ -147,7 +147,7 @@ def test_the_staff_order_page_has_breadcrumbs_and_a_small_red_cancel_apart_from_
     crumbs = page.split('class="breadcrumb"')[1].split("</nav>")[0]
     assert 'href="/manage/orders"' in crumbs and f'href="/manage/orders?partner={big.id}"' in crumbs
     assert "Big Shop" in crumbs and f"Order #{order.id}" in crumbs
-    actions = page.split('class="actions"')[1].split("</div>")[0]
+    actions = page.split('class="actions staff-actions"')[1].split("</div>")[0]
     confirm, cancel = actions.split('class="spacer"')
     assert 'class="primary">Confirm' in confirm
     assert "danger-action" in cancel and "small" in cancel and f"/manage/orders/{order.id}/cancel" in cancel
