@@ -1,7 +1,7 @@
 """partner contact person
 
 Revision ID: dcb3d2d0e79a
-Revises: ad4e6ad7c96d
+Revises: aa588553c631
 
 The staff partner page shows and edits whom to call or write to at a partner.
 Create Date: 2026-12-02 15:00:00.000000
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'dcb3d2d0e79a'
-down_revision: str | Sequence[str] | None = 'ad4e6ad7c96d'
+down_revision: str | Sequence[str] | None = 'aa588553c631'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

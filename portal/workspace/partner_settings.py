@@ -87,7 +87,7 @@ def _clean(session: Session, changes: dict) -> dict:
         if name == "contact_phone" and value and not PHONE_RE.match(value):
             raise ServiceError(_("Enter a phone number of digits, spaces and + ( ) - only."), field=name)
         if name == "contact_name" and len(value) > 200:
-            raise ServiceError(_("The name is longer than %(n)d characters.", n=200), field=name)
+            raise ServiceError(_("The contact person's name is longer than %(n)d characters.", n=200), field=name)
         if name == "price_tier_id" and value is not None and session.get(PriceTier, value) is None:
             raise ServiceError(_("Choose one of the price tiers."), field=name)
         if name == "account_manager_id" and value is not None:
