@@ -181,6 +181,10 @@ class Partner(Base):
     stage: Mapped[str] = mapped_column(String(20), default="customer")
     preferred_channel: Mapped[str] = mapped_column(String(10), default="email")
     contact_every_days: Mapped[int | None] = mapped_column(default=30)
+    # Whom staff call or write to at the partner (kept by staff on the partner page).
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     referral_code: Mapped[str] = mapped_column(String(20), unique=True, default=new_referral_code)
     # Every order ever stored for the partner (any source); bumped in the transaction that adds
     # one, so concurrent orders get distinct numbers (thank-you milestones) without a count(*).

@@ -274,6 +274,11 @@ def _partners(session, rng, count, years, today, tiers, staff, password_hash):
             people = [(f"owner@{slug}.demo.test", "partner_admin", _person(rng))]
             people += [(f"buyer{k}@{slug}.demo.test", "buyer", _person(rng))
                        for k in range(1, rng.randint(1, 3) + 1)]
+        if i % 4 != 3:  # most partners have a contact person; the rest show their administrator
+            _email, _role, person = next(p for p in people if p[1] == "partner_admin")
+            partner.contact_name = person
+            partner.contact_email = f"office@{slug}.demo.test"
+            partner.contact_phone = f"+48 22 {500 + i:03d} {(i * 37) % 100:02d} {(i * 53) % 100:02d}"
         for email, role, person in people:
             session.add(User(email=email, role=role, name=person, partner_id=partner.id,
                              password_hash=password_hash, locale=rng.choice(["en", "en", "pl"])))

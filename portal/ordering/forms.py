@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SearchField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from portal.core.text import MAX_QUERY
 from portal.core.types import MAX_ROW_ID
 from portal.ordering.cart import MAX_QUANTITY
 from portal.ordering.orders import MAX_NOTE
@@ -51,3 +52,15 @@ class AddToCartForm(FlaskForm):
         _l("Quantity"), default=1,
         validators=[DataRequired(), NumberRange(min=1, max=MAX_QUANTITY)],
     )
+
+
+def _optional_id(value):
+    return int(value) if value not in (None, "") else None
+
+
+class StaffOrderFilterForm(OrderFilterForm):
+    """The staff list's filters: the buyer's, a partner (among those the user looks after: the
+    view sets the choices) and the search box."""
+
+    partner = SelectField(_l("Partner"), choices=[], coerce=_optional_id, validators=[Optional()])
+    q = SearchField(_l("Order number"), validators=[Optional(), Length(max=MAX_QUERY)])

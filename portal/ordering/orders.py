@@ -26,6 +26,7 @@ from portal.ordering.queries import get_for_staff, get_order
 from portal.ordering.store import store_order
 
 MAX_NOTE = 1000
+MAX_REASON = 500  # as the confirmation form allows
 MAX_KEY = 100
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS = {
@@ -325,8 +326,9 @@ def reorder_lines(session: Session, actor: Actor, order_id: int) -> tuple[list[L
 
 
 def advance(session: Session, actor: Actor, order_id: int, action: str, *,
-            promised_date: date | None = None) -> Order:
-    """Staff move an order along submitted → confirmed → shipped → delivered, or cancel it."""
+            promised_date: date | None = None, reason: str = "") -> Order:
+    """Staff move an order along submitted → confirmed → shipped → delivered, or cancel it
+    (``reason``, optional, is kept in the audit event)."""
     if action not in TRANSITIONS:
         raise ServiceError(_("Unknown action."))
     order = get_for_staff(session, actor, order_id)
@@ -346,8 +348,10 @@ def advance(session: Session, actor: Actor, order_id: int, action: str, *,
     status = _move(session, order, previous, **values)
     if status is not None:
         raise _cannot_move(status, target)
+    reason = (reason or "").replace("\x00", "").strip()[:MAX_REASON]  # JSON in PostgreSQL holds no NUL
+    detail = {"reason": reason} if reason else {}
     audit.record(session, f"order_{target}", actor_id=actor.user_id, target=order,
-                 partner_id=order.partner_id, previous=previous, status=target)
+                 partner_id=order.partner_id, previous=previous, status=target, **detail)
     session.commit()
     return order
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Partner
@@ -14,7 +14,8 @@ from portal.core import access
 from portal.core.access import Actor, PartnerRef
 from portal.core.errors import NotFound
 from portal.core.paging import clamp_page
-from portal.ordering.models import Order, OrderLine
+from portal.core.types import MAX_ROW_ID
+from portal.ordering.models import ORDER_STATUSES, Order, OrderLine
 
 
 def get_order(session: Session, partner_id: int, order_id: int) -> Order:
@@ -85,6 +86,40 @@ class OrderFilters:
     date_from: date | None = None
     date_to: date | None = None
     partner_id: int | None = None
+    q: str = ""
+
+
+# How a list may be sorted (a whitelist: anything else is the default, newest first). Status
+# sorts along the lifecycle, not alphabetically; ties are broken by the order number, so pages
+# never repeat or skip a row.
+SORT_KEYS = ("date", "total", "status")
+_STATUS_RANK = case({status: rank for rank, status in enumerate(ORDER_STATUSES)}, value=Order.status)
+_SORT_COLUMNS = {"date": Order.created_at, "total": Order.total, "status": _STATUS_RANK}
+
+
+@dataclass(frozen=True)
+class OrderSort:
+    key: str = "date"
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, key: str | None, direction: str | None) -> OrderSort:
+        """The sort asked for in the address bar; an unknown key or direction is the default."""
+        if key not in SORT_KEYS:
+            return cls()
+        if direction not in ("asc", "desc"):
+            return cls(key, key != "status")  # dates and totals: biggest first; statuses: lifecycle
+        return cls(key, direction == "desc")
+
+    @property
+    def direction(self) -> str:
+        return "desc" if self.descending else "asc"
+
+    def clauses(self) -> tuple:
+        column = _SORT_COLUMNS[self.key]
+        if self.descending:
+            return column.desc(), Order.id.desc()
+        return column.asc(), Order.id.asc()
 
 
 @dataclass(frozen=True)
@@ -95,8 +130,25 @@ class OrderPage:
     pages: int
 
 
+def search_condition(q: str) -> ColumnElement[bool] | None:
+    """What the search box matches: the order number, exactly ("1234" or "#1234").
+
+    None for an empty box; a term that matches nothing gives no rows (never every row).
+    """
+    term = q.replace("\x00", "").strip()
+    if not term:
+        return None
+    matches = []
+    number = term.removeprefix("#").strip()
+    if number.isascii() and number.isdigit() and len(number) <= 10 and 0 < int(number) <= MAX_ROW_ID:
+        matches.append(Order.id == int(number))
+    return or_(*matches) if matches else false()
+
+
 def filtered(stmt: Select, filters: OrderFilters) -> Select:
     """Apply the list filters to a select over orders."""
+    if (found := search_condition(filters.q)) is not None:
+        stmt = stmt.where(found)
     if filters.status:
         stmt = stmt.where(Order.status == filters.status)
     if filters.date_from:
@@ -119,15 +171,16 @@ def scoped_orders(actor: Actor) -> Select:
 
 
 def list_orders(session: Session, actor: Actor, filters: OrderFilters, *, page: int = 1,
-                per_page: int = 25) -> OrderPage:
-    """One page of orders, newest first, in two queries whatever the history's size."""
+                per_page: int = 25, sort: OrderSort = OrderSort()) -> OrderPage:
+    """One page of orders (newest first unless ``sort`` says otherwise), in two queries whatever
+    the history's size."""
     stmt = filtered(scoped_orders(actor), filters)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     page, pages = clamp_page(page, total, per_page)
     rows = session.execute(
         stmt.join(Partner, Partner.id == Order.partner_id)
         .add_columns(Partner.code, Partner.name)
-        .order_by(Order.created_at.desc(), Order.id.desc())
+        .order_by(*sort.clauses())
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     return OrderPage([(row[0], row[1], row[2]) for row in rows], total, page, pages)

@@ -50,8 +50,8 @@ def add_from_catalog(page: Page, query: str, product: str, quantity: int) -> Non
     page.get_by_role("button", name="Search", exact=True).click()
     row = page.get_by_role("row").filter(has_text=product)
     expect(row).to_have_count(1)
-    row.get_by_label("Quantity").fill(str(quantity))
-    row.get_by_role("button", name="Add to cart", exact=True).click()
+    row.get_by_label(f"Quantity of {product}", exact=True).fill(str(quantity))
+    row.get_by_role("button", name=f"Add {product} to the cart", exact=True).click()  # named per row
     expect(page.get_by_role("status")).to_contain_text(f"Added {quantity} × {product} to your cart.")
 
 

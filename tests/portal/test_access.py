@@ -17,7 +17,7 @@ PAGES = {
     "/admin/users": {"admin"},
     "/admin/partners/new": {"admin"},
     "/checkout": {"buyer", "partner_admin"},
-    "/catalog": {"buyer", "partner_admin"},
+    "/catalog": {"buyer", "partner_admin", "account_manager", "admin"},  # staff: read-only
     "/cart": {"buyer", "partner_admin"},
     "/orders": {"buyer", "partner_admin"},
     "/orders/export.csv": {"buyer", "partner_admin"},
