@@ -5,15 +5,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Partner
 from portal.catalog import browse as catalog
 from portal.core import access
+from portal.core import text as search
 from portal.core.access import Actor, PartnerRef
 from portal.core.errors import NotFound
 from portal.core.paging import clamp_page
+from portal.core.types import MAX_ROW_ID
 from portal.ordering.models import Order, OrderLine
 
 
@@ -85,6 +87,7 @@ class OrderFilters:
     date_from: date | None = None
     date_to: date | None = None
     partner_id: int | None = None
+    q: str = ""  # an order number (exactly, "#12" or "12") or part of a PO reference
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,27 @@ def filtered(stmt: Select, filters: OrderFilters) -> Select:
         )
     if filters.partner_id:
         stmt = stmt.where(Order.partner_id == filters.partner_id)
+    if condition := search_condition(filters.q):
+        stmt = stmt.where(condition)
     return stmt
+
+
+def search_condition(q: str):
+    """The order number exactly, or the PO reference containing the words (None: no search)."""
+    q = search.clean(q)
+    if not q:
+        return None
+    reference = search.contains(q, Order.po_reference)
+    number = q.removeprefix("#").strip()
+    if number.isascii() and number.isdigit() and len(number) < 10 and 1 <= int(number) <= MAX_ROW_ID:
+        return or_(Order.id == int(number), reference)
+    return reference
+
+
+def order_number_of(session: Session, order: Order) -> int:
+    """Which of the partner's orders this is: 1 for the first (thank-you milestones)."""
+    return session.scalar(select(func.count(Order.id)).where(
+        Order.partner_id == order.partner_id, Order.id <= order.id)) or 0
 
 
 def scoped_orders(actor: Actor) -> Select:
