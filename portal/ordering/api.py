@@ -16,7 +16,6 @@ from portal.ordering.schemas import (
     OrderOut,
     OrderPageOut,
     OrderQuery,
-    PlacedOrderOut,
     ProductPage,
     ProductQuery,
     ReorderOut,
@@ -87,6 +86,7 @@ def _order_json(order) -> dict:
                    "unit_price": line.unit_price, "line_total": line.line_total,
                    "vat_rate": line.vat_rate}
                   for line in order.lines],
+        "rounded": [],
     }
 
 
@@ -128,8 +128,8 @@ class Orders(MethodView):
 
     @orders_blp.arguments(IdempotencyHeader(), location="headers", as_kwargs=True)
     @orders_blp.arguments(OrderIn())
-    @orders_blp.response(201, PlacedOrderOut)
-    @orders_blp.alt_response(200, schema=PlacedOrderOut, description="Replay: the order first placed with this key")
+    @orders_blp.response(201, OrderOut)
+    @orders_blp.alt_response(200, schema=OrderOut, description="Replay: the order first placed with this key")
     @orders_blp.alt_response(400, schema=ApiError, description="The body is not valid JSON")
     @orders_blp.alt_response(401, schema=ApiError)
     @orders_blp.alt_response(403, schema=ApiError)

@@ -37,8 +37,8 @@ class Rounded:
 
     def note(self) -> str:
         """"Rounded up to 24 (1 pack of 24)", for pages."""
-        packs = ngettext("%(num)s pack of %(size)s", "%(num)s packs of %(size)s", self.packs,
-                         num=number(self.packs), size=number(self.pack_size))
+        packs = ngettext("%(packs)s pack of %(size)s", "%(packs)s packs of %(size)s", self.packs,
+                         packs=number(self.packs), size=number(self.pack_size))
         return _("%(name)s: %(asked)s rounded up to %(quantity)s (%(packs)s).", name=self.name,
                  asked=number(self.asked), quantity=number(self.quantity), packs=packs)
 

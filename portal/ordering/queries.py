@@ -110,7 +110,7 @@ def filtered(stmt: Select, filters: OrderFilters) -> Select:
         )
     if filters.partner_id:
         stmt = stmt.where(Order.partner_id == filters.partner_id)
-    if condition := search_condition(filters.q):
+    if (condition := search_condition(filters.q)) is not None:
         stmt = stmt.where(condition)
     return stmt
 

@@ -73,6 +73,13 @@ def _source():
     return fields.String(required=True, validate=validate.OneOf(ORDER_SOURCES))
 
 
+class RoundedLineOut(Schema):
+    sku = fields.String(required=True)
+    requested = fields.Integer(required=True, metadata={"description": "The quantity asked for"})
+    quantity = fields.Integer(required=True, metadata={"description": "The quantity ordered"})
+    pack_size = fields.Integer(required=True)
+
+
 class OrderOut(Schema):
     id = fields.Integer(required=True)
     status = _status()
@@ -92,18 +99,10 @@ class OrderOut(Schema):
     vat = fields.Nested(VatRateOut, many=True, required=True,
                         metadata={"description": "VAT per rate, highest rate first"})
     lines = fields.Nested(OrderLineOut, many=True, required=True)
-
-
-class RoundedLineOut(Schema):
-    sku = fields.String(required=True)
-    requested = fields.Integer(required=True, metadata={"description": "The quantity asked for"})
-    quantity = fields.Integer(required=True, metadata={"description": "The quantity ordered"})
-    pack_size = fields.Integer(required=True)
-
-
-class PlacedOrderOut(OrderOut):
     rounded = fields.Nested(RoundedLineOut, many=True, required=True, metadata={
-        "description": "Lines whose quantity was rounded up to whole packs (empty on a replay)"})
+        "description": "The lines whose quantity was rounded up to whole packs when this answer placed "
+                       "the order (the quantity asked for and the one ordered); empty otherwise, "
+                       "replays included"})
 
 
 class OrderSummaryOut(Schema):
@@ -171,7 +170,7 @@ class UnavailableLineOut(Schema):
 
 
 class ReorderOut(Schema):
-    order = fields.Nested(PlacedOrderOut, required=True)
+    order = fields.Nested(OrderOut, required=True)
     reordered = fields.Nested(ReorderLineOut, many=True, required=True)
     unavailable = fields.Nested(UnavailableLineOut, many=True, required=True)
 
