@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, fields
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import DeliveryAddress, Partner
@@ -43,7 +43,7 @@ class AddressData:
 # field -> (longest, required)
 _LIMITS = {"label": (80, True), "recipient": (200, True), "street": (200, True),
            "street2": (200, False), "postal_code": (20, True), "city": (100, True),
-           "country": (2, True), "phone": (40, False)}
+           "phone": (40, False)}
 
 
 def has_control_characters(text: str) -> bool:
@@ -56,6 +56,8 @@ def check(data: AddressData) -> AddressData:
     values = {f.name: (getattr(data, f.name) or "").strip() for f in fields(AddressData)}
     values["country"] = values["country"].upper() or "PL"
     values["postal_code"] = values["postal_code"].upper()
+    if not COUNTRY.match(values["country"]):
+        raise ServiceError(_("Enter the country as a two-letter code, such as PL or DE."), field="country")
     for name, (longest, required) in _LIMITS.items():
         value = values[name]
         if required and not value:
@@ -64,8 +66,6 @@ def check(data: AddressData) -> AddressData:
             raise ServiceError(_("At most %(n)d characters.", n=longest), field=name)
         if has_control_characters(value):
             raise ServiceError(_("This field contains a character that is not allowed."), field=name)
-    if not COUNTRY.match(values["country"]):
-        raise ServiceError(_("Enter the country as a two-letter code, such as PL or DE."), field="country")
     if values["country"] == "PL" and not POSTAL_CODE_PL.match(values["postal_code"]):
         raise ServiceError(_("A Polish postal code looks like 00-950."), field="postal_code")
     if not PHONE.match(values["phone"]):
@@ -213,16 +213,20 @@ def remove(session: Session, actor: Actor, address_id: int, *, partner_id: int |
     return label
 
 
+_A = DeliveryAddress.__table__.c
+_DEFAULT_COPY = (select(_A.id, *(_A[name] for name in SNAPSHOT_FIELDS))
+                 .where(_A.partner_id == bindparam("partner"), _A.is_default))
+
+
 def for_order(session: Session, actor: Actor, address_id: int | None) -> dict | None:
     """The copy of the address an order of the actor's company goes to (helper, no commit).
 
     The address asked for must be the company's own (else NotFound on ``address_id``); without
     one, the default address, or None when the company has none.
     """
-    if address_id is None:
-        found = session.scalar(select(DeliveryAddress).where(
-            DeliveryAddress.partner_id == actor.partner_id, DeliveryAddress.is_default))
-        return snapshot(found) if found is not None else None
+    if address_id is None:  # on every API order: columns, not an ORM entity
+        found = session.execute(_DEFAULT_COPY, {"partner": actor.partner_id}).first()
+        return dict(found._mapping) if found is not None else None
     address = session.get(DeliveryAddress, address_id)
     if address is None or address.partner_id != actor.partner_id:
         raise NotFound(_("No such delivery address."), field="address_id", foreign=address is not None)

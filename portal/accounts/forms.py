@@ -73,7 +73,7 @@ class AddressForm(FlaskForm):
     postal_code = StringField(_l("Postal code"), validators=[DataRequired(), Length(max=20)],
                               render_kw={"autocomplete": "postal-code"})
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
-    country = StringField(_l("Country code"), default="PL", validators=[DataRequired(), Length(min=2, max=2)],
+    country = StringField(_l("Country code"), default="PL", validators=[DataRequired(), Length(max=20)],
                           render_kw={"autocomplete": "country", "maxlength": 2})
     phone = StringField(_l("Phone for the driver (optional)"), validators=[Optional(), Length(max=40)],
                         render_kw={"autocomplete": "tel", "type": "tel"})
