@@ -115,6 +115,7 @@ def _select_locale() -> str | None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.accounts import api as accounts_api
+    from portal.accounts.address_views import bp as addresses_bp
     from portal.accounts.admin_views import bp as admin_bp
     from portal.accounts.people_views import bp as people_bp
     from portal.accounts.views import bp as auth_bp
@@ -130,8 +131,8 @@ def register_blueprints(app: Flask) -> None:
     from portal.workspace.partner_views import bp as workspace_bp
     from portal.workspace.views import bp as tasks_bp
 
-    for blueprint in (main_bp, auth_bp, people_bp, catalog_bp, orders_bp, manage_bp, admin_bp,
-                      catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp):
+    for blueprint in (main_bp, auth_bp, people_bp, addresses_bp, catalog_bp, orders_bp, manage_bp,
+                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp):
         app.register_blueprint(blueprint)
     from portal.accounts import tokens
 

@@ -10,6 +10,7 @@ from portal.accounts.models import (
     STAFF_ROLES,
     STAGES,
     ApiToken,
+    DeliveryAddress,
     Invitation,
     Partner,
     PriceTier,
@@ -28,7 +29,7 @@ __all__ = [
     "AuditEvent", "ZERO", "MAX_MONEY", "MAX_ROW_ID", "Money", "UTCDateTime", "to_money", "utc_now",
     "Product", "TierPrice",
     "ORDER_SOURCES", "ORDER_STATUSES", "Order", "OrderLine", "CHANNELS", "PARTNER_STATUSES",
-    "STAGES", "Partner", "PriceTier", "PARTNER_ROLES", "ROLES", "STAFF_ROLES", "ApiToken",
+    "STAGES", "Partner", "PriceTier", "PARTNER_ROLES", "ROLES", "STAFF_ROLES", "ApiToken", "DeliveryAddress",
     "Invitation", "User", "UserSession", "CartLine", "Notification", "Task",
     "NOTIFICATION_STATUSES", "RecurringOrder", "RecurringLine", "RecurringSkip", "RecurringRun",
 ]

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
 
 from portal.accounts.models import PARTNER_STATUSES
@@ -80,3 +80,19 @@ class PartnerStatusForm(FlaskForm):
     """The confirmation of a partner's new status (chosen on the partner page)."""
 
     status = HiddenField(validators=[AnyOf(PARTNER_STATUSES)])
+
+
+class AddressForm(FlaskForm):
+    label = StringField(_l("Label"), description=_l("How your colleagues recognise it, e.g. Main shop"),
+                        validators=[DataRequired(), Length(max=80)])
+    recipient = StringField(_l("Recipient (company or person)"), validators=[DataRequired(), Length(max=200)])
+    street = StringField(_l("Street and number"), validators=[DataRequired(), Length(max=200)])
+    street2 = StringField(_l("Address line 2 (optional)"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[DataRequired(), Length(max=20)],
+                              render_kw={"autocomplete": "postal-code"})
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
+    country = StringField(_l("Country code"), default="PL", validators=[DataRequired(), Length(max=20)],
+                          render_kw={"autocomplete": "country", "maxlength": 2})
+    phone = StringField(_l("Phone for the driver (optional)"), validators=[Optional(), Length(max=40)],
+                        render_kw={"autocomplete": "tel", "type": "tel"})
+    make_default = BooleanField(_l("Deliver here unless the order says otherwise (default address)"))

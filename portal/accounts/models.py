@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.types import UTCDateTime, utc_now
@@ -197,3 +197,31 @@ class Partner(Base):
     @property
     def is_active(self) -> bool:
         return self.status == "active"
+
+
+class DeliveryAddress(Base):
+    """Where a partner's goods go; at most one per partner is the default (checkout's choice).
+
+    Orders keep a copy of the address they were delivered to (``Order.delivery_address``), so
+    editing or removing one here changes no order.
+    """
+
+    __tablename__ = "delivery_addresses"
+    __table_args__ = (
+        Index("uq_delivery_addresses_default", "partner_id", unique=True,
+              sqlite_where=text("is_default"), postgresql_where=text("is_default")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(80))          # "Main shop", "Warehouse"
+    recipient: Mapped[str] = mapped_column(String(200))     # company or person receiving
+    street: Mapped[str] = mapped_column(String(200))
+    street2: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(20))
+    city: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2), default="PL")  # ISO 3166-1 alpha-2
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)

@@ -20,11 +20,12 @@ from portal.core import audit
 from portal.core.access import SYSTEM, Actor
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.core.money import MAX_MONEY
+from portal.core.vat import DEFAULT_VAT_RATE, VAT_RATES
 
 SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
 MAX_PACK_SIZE = 100_000
 MAX_PRICE = MAX_MONEY
-PRODUCT_FIELDS = ("sku", "name", "category", "unit", "pack_size", "base_price", "active")
+PRODUCT_FIELDS = ("sku", "name", "category", "unit", "pack_size", "base_price", "vat_rate", "active")
 
 
 # --- checks shared by the forms' services and the CSV import --------------------------------------
@@ -67,6 +68,7 @@ class ProductData:
     pack_size: int | str
     base_price: Decimal | str
     active: bool | None = None  # None: a new product is active, an existing one stays as it is
+    vat_rate: int | str | None = None  # None: a new product takes 23 %, an existing one keeps its rate
 
 
 def _check_name(value: str) -> str:
@@ -104,6 +106,19 @@ def _check_price(value: Decimal | str) -> Decimal:
     return check_amount(value, field="base_price")
 
 
+def check_vat_rate(value: int | str | None) -> int | None:
+    """One of the Polish VAT rates in percent (23, 8, 5, 0; "23%" too); None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        value = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else -1
+    if isinstance(value, bool) or value not in VAT_RATES:
+        raise ServiceError(_("The VAT rate is one of %(rates)s (percent).",
+                             rates=", ".join(str(rate) for rate in VAT_RATES)), field="vat_rate")
+    return value
+
+
 PRODUCT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "sku": check_sku, "name": _check_name, "category": _check_category, "unit": _check_unit,
     "pack_size": _check_pack_size, "base_price": _check_price,
@@ -113,7 +128,7 @@ PRODUCT_CHECKS: dict[str, Callable[[Any], Any]] = {
 def check_product(data: ProductData) -> ProductData:
     """Normalised product fields; ServiceError naming the first field that is wrong."""
     checked = {name: check(getattr(data, name)) for name, check in PRODUCT_CHECKS.items()}
-    return ProductData(**checked, active=data.active)
+    return ProductData(**checked, active=data.active, vat_rate=check_vat_rate(data.vat_rate))
 
 
 def _sku_taken(session: Session, sku: str, except_id: int | None = None) -> bool:
@@ -161,6 +176,7 @@ def create_product(session: Session, data: ProductData, *, actor: Actor = SYSTEM
         raise Conflict(_("A product with SKU %(sku)s already exists.", sku=data.sku), field="sku")
     product = Product(sku=data.sku, name=data.name, category=data.category, unit=data.unit,
                       pack_size=data.pack_size, base_price=data.base_price,
+                      vat_rate=DEFAULT_VAT_RATE if data.vat_rate is None else data.vat_rate,
                       active=True if data.active is None else data.active)
     session.add(product)
     flush_unique(session, _("A product with SKU %(sku)s already exists.", sku=data.sku), "sku")

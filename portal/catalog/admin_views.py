@@ -30,7 +30,7 @@ def _product_data(form: ProductForm) -> ProductData:
     return ProductData(sku=form.sku.data or "", name=form.name.data or "",
                        category=form.category.data or "", unit=form.unit.data or "",
                        pack_size=form.pack_size.data, base_price=form.base_price.data,
-                       active=bool(form.active.data))
+                       active=bool(form.active.data), vat_rate=form.vat_rate.data)
 
 
 # --- products -------------------------------------------------------------------------------------

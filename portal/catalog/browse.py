@@ -16,6 +16,7 @@ from portal.catalog.pricing import unit_price
 from portal.core import text as search
 from portal.core.access import PartnerRef
 from portal.core.paging import clamp_page
+from portal.core.vat import DEFAULT_VAT_RATE
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,9 @@ class PricedProduct:
     unit: str
     pack_size: int
     base_price: Decimal
-    price: Decimal
+    price: Decimal  # net of VAT
     active: bool
+    vat_rate: int = DEFAULT_VAT_RATE  # percent
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class CatalogPage:
 
 _P, _TP, _T = Product.__table__.c, TierPrice.__table__.c, PriceTier.__table__.c
 # Core columns: pricing runs on every catalog page and every order, so it skips the ORM.
-_COLUMNS = (_P.id, _P.sku, _P.name, _P.category, _P.unit, _P.pack_size, _P.base_price, _P.active)
+_COLUMNS = (_P.id, _P.sku, _P.name, _P.category, _P.unit, _P.pack_size, _P.base_price, _P.active,
+            _P.vat_rate)
 
 
 def _priced_select(where):
@@ -82,8 +85,8 @@ def _priced(session: Session, partner: PartnerRef | None, statements: dict, **pa
     stmt = statements.get(connection.dialect.name, statements["default"])
     return [
         PricedProduct(pid, sku, name, category, unit, pack, base, unit_price(base, discount, explicit),
-                      active)
-        for pid, sku, name, category, unit, pack, base, active, explicit, discount
+                      active, vat_rate)
+        for pid, sku, name, category, unit, pack, base, active, vat_rate, explicit, discount
         in connection.execute(stmt, {"tier_id": tier_id, **params})
     ]
 

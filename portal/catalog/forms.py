@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.catalog.admin import MAX_PACK_SIZE, MAX_PRICE
+from portal.core.vat import DEFAULT_VAT_RATE, VAT_RATES
 from portal.web.forms import AmountField
 
 _AMOUNT = {"inputmode": "decimal"}
@@ -17,14 +18,16 @@ class ProductForm(FlaskForm):
     unit = StringField(_l("Unit"), default="pcs", validators=[DataRequired(), Length(max=20)])
     pack_size = IntegerField(_l("Pack size"), default=1,
                              validators=[InputRequired(), NumberRange(min=1, max=MAX_PACK_SIZE)])
-    base_price = AmountField(_l("List price"), places=None, render_kw=_AMOUNT,
+    base_price = AmountField(_l("List price (net of VAT)"), places=None, render_kw=_AMOUNT,
                               validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)])
+    vat_rate = SelectField(_l("VAT rate"), choices=[SelectChoice(rate, f"{rate}%") for rate in VAT_RATES],
+                           coerce=int, default=DEFAULT_VAT_RATE, validators=[Optional()])
     active = BooleanField(_l("Sold (shown in the catalog)"), default=True)
 
 
 class CatalogImportForm(FlaskForm):
     file = FileField(
-        _l("CSV file with columns sku,name,category,unit,pack_size,base_price[,active]"))
+        _l("CSV file with columns sku,name,category,unit,pack_size,base_price[,active][,vat_rate]"))
 
 
 class TierForm(FlaskForm):

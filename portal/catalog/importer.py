@@ -15,9 +15,10 @@ from portal.core import audit
 from portal.core.access import SYSTEM, Actor
 from portal.core.csvfile import numbered_records
 from portal.core.errors import ServiceError
+from portal.core.vat import DEFAULT_VAT_RATE
 
 IMPORT_COLUMNS = ("sku", "name", "category", "unit", "pack_size", "base_price")
-IMPORT_OPTIONAL = ("active",)
+IMPORT_OPTIONAL = ("active", "vat_rate")
 MAX_IMPORT_ERRORS = 1000
 TRUE_WORDS = {"1", "true", "yes", "y", "t", "active"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", "inactive"}
@@ -48,7 +49,7 @@ def _records(text: str):
 
 def _header(records) -> dict[str, int]:
     first = next(records, None)
-    wanted = ",".join(IMPORT_COLUMNS) + "[,active]"
+    wanted = ",".join(IMPORT_COLUMNS) + "[,active][,vat_rate]"
     if first is None:
         raise ServiceError(_("The file is empty: the first line must name the columns %(cols)s.",
                              cols=wanted), field="file")
@@ -89,9 +90,15 @@ def _parse_row(cells: list[str], columns: dict[str, int]) -> tuple[admin.Product
         else:
             problems.append(_("active \"%(value)s\": use yes/no, true/false or 1/0",
                               value=raw["active"][:40]))
+    vat_rate = None
+    if raw.get("vat_rate"):
+        try:
+            vat_rate = admin.check_vat_rate(raw["vat_rate"])
+        except ServiceError as err:
+            problems.append(f'vat_rate "{raw["vat_rate"][:40]}": {err}')
     if problems:
         return None, problems
-    return admin.ProductData(**values, active=active), []
+    return admin.ProductData(**values, active=active, vat_rate=vat_rate), []
 
 
 def import_catalog(
@@ -136,6 +143,7 @@ def import_catalog(
             session.add(Product(sku=data.sku, name=data.name, category=data.category,
                                 unit=data.unit, pack_size=data.pack_size,
                                 base_price=data.base_price,
+                                vat_rate=DEFAULT_VAT_RATE if data.vat_rate is None else data.vat_rate,
                                 active=True if data.active is None else data.active))
             result.created += 1
             result.created_skus.append(data.sku)

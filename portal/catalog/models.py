@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.types import Money, UTCDateTime, utc_now
+from portal.core.vat import DEFAULT_VAT_RATE, VAT_RATES
 from portal.db import Base
 
 
@@ -16,6 +17,7 @@ class Product(Base):
     __table_args__ = (
         CheckConstraint("base_price >= 0", name="base_price"),
         CheckConstraint("pack_size > 0", name="pack_size"),
+        CheckConstraint(f"vat_rate IN {VAT_RATES}", name="vat_rate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +26,8 @@ class Product(Base):
     category: Mapped[str] = mapped_column(String(80), default="", index=True)
     unit: Mapped[str] = mapped_column(String(20), default="pcs")
     pack_size: Mapped[int] = mapped_column(default=1)
-    base_price: Mapped[Decimal] = mapped_column(Money)
+    base_price: Mapped[Decimal] = mapped_column(Money)  # net of VAT
+    vat_rate: Mapped[int] = mapped_column(default=DEFAULT_VAT_RATE)  # percent
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 

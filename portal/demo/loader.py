@@ -24,7 +24,9 @@ from portal.catalog.models import Product, TierPrice
 from portal.catalog.pricing import unit_price
 from portal.core.errors import ServiceError
 from portal.core.money import to_money
+from portal.core.vat import summarise
 from portal.db import Base
+from portal.demo import addresses as demo_addresses
 from portal.demo import worklist
 from portal.ordering.models import Order, OrderLine
 from portal.ordering.store import recount
@@ -80,6 +82,8 @@ SEASONAL_CATEGORIES = {  # month (1-12) -> demand multiplier on top of the partn
     "Bakery": {12: 1.8, 11: 1.2, 4: 1.2},
     "Snacks": {12: 1.5, 11: 1.2},
 }
+# Illustrative rates (food 5 %, sweets 8 %, the rest 23 %), not tax advice.
+VAT_BY_CATEGORY = {"Dairy": 5, "Bakery": 5, "Pantry": 5, "Frozen": 5, "Snacks": 8}
 RETAIL_SEASON = [0.82, 0.80, 0.90, 0.97, 1.02, 1.06, 1.10, 1.08, 0.98, 0.98, 1.08, 1.40]
 PLACES = ["Baltic", "Hillside", "Riverside", "Old Town", "Market Square", "Northgate", "Lakeside",
           "Harbour", "Meadow", "Station", "Parkview", "Orchard", "Westend", "Kingsway", "Millbrook",
@@ -143,10 +147,11 @@ def load(
     staff = _staff(session, password_hash)
     partner_rows, users = _partners(session, rng, partners, years, today, tiers, staff, password_hash)
     session.flush()
+    delivery = demo_addresses.load(session, rng, [partner for partner, _profile in partner_rows])
 
     history: list[tuple[dict, list[dict]]] = []
     for i, (partner, profile) in enumerate(partner_rows, start=1):
-        history += _history(session, rng, partner, profile, products, years, today)
+        history += _history(session, rng, partner, profile, products, years, today, delivery[partner.id])
         report("orders", i, len(partner_rows))
     # Insert in date order, so order numbers grow with time as in a real system.
     history.sort(key=lambda item: (item[0]["created_at"], item[0]["partner_id"]))
@@ -177,7 +182,7 @@ def _products(session: Session, rng: random.Random, tiers: list[PriceTier]) -> l
         for n, (name, unit, pack, price) in enumerate(items, start=1):
             products.append(Product(
                 sku=f"{prefix}-{n:03d}", name=name, category=category, unit=unit, pack_size=pack,
-                base_price=Decimal(price), active=True,
+                base_price=Decimal(price), active=True, vat_rate=VAT_BY_CATEGORY.get(category, 23),
             ))
     products[-1].active = False  # one discontinued product, still in old orders
     products[7].active = False
@@ -298,8 +303,9 @@ def _person(rng: random.Random) -> str:
     return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
 
-def _history(session, rng, partner, profile, products, years, today):
+def _history(session, rng, partner, profile, products, years, today, address):
     """One partner's orders month by month, as (order row, line rows) pairs."""
+    uses_po = partner.id % 3 == 0  # some partners quote their own purchase-order numbers
     tier = partner.price_tier
     explicit = {tp.product_id: tp.price for tp in session.scalars(
         select(TierPrice).where(TierPrice.tier_id == tier.id))} if tier else {}
@@ -337,7 +343,7 @@ def _history(session, rng, partner, profile, products, years, today):
                 quantity = packs * product.pack_size
                 lines.append({"product_id": product.id, "sku": product.sku, "name": product.name,
                               "quantity": quantity, "unit_price": price,
-                              "line_total": to_money(price * quantity)})
+                              "line_total": to_money(price * quantity), "vat_rate": product.vat_rate})
             if not lines:
                 continue
             age = (today - created.date()).days
@@ -347,12 +353,14 @@ def _history(session, rng, partner, profile, products, years, today):
             promised = created.date() + timedelta(days=rng.randint(2, 5))
             delivered = (datetime.combine(promised + timedelta(days=rng.choice([-1, 0, 0, 0, 1, 3])),
                                           time(12), tzinfo=UTC) if status == "delivered" else None)
+            vat = summarise((line["vat_rate"], line["line_total"]) for line in lines)
             order_rows.append({
                 "partner_id": partner.id, "placed_by_id": rng.choice(buyers), "source": "portal",
                 "status": status, "created_at": created, "updated_at": created,
                 "promised_date": promised if status != "submitted" else None,
-                "delivered_at": delivered, "note": "",
-                "total": sum((line["line_total"] for line in lines), Decimal("0.00")),
+                "delivered_at": delivered, "note": "", "delivery_address": address,
+                "po_reference": f"PO-{created.year}-{len(order_rows) + 1:04d}" if uses_po else None,
+                "total": vat.net, "vat_total": vat.vat, "gross_total": vat.gross,
             })
             line_groups.append(lines)
         month += relativedelta(months=1)

@@ -9,7 +9,7 @@ from portal.catalog import browse as catalog
 from portal.core.access import Actor
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.db import get_session
-from portal.ordering import orders, queries
+from portal.ordering import orders, queries, reorders
 from portal.ordering.schemas import (
     IdempotencyHeader,
     OrderIn,
@@ -77,11 +77,23 @@ def _order_json(order) -> dict:
     return {
         "id": order.id, "status": order.status, "source": order.source,
         "created_at": order.created_at, "requested_delivery_date": order.requested_delivery_date,
-        "promised_date": order.promised_date, "note": order.note, "total": order.total,
+        "promised_date": order.promised_date, "note": order.note,
+        "po_reference": order.po_reference, "delivery_address": order.delivery_address,
+        "total": order.total, "net_total": order.total, "vat_total": order.vat_total,
+        "gross_total": order.gross_total,
+        "vat": [{"rate": r.rate, "net": r.net, "vat": r.vat} for r in order.vat_summary.rates],
         "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity,
-                   "unit_price": line.unit_price, "line_total": line.line_total}
+                   "unit_price": line.unit_price, "line_total": line.line_total,
+                   "vat_rate": line.vat_rate}
                   for line in order.lines],
+        "rounded": [],
     }
+
+
+def _placed_json(result: orders.PlaceResult) -> dict:
+    return {**_order_json(result.order), "rounded": [
+        {"sku": r.sku, "requested": r.asked, "quantity": r.quantity, "pack_size": r.pack_size}
+        for r in result.rounded]}
 
 
 @products_blp.route("")
@@ -109,7 +121,7 @@ class Orders(MethodView):
         """The company's orders, newest first."""
         user = _partner_user()
         filters = queries.OrderFilters(status=args.get("status", ""), date_from=args.get("date_from"),
-                                       date_to=args.get("date_to"))
+                                       date_to=args.get("date_to"), q=args.get("q", ""))
         page = queries.list_orders(get_session(), user, filters, page=args["page"],
                                   per_page=args["per_page"])
         return _page([order for order, _code, _name in page.orders], page, args["page"])
@@ -121,23 +133,30 @@ class Orders(MethodView):
     @orders_blp.alt_response(400, schema=ApiError, description="The body is not valid JSON")
     @orders_blp.alt_response(401, schema=ApiError)
     @orders_blp.alt_response(403, schema=ApiError)
+    @orders_blp.alt_response(404, schema=ApiError,
+                             description="`address_id` is not one of the company's delivery addresses")
     @orders_blp.alt_response(409, schema=ApiError, description="The key was used for a different order")
     @orders_blp.alt_response(413, schema=ApiError, description="The body is over the size limit")
     @orders_blp.alt_response(422, schema=ApiError)
     @orders_blp.doc(security=SECURITY, operationId="placeOrder")
     def post(self, body, idempotency_key):
-        """Place an order. Retrying with the same Idempotency-Key never creates a second order."""
+        """Place an order. Retrying with the same Idempotency-Key never creates a second order.
+
+        Quantities are rounded up to whole packs of each product's `pack_size` (the pages do
+        the same); `rounded` lists each line changed, with the quantity asked for.
+        """
         user = _partner_user()
         lines = [orders.LineRequest(line["sku"], line["quantity"]) for line in body["lines"]]
         try:
             result = orders.place_order(
                 get_session(), user, lines, key=idempotency_key,
                 requested_delivery_date=body["requested_delivery_date"], note=body["note"],
-                source="api", strict_key=True,
+                source="api", strict_key=True, po_reference=body["po_reference"],
+                address_id=body["address_id"],
             )
         except ServiceError as err:
             _fail(err)
-        return _order_json(result.order), 201 if result.created else 200
+        return _placed_json(result), 201 if result.created else 200
 
 
 @orders_blp.route("/<int:order_id>")
@@ -192,7 +211,7 @@ class OrderReorder(MethodView):
         user = _partner_user()
         db = get_session()
         try:
-            lines, outcome = orders.reorder_lines(db, user, order_id)
+            lines, outcome = reorders.reorder_lines(db, user, order_id)
             if not lines:
                 raise ServiceError(_("None of this order's products can be ordered any more."))
             result = orders.place_order(db, user, lines, key=idempotency_key, source="reorder",
@@ -200,7 +219,7 @@ class OrderReorder(MethodView):
         except ServiceError as err:
             _fail(err)
         body = {
-            "order": _order_json(result.order),
+            "order": _placed_json(result),
             "reordered": [{"sku": sku, "quantity": qty} for sku, qty in outcome.reordered],
             "unavailable": [{"sku": sku, "name": name, "quantity": qty}
                             for sku, name, qty in outcome.unavailable],

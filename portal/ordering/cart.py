@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal.catalog import browse as catalog
 from portal.core.access import Actor
 from portal.core.errors import ServiceError
 from portal.core.money import ZERO, to_money
+from portal.core.vat import VatSummary, summarise
+from portal.ordering import packs
 from portal.ordering.models import CartLine
 
 MAX_QUANTITY = 100_000
@@ -26,11 +28,23 @@ _SPLIT = re.compile(r"[\s,;]+")
 @dataclass(frozen=True)
 class CartItem:
     product: catalog.PricedProduct
-    quantity: int
+    quantity: int  # as stored: whole packs, unless the pack size changed since
+
+    @property
+    def order_quantity(self) -> int:
+        """What checkout will order: the quantity in whole packs (the pack rule)."""
+        return packs.round_up(self.quantity, self.product.pack_size)
+
+    @property
+    def rounded(self) -> packs.Rounded | None:
+        """Set when the pack size changed since the product was put in the cart."""
+        return packs.whole_packs(self.product.sku, self.product.name, self.quantity,
+                                 self.product.pack_size)[1]
 
     @property
     def line_total(self) -> Decimal:
-        return to_money(self.product.price * self.quantity)
+        """Net of VAT."""
+        return to_money(self.product.price * self.order_quantity)
 
 
 @dataclass(frozen=True)
@@ -40,7 +54,13 @@ class CartView:
 
     @property
     def total(self) -> Decimal:
+        """Net of VAT."""
         return sum((item.line_total for item in self.items), ZERO)
+
+    @property
+    def vat(self) -> VatSummary:
+        """VAT per rate on the net sums (core.vat), and the gross total."""
+        return summarise((item.product.vat_rate, item.line_total) for item in self.items)
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,16 @@ class BadLine:
 class QuickOrderResult:
     added: list[tuple[str, int]] = field(default_factory=list)
     errors: list[BadLine] = field(default_factory=list)
+    rounded: list[packs.Rounded] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Added:
+    """What one add did: ``problem`` when nothing was added, ``rounded`` when the pack rule
+    changed the quantity."""
+
+    problem: ServiceError | None = None
+    rounded: packs.Rounded | None = None
 
 
 def check_quantity(quantity: int) -> None:
@@ -78,69 +108,81 @@ def view(session: Session, actor: Actor) -> CartView:
     return CartView(items, unavailable)
 
 
-def add_lines(session: Session, actor: Actor, wanted: Sequence[tuple[int, int]]) -> list[ServiceError | None]:
-    """Add (product id, quantity) pairs in order, in three statements however many (no commit).
+def add_lines(session: Session, actor: Actor, wanted: Sequence[tuple[catalog.PricedProduct, int]]
+              ) -> list[Added]:
+    """Add (product, quantity) pairs in order, in three statements however many (no commit).
 
-    Returns, per pair, why it was not added (None when it was): a quantity over the limit once
-    added to what the cart holds, or a full cart.
+    Each line ends in whole packs (rounded up, reported). Returns, per pair, what happened: why
+    it was not added (a quantity over the limit once added to what the cart holds, or a full
+    cart), or how the pack rule rounded it.
     """
     rows = session.execute(
         select(CartLine.id, CartLine.product_id, CartLine.quantity).where(CartLine.user_id == actor.user_id)
     ).all()
     quantities = {row.product_id: row.quantity for row in rows}
     line_ids = {row.product_id: row.id for row in rows}
-    outcome: list[ServiceError | None] = []
-    for product_id, quantity in wanted:
-        if product_id in quantities:
-            new_quantity = quantities[product_id] + quantity
-            if not 1 <= new_quantity <= MAX_QUANTITY:
-                outcome.append(ServiceError(_("Quantity must be a whole number from 1 to %(max)d.",
-                                              max=MAX_QUANTITY), field="quantity"))
-                continue
-        elif len(quantities) >= MAX_LINES:
-            outcome.append(ServiceError(_("A cart holds at most %(n)d lines.", n=MAX_LINES)))
+    outcome: list[Added] = []
+    for product, quantity in wanted:
+        held = quantities.get(product.id, 0)
+        new_quantity = packs.round_up(held + quantity, product.pack_size)
+        if product.id not in quantities and len(quantities) >= MAX_LINES:
+            outcome.append(Added(ServiceError(_("A cart holds at most %(n)d lines.", n=MAX_LINES))))
             continue
-        else:
-            new_quantity = quantity
-        quantities[product_id] = new_quantity
-        outcome.append(None)
+        if not 1 <= new_quantity <= MAX_QUANTITY:
+            outcome.append(Added(ServiceError(_("Quantity must be a whole number from 1 to %(max)d.",
+                                                max=MAX_QUANTITY), field="quantity")))
+            continue
+        quantities[product.id] = new_quantity
+        added = new_quantity - held
+        outcome.append(Added(rounded=packs.Rounded(product.sku, product.name, quantity, added,
+                                                   product.pack_size) if added != quantity else None))
     table = CartLine.__table__
-    added = [{"user_id": actor.user_id, "partner_id": actor.partner_id, "product_id": product_id,
-              "quantity": quantity} for product_id, quantity in quantities.items()
-             if product_id not in line_ids]
+    new_rows = [{"user_id": actor.user_id, "partner_id": actor.partner_id, "product_id": product_id,
+                 "quantity": quantity} for product_id, quantity in quantities.items()
+                if product_id not in line_ids]
     changed = [{"line_id": line_ids[row.product_id], "new_quantity": quantities[row.product_id]}
                for row in rows if quantities[row.product_id] != row.quantity]
-    if added:
-        session.execute(insert(table), added)
+    if new_rows:
+        session.execute(insert(table), new_rows)
     if changed:
         session.execute(update(table).where(table.c.id == bindparam("line_id"))
                         .values(quantity=bindparam("new_quantity")), changed)
     return outcome
 
 
-def add(session: Session, actor: Actor, product_id: int, quantity: int) -> catalog.PricedProduct:
-    """Add a product to the cart (adding to the quantity already there)."""
+def add(session: Session, actor: Actor, product_id: int, quantity: int
+        ) -> tuple[catalog.PricedProduct, packs.Rounded | None]:
+    """Add a product to the cart (adding to the quantity already there), in whole packs."""
     check_quantity(quantity)
     product = catalog.priced_by_id(session, actor.partner, [product_id]).get(product_id)
     if product is None or not product.active:
         raise ServiceError(_("This product cannot be ordered."))
-    problem = add_lines(session, actor, [(product_id, quantity)])[0]
-    if problem is not None:
-        raise problem
+    added = add_lines(session, actor, [(product, quantity)])[0]
+    if added.problem is not None:
+        raise added.problem
     session.commit()
-    return product
+    return product, added.rounded
 
 
-def set_quantity(session: Session, actor: Actor, product_id: int, quantity: int) -> None:
-    """Change a cart line's quantity."""
+def set_quantity(session: Session, actor: Actor, product_id: int, quantity: int) -> packs.Rounded | None:
+    """Change a cart line's quantity, rounded up to whole packs (returns the rounding, if any)."""
     check_quantity(quantity)
     line = session.scalar(
         select(CartLine).where(CartLine.user_id == actor.user_id, CartLine.product_id == product_id)
     )
     if line is None:
         raise ServiceError(_("This product is not in your cart."))
-    line.quantity = quantity
+    product = catalog.priced_by_id(session, actor.partner, [product_id])[product_id]
+    packed, rounded = packs.whole_packs(product.sku, product.name, quantity, product.pack_size)
+    check_quantity(packed)
+    line.quantity = packed
     session.commit()
+    return rounded
+
+
+def count(session: Session, actor: Actor) -> int:
+    """How many products the user's cart holds."""
+    return session.scalar(select(func.count(CartLine.id)).where(CartLine.user_id == actor.user_id)) or 0
 
 
 def remove(session: Session, actor: Actor, product_id: int) -> None:
@@ -215,12 +257,14 @@ def quick_order(session: Session, actor: Actor, text: str) -> QuickOrderResult:
             result.errors.append(BadLine(line_no, raw, _("This product is no longer sold.")))
         else:
             wanted.append((line_no, raw, product, quantity))
-    outcome = add_lines(session, actor, [(product.id, quantity) for _n, _r, product, quantity in wanted])
-    for (line_no, raw, product, quantity), problem in zip(wanted, outcome, strict=True):
-        if problem is None:
-            result.added.append((product.sku, quantity))
+    outcome = add_lines(session, actor, [(product, quantity) for _n, _r, product, quantity in wanted])
+    for (line_no, raw, product, quantity), added in zip(wanted, outcome, strict=True):
+        if added.problem is None:
+            result.added.append((product.sku, added.rounded.quantity if added.rounded else quantity))
+            if added.rounded is not None:
+                result.rounded.append(added.rounded)
         else:
-            result.errors.append(BadLine(line_no, raw, str(problem)))
+            result.errors.append(BadLine(line_no, raw, str(added.problem)))
     result.errors.sort(key=lambda bad: bad.line_no)
     session.commit()
     return result

@@ -17,13 +17,19 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.core.vat import VAT_RATES
 from portal.ordering.models import Order
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Amounts are net of VAT unless named vat or gross: line_total and order_total are net (as before
+# VAT was added); vat_23 ... vat_0 are the order's VAT per rate (core.vat), blank for a rate it has
+# no lines at.
 ORDER_COLUMNS = (
     "order_id", "ordered_at", "partner_code", "partner_name", "status", "source", "sku",
     "product_name", "quantity", "unit_price", "line_total", "order_total", "note",
+    "po_reference", "vat_rate", "order_vat_total", "order_gross_total",
+    *(f"vat_{rate}" for rate in VAT_RATES), "delivery_address",
 )
 CHUNK = 500  # orders fetched per round trip
 FLUSH_AT = 64 * 1024  # characters buffered before a chunk is yielded
@@ -39,6 +45,16 @@ def neutralise(value: Any) -> str:
     # so every piece is guarded, not only the first: "Gate 4;=HYPERLINK(...)" keeps its text.
     return ";".join("'" + piece if piece.startswith(FORMULA_STARTS) else piece
                     for piece in value.split(";"))
+
+
+def address_line(address: dict | None) -> str:
+    """An order's delivery address in one line: "Main shop, Shop Ltd, Rynek 1, 00-950 Warszawa, PL"."""
+    if not address:
+        return ""
+    parts = [address.get(key, "") for key in ("label", "recipient", "street", "street2")]
+    parts += [f"{address.get('postal_code', '')} {address.get('city', '')}".strip(),
+              address.get("country", ""), address.get("phone", "")]
+    return ", ".join(part for part in parts if part)
 
 
 def orders_csv(session: Session, stmt: Select[tuple[Order]]) -> Iterator[str]:
@@ -58,13 +74,16 @@ def orders_csv(session: Session, stmt: Select[tuple[Order]]) -> Iterator[str]:
             neutralise(order.partner.code), neutralise(order.partner.name),
             neutralise(order.status), neutralise(order.source),
         ]
-        tail = [order.total, neutralise(order.note)]
+        per_rate = {r.rate: r.vat for r in order.vat_summary.rates}
+        tail = [order.total, neutralise(order.note), neutralise(order.po_reference)]
+        totals = [order.vat_total, order.gross_total, *(per_rate.get(rate, "") for rate in VAT_RATES),
+                  neutralise(address_line(order.delivery_address))]
         for line in order.lines or [None]:  # an order without lines still shows up
             if line is None:
-                out.writerow([*head, "", "", "", "", "", *tail])
+                out.writerow([*head, "", "", "", "", "", *tail, "", *totals])
             else:
                 out.writerow([*head, neutralise(line.sku), neutralise(line.name), line.quantity,
-                              line.unit_price, line.line_total, *tail])
+                              line.unit_price, line.line_total, *tail, line.vat_rate, *totals])
         if buffer.tell() >= FLUSH_AT:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -1,14 +1,23 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, IntegerField, SearchField, SelectField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from portal.core.text import MAX_QUERY
 from portal.core.types import MAX_ROW_ID
 from portal.ordering.cart import MAX_QUANTITY
-from portal.ordering.orders import MAX_NOTE
+from portal.ordering.orders import MAX_NOTE, MAX_PO_REFERENCE
 
 
 class QuantityForm(FlaskForm):
@@ -23,6 +32,13 @@ class QuickOrderForm(FlaskForm):
 
 class CheckoutForm(FlaskForm):
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=100)])
+    # The choices are the company's addresses (views.checkout); none when it has none yet.
+    address_id = RadioField(_l("Deliver to"), choices=[], coerce=int, validators=[Optional()])
+    po_reference = StringField(_l("Your PO reference (optional)"),
+                               description=_l("Your own purchase-order number, up to 35 characters; "
+                                              "it is shown on the order and in the CSV export."),
+                               validators=[Optional(), Length(max=MAX_PO_REFERENCE)],
+                               render_kw={"maxlength": MAX_PO_REFERENCE, "autocomplete": "off"})
     requested_delivery_date = DateField(_l("Requested delivery date (optional)"), validators=[Optional()])
     note = TextAreaField(_l("Note for the wholesaler (optional)"), validators=[Length(max=MAX_NOTE)])
 
@@ -31,6 +47,8 @@ class OrderFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
+    q = StringField(_l("Order number or PO reference"), validators=[Optional(), Length(max=MAX_QUERY)],
+                    render_kw={"type": "search"})
     status = SelectField(_l("Status"), choices=[], validators=[Optional()])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

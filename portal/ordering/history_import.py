@@ -13,13 +13,16 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from portal.catalog.models import Product
 from portal.core import audit
 from portal.core.access import SYSTEM, Actor
 from portal.core.errors import ServiceError
+from portal.core.money import MAX_MONEY
 from portal.core.types import utc_now
+from portal.core.vat import summarise
 from portal.ordering.history_csv import MAX_CENTS, BadRow, RowReader, read_records
 from portal.ordering.models import Order, OrderLine
 from portal.ordering.store import recount
@@ -86,6 +89,7 @@ def import_orders(
         _match_existing(session, orders)
         result.orders_created = _create_orders(session, orders)
         _add_lines(session, reader, path, orders, result, report)
+        _set_vat(session, orders.ids)
         if result.orders_created:
             recount(session, {partner_id for partner_id, _ref in orders.index})
     except BaseException:
@@ -222,6 +226,7 @@ def _add_lines(session: Session, reader: RowReader, path: str | os.PathLike[str]
     columns, ignored = reader.header(records)
     width = len(columns) + len(ignored)
     touched: set[int] = set()  # existing orders that got lines
+    rates = dict(session.execute(select(Product.id, Product.vat_rate)).all())
     batch: list[dict] = []
     done = 0
     for _line, cells in records:
@@ -247,6 +252,7 @@ def _add_lines(session: Session, reader: RowReader, path: str | os.PathLike[str]
             "order_id": orders.ids[i], "product_id": row.product_id, "sku": sku, "name": name,
             "quantity": row.quantity, "unit_price": Decimal(row.price),
             "line_total": Decimal(row.cents * row.quantity).scaleb(-2),
+            "vat_rate": rates[row.product_id],  # the product's rate today: history has none
         })
         if len(batch) >= BATCH:
             session.execute(insert(OrderLine.__table__), batch)
@@ -270,3 +276,26 @@ def _add_lines(session: Session, reader: RowReader, path: str | os.PathLike[str]
               "now": utc_now()} for i in sorted(touched)],
         )
     result.orders_updated = len(touched)
+
+
+def _set_vat(session: Session, order_ids: list[int]) -> None:
+    """Set the VAT and gross totals of these orders from their lines (per rate, core.vat)."""
+    table = Order.__table__
+    for start in range(0, len(order_ids), LOOKUP_CHUNK):
+        chunk = order_ids[start:start + LOOKUP_CHUNK]
+        per_order: dict[int, list[tuple[int, Decimal]]] = {}
+        # Sums in grosze: exact on SQLite's floats too.
+        for order_id, rate, cents in session.execute(
+            select(OrderLine.order_id, OrderLine.vat_rate, func.sum(func.round(OrderLine.line_total * 100)))
+            .where(OrderLine.order_id.in_(chunk)).group_by(OrderLine.order_id, OrderLine.vat_rate)
+        ):
+            per_order.setdefault(order_id, []).append((rate, Decimal(int(round(cents))).scaleb(-2)))
+        values = []
+        for order_id, lines in per_order.items():
+            vat = summarise(lines)
+            if vat.gross > MAX_MONEY:
+                raise ServiceError(_("An order's total would become too large; nothing was imported."))
+            values.append({"order_id": order_id, "vat": vat.vat, "gross": vat.gross})
+        if values:
+            session.execute(update(table).where(table.c.id == bindparam("order_id"))
+                            .values(vat_total=bindparam("vat"), gross_total=bindparam("gross")), values)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Partner
 from portal.catalog.models import Product
 from portal.core.money import ZERO
 from portal.core.types import Money, UTCDateTime, utc_now
+from portal.core.vat import DEFAULT_VAT_RATE, VatSummary, summarise
 from portal.db import Base
 
 ORDER_SOURCES = ("portal", "reorder", "recurring", "api", "import")
@@ -23,6 +24,7 @@ class Order(Base):
         CheckConstraint(f"source IN {ORDER_SOURCES}", name="source"),
         CheckConstraint(f"status IN {ORDER_STATUSES}", name="status"),
         CheckConstraint("total >= 0", name="total"),
+        CheckConstraint("vat_total >= 0", name="vat_total"),
         UniqueConstraint("partner_id", "idempotency_key"),
         UniqueConstraint("partner_id", "external_ref"),
         Index("ix_orders_partner_id_created_at", "partner_id", "created_at"),
@@ -42,7 +44,15 @@ class Order(Base):
     promised_date: Mapped[date | None]
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    # The partner's own purchase-order number, as they typed it (optional).
+    po_reference: Mapped[str | None] = mapped_column(String(35))
+    # A copy of the delivery address as it was when the order was placed (see
+    # accounts.addresses.snapshot): later edits of the partner's addresses do not change it.
+    delivery_address: Mapped[dict | None] = mapped_column(JSON)
+    # Net of VAT (the sum of the lines); VAT per rate on the net sums (core.vat); gross = both.
     total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    vat_total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    gross_total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
@@ -51,12 +61,22 @@ class Order(Base):
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
 
+    @property
+    def net_total(self) -> Decimal:
+        return self.total
+
+    @property
+    def vat_summary(self) -> VatSummary:
+        """VAT per rate, from the lines as charged (adds up to vat_total)."""
+        return summarise((line.vat_rate, line.line_total) for line in self.lines)
+
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
+        CheckConstraint("vat_rate >= 0 AND vat_rate <= 100", name="vat_rate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,7 +86,8 @@ class OrderLine(Base):
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int]
     unit_price: Mapped[Decimal] = mapped_column(Money)
-    line_total: Mapped[Decimal] = mapped_column(Money)
+    line_total: Mapped[Decimal] = mapped_column(Money)  # net
+    vat_rate: Mapped[int] = mapped_column(default=DEFAULT_VAT_RATE)  # percent, as charged
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

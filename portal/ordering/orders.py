@@ -12,15 +12,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from portal.accounts import addresses
 from portal.catalog import browse as catalog
 from portal.core import audit
 from portal.core.access import Actor
 from portal.core.errors import Conflict, ServiceError
 from portal.core.labels import label
-from portal.core.money import MAX_MONEY, ZERO, to_money
+from portal.core.money import MAX_MONEY, to_money
 from portal.core.types import utc_now
+from portal.core.vat import VatSummary, summarise
 from portal.notifications import outbox as notifications
-from portal.ordering import cart
+from portal.ordering import cart, packs
 from portal.ordering.models import Order
 from portal.ordering.queries import get_for_staff, get_order
 from portal.ordering.store import store_order
@@ -28,6 +30,7 @@ from portal.ordering.store import store_order
 MAX_NOTE = 1000
 MAX_REASON = 500  # as the confirmation form allows
 MAX_KEY = 100
+MAX_PO_REFERENCE = 35
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS = {
     "confirm": (("submitted",), "confirmed"),
@@ -52,6 +55,7 @@ class PlacedLine:
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+    vat_rate: int
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,24 @@ class PlacedOrder:
     request_hash: str
     requested_delivery_date: date | None
     note: str
-    total: Decimal
+    po_reference: str | None
+    delivery_address: dict | None
+    total: Decimal  # net
+    vat_total: Decimal
+    gross_total: Decimal
     created_at: datetime
     updated_at: datetime
     lines: tuple[PlacedLine, ...]
     promised_date: date | None = None
     delivered_at: datetime | None = None
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.total
+
+    @property
+    def vat_summary(self) -> VatSummary:
+        return summarise((line.vat_rate, line.line_total) for line in self.lines)
 
 
 @dataclass
@@ -84,28 +100,28 @@ class PlaceResult:
     created: bool
     thank_you: bool = False
     message: str | None = None  # why an earlier order answers instead of a new one
+    rounded: list[packs.Rounded] = field(default_factory=list)  # lines the pack rule changed
 
 
 class CartChanged(ServiceError):
     """The cart is not what checkout read: another tab ordered or changed it meanwhile."""
 
 
-@dataclass
-class ReorderResult:
-    reordered: list[tuple[str, int]] = field(default_factory=list)
-    unavailable: list[tuple[str, str, int]] = field(default_factory=list)  # sku, name, quantity
-
-
 def request_hash(lines: Sequence[LineRequest], requested: date | None, note: str,
-                 operation: str = "place") -> str:
+                 operation: str = "place", *, po_reference: str | None = None,
+                 address_id: int | None = None) -> str:
     """A fingerprint of what was asked and how, so a reused idempotency key can be checked."""
     merged: dict[str, int] = {}
     for line in lines:
         merged[line.sku.strip().upper()] = merged.get(line.sku.strip().upper(), 0) + line.quantity
-    body = {"lines": sorted(merged.items()), "requested": requested.isoformat() if requested else None,
-            "note": note.strip()}
+    body: dict = {"lines": sorted(merged.items()),
+                  "requested": requested.isoformat() if requested else None, "note": note.strip()}
     if operation != "place":  # plain placing keeps the fingerprints stored before operations
         body["operation"] = operation
+    if po_reference:  # as do orders without a PO reference or a chosen address
+        body["po_reference"] = po_reference
+    if address_id is not None:
+        body["address_id"] = address_id
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -136,29 +152,52 @@ def _validate(lines: Sequence[LineRequest], requested: date | None, note: str, k
         raise ServiceError(_("The note contains a forbidden character."), field="note")
 
 
+def clean_po_reference(value: str | None) -> str | None:
+    """The partner's purchase-order reference as stored (None when blank); raises if invalid."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_PO_REFERENCE:
+        raise ServiceError(_("The PO reference has at most %(n)d characters.", n=MAX_PO_REFERENCE),
+                           field="po_reference")
+    if addresses.has_control_characters(value):
+        raise ServiceError(_("The PO reference contains a character that is not allowed."),
+                           field="po_reference")
+    return value
+
+
 def place_order(
     session: Session, actor: Actor, lines: Sequence[LineRequest], *, key: str,
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
     strict_key: bool = False, from_cart: dict[int, int] | None = None, operation: str = "place",
     before_commit: Callable[[int], None] | None = None,
+    po_reference: str | None = None, address_id: int | None = None,
 ) -> PlaceResult:
     """Price and store an order in one transaction; a repeated key returns the first order.
 
-    With ``strict_key`` (the API), reusing a key for a different request or ``operation``
-    (e.g. ``reorder:12``) raises Conflict. With ``from_cart`` (product id -> quantity, as read),
-    the cart is emptied in the same transaction, and CartChanged is raised if it no longer
-    holds exactly that (another tab ordered or changed it meanwhile). ``before_commit(order_id)``
-    runs in the order's transaction just before it commits (a standing order's run row is written
-    there, so the order and its run exist together or not at all).
+    Quantities are rounded up to whole packs (``PlaceResult.rounded`` lists what changed); VAT
+    is computed per rate on the net sums (core.vat). The order goes to ``address_id`` (one of
+    the company's delivery addresses) or, without one, to the company's default address, and
+    keeps a copy of it. With ``strict_key`` (the API), reusing a key for a different request or
+    ``operation`` (e.g. ``reorder:12``) raises Conflict. With ``from_cart`` (product id ->
+    quantity, as read), the cart is emptied in the same transaction, and CartChanged is raised if
+    it no longer holds exactly that (another tab ordered or changed it meanwhile).
+    ``before_commit(order_id)`` runs in the order's transaction just before it commits (a
+    standing order's run row is written there, so the order and its run exist together or not
+    at all).
     """
     if actor.partner_id is None:
         raise ServiceError(_("Only partner users can place orders."))
     key = (key or "").strip()
     note = (note or "").strip()
-    fingerprint = request_hash(lines, requested_delivery_date, note, operation)
+    reference = (po_reference or "").strip() or None
+    fingerprint = request_hash(lines, requested_delivery_date, note, operation,
+                               po_reference=reference, address_id=address_id)
     try:
         _validate(lines, requested_delivery_date, note, key)
-        priced = _price_lines(session, actor, lines)
+        reference = clean_po_reference(reference)
+        priced, rounded = _price_lines(session, actor, lines)
+        delivery = addresses.for_order(session, actor, address_id)
     except ServiceError:
         # A retry of an order placed earlier is answered with it, even if, say, a product
         # has been withdrawn since.
@@ -167,18 +206,21 @@ def place_order(
             raise
         return _replay(existing, fingerprint, strict_key)
     now = utc_now()
-    total = sum((line["line_total"] for line in priced), ZERO)
+    vat = summarise((line["vat_rate"], line["line_total"]) for line in priced)
     values = {
         "partner_id": actor.partner_id, "placed_by_id": actor.user_id, "source": source,
         "status": "submitted", "idempotency_key": key, "request_hash": fingerprint,
-        "requested_delivery_date": requested_delivery_date, "note": note, "total": total,
+        "requested_delivery_date": requested_delivery_date, "note": note,
+        "po_reference": reference, "delivery_address": delivery,
+        "total": vat.net, "vat_total": vat.vat, "gross_total": vat.gross,
         "created_at": now, "updated_at": now,
     }
     if from_cart is not None and not cart.consume(session, actor, from_cart):
         session.rollback()
         raise CartChanged(_("Your cart changed while you were checking out. Check it and place "
                             "the order again."))
-    stored = store_order(session, values, priced, {"source": source, "total": str(total)})
+    stored = store_order(session, values, priced, {"source": source, "total": str(vat.net),
+                                                   "gross_total": str(vat.gross)})
     if stored is None:
         if from_cart is not None:
             session.rollback()  # the cart stays as it was
@@ -202,11 +244,13 @@ def place_order(
     session.commit()
     order = PlacedOrder(id=order_id, **values,
                         lines=tuple(PlacedLine(**line) for line in priced))
-    return PlaceResult(order, created=True, thank_you=thank_you)
+    return PlaceResult(order, created=True, thank_you=thank_you, rounded=rounded)
 
 
-def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest]) -> list[dict]:
-    """Merge lines per product and price them at the partner's prices; raises on bad lines."""
+def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest]
+                 ) -> tuple[list[dict], list[packs.Rounded]]:
+    """Merge lines per product, round them up to whole packs and price them at the partner's
+    prices, with each product's VAT rate; raises on bad lines."""
     products = catalog.priced_by_sku(session, actor.partner, [line.sku for line in lines])
     merged: dict[int, int] = {}
     by_id: dict[int, catalog.PricedProduct] = {}
@@ -219,17 +263,21 @@ def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest]) -
                                field="lines")
         merged[product.id] = merged.get(product.id, 0) + line.quantity
         by_id[product.id] = product
-    priced = []
-    for product_id, quantity in merged.items():
-        cart.check_quantity(quantity)
+    priced, rounded = [], []
+    for product_id, asked in merged.items():
         product = by_id[product_id]
+        quantity, change = packs.whole_packs(product.sku, product.name, asked, product.pack_size)
+        cart.check_quantity(quantity)
+        if change is not None:
+            rounded.append(change)
         priced.append({"product_id": product_id, "sku": product.sku, "name": product.name,
                        "quantity": quantity, "unit_price": product.price,
-                       "line_total": to_money(product.price * quantity)})
-    if sum((line["line_total"] for line in priced), ZERO) > MAX_MONEY:  # then no line is over
+                       "line_total": to_money(product.price * quantity), "vat_rate": product.vat_rate})
+    # The gross total is the largest amount stored (then no line, net or VAT is over).
+    if summarise((line["vat_rate"], line["line_total"]) for line in priced).gross > MAX_MONEY:
         raise ServiceError(_("The order total is over %(max)s, the most one order can record. "
                              "Split it into smaller orders.", max=f"{MAX_MONEY:,}"), field="lines")
-    return priced
+    return priced, rounded
 
 
 def _replay(existing: Order, fingerprint: str, strict: bool) -> PlaceResult:
@@ -241,7 +289,8 @@ def _replay(existing: Order, fingerprint: str, strict: bool) -> PlaceResult:
 
 
 def checkout(
-    session: Session, actor: Actor, *, key: str, requested_delivery_date: date | None, note: str
+    session: Session, actor: Actor, *, key: str, requested_delivery_date: date | None, note: str,
+    po_reference: str | None = None, address_id: int | None = None,
 ) -> PlaceResult:
     """Place the user's cart as an order and empty the cart, both or neither."""
     existing = _existing(session, actor.partner_id, (key or "").strip()) if key else None
@@ -251,18 +300,19 @@ def checkout(
     if view.unavailable:
         names = ", ".join(item.product.name for item in view.unavailable)
         raise ServiceError(_("Remove products that are no longer sold: %(names)s.", names=names))
-    lines = [LineRequest(item.product.sku, item.quantity) for item in view.items]
+    lines = [LineRequest(item.product.sku, item.order_quantity) for item in view.items]
     read = {item.product.id: item.quantity for item in view.items}
+    ordering = {item.product.id: item.order_quantity for item in view.items}
     try:
         return place_order(session, actor, lines, key=key, requested_delivery_date=requested_delivery_date,
                            note=note, source="portal", from_cart=read if read else None,
-                           operation="checkout")
+                           operation="checkout", po_reference=po_reference, address_id=address_id)
     except CartChanged:
         existing = _existing(session, actor.partner_id, (key or "").strip())
         if existing is not None:  # the same form, submitted twice at once
             return PlaceResult(existing, created=False)
         ordered = _last_checkout(session, actor)
-        if ordered is None or {line.product_id: line.quantity for line in ordered.lines} != read:
+        if ordered is None or {line.product_id: line.quantity for line in ordered.lines} != ordering:
             raise
         return PlaceResult(ordered, created=False, message=_(
             "Your cart was already ordered from another tab or window; this is that order."))
@@ -289,40 +339,6 @@ def cancel(session: Session, actor: Actor, order_id: int) -> Order:
                  partner_id=order.partner_id)
     session.commit()
     return order
-
-
-def reorder_into_cart(session: Session, actor: Actor, order_id: int) -> ReorderResult:
-    """Put a past order's products into the cart at today's prices; list what can't be."""
-    order = get_order(session, actor.partner_id, order_id)
-    products = catalog.priced_by_id(session, actor.partner, [line.product_id for line in order.lines])
-    orderable = [(line, products[line.product_id]) for line in order.lines
-                 if line.product_id in products and products[line.product_id].active]
-    problems = dict(zip((line.id for line, _p in orderable), cart.add_lines(
-        session, actor, [(product.id, line.quantity) for line, product in orderable]), strict=True))
-    result = ReorderResult()
-    for line in order.lines:  # in the order's order, as the flash messages are
-        if line.id in problems and problems[line.id] is None:
-            result.reordered.append((products[line.product_id].sku, line.quantity))
-        else:
-            result.unavailable.append((line.sku, line.name, line.quantity))
-    session.commit()
-    return result
-
-
-def reorder_lines(session: Session, actor: Actor, order_id: int) -> tuple[list[LineRequest], ReorderResult]:
-    """A past order's lines that can be ordered today, and those that cannot."""
-    order = get_order(session, actor.partner_id, order_id)
-    products = catalog.priced_by_id(session, actor.partner, [line.product_id for line in order.lines])
-    result = ReorderResult()
-    lines = []
-    for line in order.lines:
-        product = products.get(line.product_id)
-        if product is None or not product.active:
-            result.unavailable.append((line.sku, line.name, line.quantity))
-        else:
-            lines.append(LineRequest(product.sku, line.quantity))
-            result.reordered.append((product.sku, line.quantity))
-    return lines, result
 
 
 def advance(session: Session, actor: Actor, order_id: int, action: str, *,

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Partner
 from portal.catalog import browse as catalog
 from portal.core import access
+from portal.core import text as search
 from portal.core.access import Actor, PartnerRef
 from portal.core.errors import NotFound
 from portal.core.paging import clamp_page
@@ -86,7 +87,7 @@ class OrderFilters:
     date_from: date | None = None
     date_to: date | None = None
     partner_id: int | None = None
-    q: str = ""
+    q: str = ""  # an order number (exactly, "#12" or "12") or part of a PO reference
 
 
 # How a list may be sorted (a whitelist: anything else is the default, newest first). Status
@@ -130,25 +131,8 @@ class OrderPage:
     pages: int
 
 
-def search_condition(q: str) -> ColumnElement[bool] | None:
-    """What the search box matches: the order number, exactly ("1234" or "#1234").
-
-    None for an empty box; a term that matches nothing gives no rows (never every row).
-    """
-    term = q.replace("\x00", "").strip()
-    if not term:
-        return None
-    matches = []
-    number = term.removeprefix("#").strip()
-    if number.isascii() and number.isdigit() and len(number) <= 10 and 0 < int(number) <= MAX_ROW_ID:
-        matches.append(Order.id == int(number))
-    return or_(*matches) if matches else false()
-
-
 def filtered(stmt: Select, filters: OrderFilters) -> Select:
     """Apply the list filters to a select over orders."""
-    if (found := search_condition(filters.q)) is not None:
-        stmt = stmt.where(found)
     if filters.status:
         stmt = stmt.where(Order.status == filters.status)
     if filters.date_from:
@@ -159,7 +143,28 @@ def filtered(stmt: Select, filters: OrderFilters) -> Select:
         )
     if filters.partner_id:
         stmt = stmt.where(Order.partner_id == filters.partner_id)
+    if (condition := search_condition(filters.q)) is not None:
+        stmt = stmt.where(condition)
     return stmt
+
+
+def search_condition(q: str) -> ColumnElement[bool] | None:
+    """What the search box matches: the order number exactly ("1234" or "#1234"), or the PO
+    reference containing the words (None: no search)."""
+    q = search.clean(q)
+    if not q:
+        return None
+    reference = search.contains(q, Order.po_reference)
+    number = q.removeprefix("#").strip()
+    if number.isascii() and number.isdigit() and len(number) < 10 and 1 <= int(number) <= MAX_ROW_ID:
+        return or_(Order.id == int(number), reference)
+    return reference
+
+
+def order_number_of(session: Session, order: Order) -> int:
+    """Which of the partner's orders this is: 1 for the first (thank-you milestones)."""
+    return session.scalar(select(func.count(Order.id)).where(
+        Order.partner_id == order.partner_id, Order.id <= order.id)) or 0
 
 
 def scoped_orders(actor: Actor) -> Select:

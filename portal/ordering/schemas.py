@@ -2,9 +2,10 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from portal.core.types import MAX_ROW_ID
 from portal.ordering.cart import MAX_LINES, MAX_QUANTITY
 from portal.ordering.models import ORDER_SOURCES, ORDER_STATUSES
-from portal.ordering.orders import MAX_NOTE
+from portal.ordering.orders import MAX_NOTE, MAX_PO_REFERENCE
 from portal.web.schemas import IdempotencyHeader, Money, Text  # noqa: F401 (the API's header)
 
 
@@ -14,9 +15,11 @@ class ProductOut(Schema):
     name = fields.String(required=True)
     category = fields.String(required=True)
     unit = fields.String(required=True)
-    pack_size = fields.Integer(required=True)
-    base_price = Money(required=True)
-    price = Money(required=True, metadata={"description": "The caller's price"})
+    pack_size = fields.Integer(required=True, metadata={
+        "description": "Sold in whole packs of this many: order quantities are rounded up to them"})
+    base_price = Money(required=True, metadata={"description": "List price, net of VAT"})
+    price = Money(required=True, metadata={"description": "The caller's price, net of VAT"})
+    vat_rate = fields.Integer(required=True, metadata={"description": "VAT rate in percent (23, 8, 5 or 0)"})
 
 
 class ProductQuery(Schema):
@@ -38,8 +41,28 @@ class OrderLineOut(Schema):
     sku = fields.String(required=True)
     name = fields.String(required=True)
     quantity = fields.Integer(required=True)
-    unit_price = Money(required=True)
-    line_total = Money(required=True)
+    unit_price = Money(required=True, metadata={"description": "Net of VAT"})
+    line_total = Money(required=True, metadata={"description": "Net of VAT"})
+    vat_rate = fields.Integer(required=True, metadata={"description": "VAT rate in percent, as charged"})
+
+
+class VatRateOut(Schema):
+    rate = fields.Integer(required=True, metadata={"description": "VAT rate in percent"})
+    net = Money(required=True, metadata={"description": "The net line totals at this rate, added up"})
+    vat = Money(required=True, metadata={"description": "VAT on that sum, ROUND_HALF_UP to 0.01"})
+
+
+class AddressOut(Schema):
+    id = fields.Integer(required=True, metadata={
+        "description": "The address it was copied from (it may have been changed or removed since)"})
+    label = fields.String(required=True)
+    recipient = fields.String(required=True)
+    street = fields.String(required=True)
+    street2 = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    city = fields.String(required=True)
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2"})
+    phone = fields.String(required=True)
 
 
 def _status():
@@ -50,6 +73,13 @@ def _source():
     return fields.String(required=True, validate=validate.OneOf(ORDER_SOURCES))
 
 
+class RoundedLineOut(Schema):
+    sku = fields.String(required=True)
+    requested = fields.Integer(required=True, metadata={"description": "The quantity asked for"})
+    quantity = fields.Integer(required=True, metadata={"description": "The quantity ordered"})
+    pack_size = fields.Integer(required=True)
+
+
 class OrderOut(Schema):
     id = fields.Integer(required=True)
     status = _status()
@@ -58,8 +88,21 @@ class OrderOut(Schema):
     requested_delivery_date = fields.Date(required=True, allow_none=True)
     promised_date = fields.Date(required=True, allow_none=True)
     note = fields.String(required=True)
-    total = Money(required=True)
+    po_reference = fields.String(required=True, allow_none=True,
+                                 metadata={"description": "The partner's own purchase-order reference"})
+    delivery_address = fields.Nested(AddressOut, required=True, allow_none=True, metadata={
+        "description": "A copy of the address as delivered to (null: the company had none)"})
+    total = Money(required=True, metadata={"description": "Net of VAT (the same as `net_total`)"})
+    net_total = Money(required=True, metadata={"description": "The sum of the line totals"})
+    vat_total = Money(required=True, metadata={"description": "The sum of `vat[].vat`"})
+    gross_total = Money(required=True, metadata={"description": "`net_total` + `vat_total`"})
+    vat = fields.Nested(VatRateOut, many=True, required=True,
+                        metadata={"description": "VAT per rate, highest rate first"})
     lines = fields.Nested(OrderLineOut, many=True, required=True)
+    rounded = fields.Nested(RoundedLineOut, many=True, required=True, metadata={
+        "description": "The lines whose quantity was rounded up to whole packs when this answer placed "
+                       "the order (the quantity asked for and the one ordered); empty otherwise, "
+                       "replays included"})
 
 
 class OrderSummaryOut(Schema):
@@ -67,11 +110,15 @@ class OrderSummaryOut(Schema):
     status = _status()
     source = _source()
     created_at = fields.DateTime(required=True)
-    total = Money(required=True)
+    po_reference = fields.String(required=True, allow_none=True)
+    total = Money(required=True, metadata={"description": "Net of VAT"})
+    gross_total = Money(required=True)
 
 
 class OrderQuery(Schema):
     # No defaults: absent means no filter.
+    q = Text(validate=validate.Length(min=1, max=100), metadata={
+        "description": "An order number (exactly) or part of a PO reference"})
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     date_from = fields.Date(metadata={"description": "Placed on or after this day"})
     date_to = fields.Date(metadata={"description": "Placed on or before this day"})
@@ -103,6 +150,12 @@ class OrderIn(Schema):
                         validate=validate.Length(min=1, max=MAX_LINES))
     requested_delivery_date = fields.Date(load_default=None, allow_none=True)
     note = Text(load_default="", validate=validate.Length(max=MAX_NOTE))
+    po_reference = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_PO_REFERENCE),
+                        metadata={"description": "Your own purchase-order reference (no control characters)"})
+    address_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                validate=validate.Range(min=1, max=MAX_ROW_ID), metadata={
+                                    "description": "One of your company's delivery addresses; "
+                                                   "without it, the default address"})
 
 
 class ReorderLineOut(Schema):

@@ -14,6 +14,7 @@ from portal.ordering import cart, queries, staff
 from portal.ordering.forms import AddToCartForm
 from portal.ordering.staff_views import chosen_partner
 from portal.ordering.views import partner_filter
+from portal.web.formatting import number
 from portal.web.forms import list_filters
 from portal.web.guards import actor, partner_required, roles_required, safe_next_url
 
@@ -60,10 +61,13 @@ def add():
                   "error")
         return redirect(back)
     try:
-        product = cart.add(get_session(), actor(), form.product_id.data, form.quantity.data)
+        product, rounded = cart.add(get_session(), actor(), form.product_id.data, form.quantity.data)
     except ServiceError as err:
         flash(str(err), "error")
     else:
-        flash(_("Added %(quantity)d × %(name)s to your cart.", quantity=form.quantity.data,
+        added = rounded.quantity if rounded else form.quantity.data
+        flash(_("Added %(quantity)s × %(name)s to your cart.", quantity=number(added),
                 name=product.name), "success")
+        if rounded:  # the pack rule: whole packs, rounded up
+            flash(rounded.note(), "info")
     return redirect(back)

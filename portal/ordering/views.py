@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -18,10 +19,11 @@ from flask_babel import ngettext
 from flask_login import login_required
 from wtforms import SelectChoice
 
+from portal.accounts import addresses
 from portal.core.errors import NotFound, ServiceError
 from portal.core.types import MAX_ROW_ID
 from portal.db import get_session
-from portal.ordering import cart, exports, orders, queries
+from portal.ordering import cart, exports, orders, packs, queries, reorders
 from portal.ordering.forms import CheckoutForm, OrderFilterForm, QuantityForm, QuickOrderForm
 from portal.ordering.models import ORDER_STATUSES
 from portal.web.confirm import Confirmation, ConfirmForm, confirm_page
@@ -32,29 +34,71 @@ from portal.web.guards import actor, partner_required
 bp = Blueprint("orders", __name__)
 
 
+# Quick order's failed lines travel to the cart page in the (cookie) session: a few lines and
+# reasons, never the whole paste (a cookie holds about 4 KB, shared with the sign-in).
+QUICK_KEPT_LINES = 20
+QUICK_KEPT_CHARS = 1500
+
+
+def _cart_page(quick: QuickOrderForm | None = None, status: int = 200, **extra):
+    kept = session.pop("quick_order", None) if request.method == "GET" else None
+    if quick is None:
+        quick = QuickOrderForm()
+        if kept:
+            quick.lines.data = kept.get("text", "")
+    return render_template(
+        "ordering/cart.html", view=cart.view(get_session(), actor()), quick=quick,
+        quantity_form=QuantityForm(), action_form=ActionForm(),
+        bad_lines=[cart.BadLine(*bad) for bad in kept["errors"]] if kept else [],
+        more_bad_lines=kept.get("more", 0) if kept else 0, **extra,
+    ), status
+
+
+def _keep_failed_lines(errors: list[cart.BadLine]) -> None:
+    """Carry the lines that failed, with their reasons, to the cart page (size-limited)."""
+    kept, used = [], 0
+    for bad in errors[:QUICK_KEPT_LINES]:
+        item = (bad.line_no, bad.text[:80], bad.reason[:200])
+        used += len(item[1]) + len(item[2]) + 8
+        if used > QUICK_KEPT_CHARS:
+            break
+        kept.append(item)
+    session["quick_order"] = {"errors": kept, "more": len(errors) - len(kept),
+                              "text": "\n".join(text for _n, text, _r in kept)}
+
+
+def flash_rounded(rounded: list[packs.Rounded], limit: int = 5) -> None:
+    """Say which quantities the pack rule rounded up (the first few, and how many more)."""
+    for change in rounded[:limit]:
+        flash(change.note(), "info")
+    if len(rounded) > limit:
+        flash(ngettext("%(num)d more line was rounded up to whole packs.",
+                       "%(num)d more lines were rounded up to whole packs.", len(rounded) - limit), "info")
+
+
 @bp.get("/cart")
 @login_required
 @partner_required
 def cart_page():
     """The cart with today's prices, quick order and the way to checkout."""
-    view = cart.view(get_session(), actor())
-    return render_template("ordering/cart.html", view=view, quick=QuickOrderForm(),
-                           quantity_form=QuantityForm(), action_form=ActionForm())
+    return _cart_page()
 
 
 @bp.post("/cart/<int:product_id>/quantity")
 @login_required
 @partner_required
 def set_quantity(product_id: int):
-    """Change a cart line's quantity."""
+    """Change a cart line's quantity (rounded up to whole packs)."""
     form = QuantityForm()
     if not form.validate_on_submit():
         flash(_("Quantity must be a whole number from 1 to %(max)d.", max=cart.MAX_QUANTITY), "error")
     else:
         try:
-            cart.set_quantity(get_session(), actor(), product_id, form.quantity.data)
+            rounded = cart.set_quantity(get_session(), actor(), product_id, form.quantity.data)
         except ServiceError as err:
             flash(str(err), "error")
+        else:
+            flash_rounded([rounded] if rounded else [])
     return redirect(url_for("orders.cart_page"))
 
 
@@ -72,55 +116,64 @@ def remove(product_id: int):
 @login_required
 @partner_required
 def quick_order():
-    """Paste `SKU quantity` lines or upload a CSV: valid lines go to the cart, bad ones are listed."""
+    """Paste `SKU quantity` lines or upload a CSV: valid lines go to the cart, then back to the
+    cart (Post/Redirect/Get: a refresh adds nothing twice), where the box keeps only the lines
+    that failed, with their reasons."""
     form = QuickOrderForm()
-    db = get_session()
     if not form.validate_on_submit():
         flash(_("The pasted text is too long."), "error")
         return redirect(url_for("orders.cart_page"))
     try:
         text = read_upload(form.file.data)
-    except UploadError as err:
+    except UploadError as err:  # nothing was added: the form stays as it was
         form.file.errors = [*form.file.errors, str(err)]
-        return render_template("ordering/cart.html", view=cart.view(db, actor()), quick=form,
-                               quantity_form=QuantityForm(), action_form=ActionForm()), 422
+        return _cart_page(form, 422)
     if text is None:
         text = form.lines.data or ""
     if not text.strip():
         form.lines.errors = [*form.lines.errors, _("Paste lines of SKU and quantity, or choose a CSV file.")]
-        return render_template("ordering/cart.html", view=cart.view(db, actor()), quick=form,
-                               quantity_form=QuantityForm(), action_form=ActionForm()), 422
+        return _cart_page(form, 422)
     try:
-        result = cart.quick_order(db, actor(), text)
+        result = cart.quick_order(get_session(), actor(), text)
     except ServiceError as err:  # too many lines: nothing was added
         form.lines.errors = [*form.lines.errors, str(err)]
-        return render_template("ordering/cart.html", view=cart.view(db, actor()), quick=form,
-                               quantity_form=QuantityForm(), action_form=ActionForm()), 422
+        return _cart_page(form, 422)
     if result.added:
         flash(ngettext("%(num)d line added to your cart.", "%(num)d lines added to your cart.",
                        len(result.added)), "success")
-    if not result.errors:
-        return redirect(url_for("orders.cart_page"))  # Post/Redirect/Get: a refresh adds nothing twice
-    view = cart.view(db, actor())
-    status = 422
-    return render_template("ordering/cart.html", view=view, quick=form, quantity_form=QuantityForm(),
-                           action_form=ActionForm(), bad_lines=result.errors), status
+    flash_rounded(result.rounded)
+    if result.errors:
+        _keep_failed_lines(result.errors)
+    return redirect(url_for("orders.cart_page"))
+
+
+def _address_choices(form: CheckoutForm, addresses_list) -> None:
+    form.address_id.choices = [SelectChoice(a.id, address_label(a)) for a in addresses_list]
+
+
+def address_label(address) -> str:
+    """One line naming an address in a select: "Main shop — Rynek 1, 00-950 Warszawa"."""
+    return f"{address.label} — {address.street}, {address.postal_code} {address.city}"
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
 @login_required
 @partner_required
 def checkout():
-    """Review the cart and place the order exactly once (the form carries an idempotency key)."""
+    """Review the cart, pick the delivery address and place the order exactly once (the form
+    carries an idempotency key)."""
     db = get_session()
     me = actor()
     form = CheckoutForm()
+    choices = addresses.list_for(db, me, me.partner_id)
+    _address_choices(form, choices)
     refused = False
     if form.validate_on_submit():
         try:
             result = orders.checkout(db, me, key=form.idempotency_key.data,
                                      requested_delivery_date=form.requested_delivery_date.data,
-                                     note=form.note.data or "")
+                                     note=form.note.data or "", po_reference=form.po_reference.data,
+                                     address_id=form.address_id.data if choices else None)
         except ServiceError as err:
             refused = True
             show_service_error(form, err)
@@ -128,29 +181,29 @@ def checkout():
             if result.message:
                 flash(result.message, "info")
             if result.created:
-                flash(_("Thank you! Your order is placed."), "success")
-                if result.thank_you:
-                    return redirect(url_for("orders.thank_you", order_id=result.order.id))
+                flash_rounded(result.rounded)
+                return redirect(url_for("orders.thank_you", order_id=result.order.id))
             return redirect(url_for("orders.detail", order_id=result.order.id))
     elif request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex
+        default = next((a for a in choices if a.is_default), None)
+        form.address_id.data = default.id if default else None
     view = cart.view(db, me)
     if request.method == "GET" and not view.items:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.cart_page"))
     status = 422 if refused else form_status(form)
-    return render_template("ordering/checkout.html", form=form, view=view), status
+    return render_template("ordering/checkout.html", form=form, view=view, addresses=choices), status
 
 
 @bp.get("/orders/<int:order_id>/thank-you")
 @login_required
 @partner_required
 def thank_you(order_id: int):
-    """Thanks after the first order and every tenth."""
-    db = get_session()
+    """The order just placed, with thanks (warmer after the first order and every tenth)."""
     order = _owned(order_id)
-    count = queries.list_orders(db, actor(), queries.OrderFilters(), per_page=1).total
-    return render_template("ordering/thank_you.html", order=order, count=count)
+    number = queries.order_number_of(get_session(), order)
+    return render_template("ordering/thank_you.html", order=order, number=number)
 
 
 def _owned(order_id: int):
@@ -168,7 +221,8 @@ def filters_from(form: OrderFilterForm, partner_id: int | None = None) -> querie
     if not form.validate():
         return queries.OrderFilters(partner_id=partner_id)
     return queries.OrderFilters(status=form.status.data or "", date_from=form.date_from.data,
-                               date_to=form.date_to.data, partner_id=partner_id)
+                               date_to=form.date_to.data, partner_id=partner_id,
+                               q=(form.q.data or "").strip())
 
 
 def partner_filter() -> int | None:
@@ -180,7 +234,7 @@ def partner_filter() -> int | None:
 def page_args(filters: orders.OrderFilters) -> dict[str, str | int]:
     """The query arguments of the page links: only the validated filters, never raw input
     (``endpoint`` or ``_method`` in the address bar would otherwise reach ``url_for``)."""
-    args = {"status": filters.status, "partner": filters.partner_id,
+    args = {"q": filters.q, "status": filters.status, "partner": filters.partner_id,
             "date_from": filters.date_from.isoformat() if filters.date_from else None,
             "date_to": filters.date_to.isoformat() if filters.date_to else None}
     return {key: value for key, value in args.items() if value}
@@ -267,7 +321,7 @@ def reorder(order_id: int):
     _owned(order_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("orders.detail", order_id=order_id))
-    result = orders.reorder_into_cart(get_session(), actor(), order_id)
+    result = reorders.reorder_into_cart(get_session(), actor(), order_id)
     _flash_reorder(result)
     return redirect(url_for("orders.cart_page"))
 
@@ -283,15 +337,24 @@ def reorder_last():
     if order_id is None:
         flash(_("There is no order to repeat yet."), "info")
         return redirect(url_for("catalog.index"))
-    _flash_reorder(orders.reorder_into_cart(get_session(), actor(), order_id))
+    _flash_reorder(reorders.reorder_into_cart(get_session(), actor(), order_id))
     return redirect(url_for("orders.cart_page"))
 
 
-def _flash_reorder(result: orders.ReorderResult) -> None:
-    if result.reordered:
+def _flash_reorder(result: reorders.ReorderResult) -> None:
+    added = len(result.reordered)
+    if added and result.already_in_cart:
+        # "3 products added to the 2 already in your cart": two counts, two plurals.
+        flash(_("%(added)s %(already)s", added=ngettext(
+            "%(num)d product added at today's prices", "%(num)d products added at today's prices", added),
+            already=ngettext("to the %(num)d already in your cart.", "to the %(num)d already in your cart.",
+                             result.already_in_cart)), "success")
+    elif added:
         flash(ngettext("%(num)d product added to your cart at today's prices.",
-                       "%(num)d products added to your cart at today's prices.",
-                       len(result.reordered)), "success")
+                       "%(num)d products added to your cart at today's prices.", added), "success")
+    flash_rounded(result.rounded)
     for sku, name, quantity in result.unavailable:
         flash(_("%(name)s (%(sku)s, %(quantity)d) cannot be ordered any more and was not added.",
                 name=name, sku=sku, quantity=quantity), "error")
+    for sku, name, reason in result.refused:
+        flash(_("%(name)s (%(sku)s) was not added: %(reason)s", name=name, sku=sku, reason=reason), "error")

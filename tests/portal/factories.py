@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from portal.accounts import passwords
+from portal.core.vat import summarise
 from portal.models import Order, OrderLine, Partner, PriceTier, Product, User, to_money
 
 PASSWORD = "correct horse battery"
@@ -49,14 +50,13 @@ class Factories:
     def order(self, partner: Partner, lines=((None, 1),), **kw) -> Order:
         order = Order(**{"partner_id": partner.id, "source": "portal", "status": "submitted",
                          "created_at": datetime.now(UTC), **kw})
-        total = Decimal("0.00")
         for product, qty in lines:
             product = product or self.product()
             line_total = to_money(product.base_price * qty)
             order.lines.append(OrderLine(product_id=product.id, sku=product.sku, name=product.name,
                                          quantity=qty, unit_price=product.base_price,
-                                         line_total=line_total))
-            total += line_total
-        order.total = total
+                                         line_total=line_total, vat_rate=product.vat_rate))
+        vat = summarise((line.vat_rate, line.line_total) for line in order.lines)  # as checkout does
+        order.total, order.vat_total, order.gross_total = vat.net, vat.vat, vat.gross
         partner.order_count += 1  # as every service that stores an order does
         return self._save(order)

@@ -13,6 +13,8 @@ PAGES = {
     "/dashboard": {"buyer", "partner_admin", "account_manager", "admin"},
     "/account": {"buyer", "partner_admin", "account_manager", "admin"},
     "/company/users": {"partner_admin"},
+    "/company/addresses": {"partner_admin"},
+    "/company/addresses/new": {"partner_admin"},
     "/manage/partners": {"account_manager", "admin"},
     "/admin/users": {"admin"},
     "/admin/partners/new": {"admin"},

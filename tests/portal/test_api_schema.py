@@ -160,7 +160,8 @@ def test_the_last_representable_date_as_order_filter_is_answered(world):
 
 def test_an_order_total_beyond_the_money_column_is_a_422(world, f):
     app, user = world
-    f.product(sku="GOLD-001", name="Gold bar", base_price=Decimal("9999999999.99"))  # MAX_PRICE
+    # Investment gold is VAT-exempt (0 %): its gross total is its net one.
+    f.product(sku="GOLD-001", name="Gold bar", base_price=Decimal("9999999999.99"), vat_rate=0)  # MAX_PRICE
     client = app.test_client()
     response = client.post("/api/v1/orders", json={"lines": [{"sku": "GOLD-001", "quantity": 2}]},
                            headers={**bearer(issue(client, user)), "Idempotency-Key": "gold-1"})
@@ -175,3 +176,8 @@ def test_an_order_total_beyond_the_money_column_is_a_422(world, f):
     just_fits = client.post("/api/v1/orders", json={"lines": [{"sku": "GOLD-001", "quantity": 1}]},
                             headers={**bearer(issue(client, user)), "Idempotency-Key": "gold-3"})
     assert just_fits.status_code == 201 and just_fits.json["total"] == "9999999999.99"
+    # The gross total is what must fit: a net that fits is refused when its VAT does not.
+    f.product(sku="JEWEL-001", name="Jewel", base_price=Decimal("9000000000.00"), vat_rate=23)
+    response = client.post("/api/v1/orders", json={"lines": [{"sku": "JEWEL-001", "quantity": 1}]},
+                           headers={**bearer(issue(client, user)), "Idempotency-Key": "gold-4"})
+    assert response.status_code == 422 and "the most one order can record" in response.json["error"]["message"]

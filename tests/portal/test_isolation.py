@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, CartLine, Order, Task
+from portal.models import AuditEvent, CartLine, DeliveryAddress, Order, Task
 from tests.portal.helpers import bearer, issue, sign_in
 
 # Every route with an order id, for the partner side (pages and API).
@@ -34,6 +34,22 @@ MANAGER_ROUTES = [
     ("GET", "/manage/orders?partner={partner}&status=submitted&sort=total&page=2"),
     ("GET", "/manage/orders/export.csv?partner={partner}"),
     ("GET", "/catalog?partner={partner}"),
+    ("GET", "/manage/partners/{partner}/addresses"),
+    ("GET", "/manage/partners/{partner}/addresses/new"),
+    ("POST", "/manage/partners/{partner}/addresses/new"),
+    ("GET", "/manage/partners/{partner}/addresses/{address}/edit"),
+    ("POST", "/manage/partners/{partner}/addresses/{address}/edit"),
+    ("POST", "/manage/partners/{partner}/addresses/{address}/default"),
+    ("GET", "/manage/partners/{partner}/addresses/{address}/remove"),
+    ("POST", "/manage/partners/{partner}/addresses/{address}/remove"),
+]
+# Every partner-admin route with a delivery address id: another company's address is not found.
+ADDRESS_ROUTES = [
+    ("GET", "/company/addresses/{id}/edit"),
+    ("POST", "/company/addresses/{id}/edit"),
+    ("POST", "/company/addresses/{id}/default"),
+    ("GET", "/company/addresses/{id}/remove"),
+    ("POST", "/company/addresses/{id}/remove"),
 ]
 COVERED_ELSEWHERE = {
     "/company/users/<int:user_id>/deactivate",
@@ -95,8 +111,10 @@ def test_another_partners_order_is_not_found_and_unchanged(app, f, db, two_partn
 
 def test_every_id_route_is_in_an_isolation_table(app):
     listed = {route.replace("{id}", "<int:order_id>") for _m, route in ORDER_ROUTES}
+    listed |= {route.replace("{id}", "<int:address_id>") for _m, route in ADDRESS_ROUTES}
     listed |= {route.replace("{partner}", "<int:partner_id>").replace("{order}", "<int:order_id>")
-               .replace("{task}", "<int:task_id>").replace("/confirm", "/<action>")
+               .replace("{task}", "<int:task_id>").replace("{address}", "<int:address_id>")
+               .replace("/confirm", "/<action>")
                for _m, route in MANAGER_ROUTES}
     for rule in app.url_map.iter_rules():
         if rule.arguments and rule.rule not in listed and rule.rule not in COVERED_ELSEWHERE:
@@ -164,9 +182,11 @@ def two_managers(f, db):
     theirs = f.partner(name="Theirs", account_manager_id=f.user(role="account_manager").id)
     order = f.order(theirs, lines=[(f.product(), 3)])
     task = Task(partner_id=theirs.id, assignee_id=theirs.account_manager_id, kind="phone", title="Call them")
-    db.add(task)
+    address = DeliveryAddress(partner_id=theirs.id, label="Their shop", recipient="Theirs", street="Rynek 1",
+                              postal_code="00-950", city="Warszawa", is_default=True)
+    db.add_all([task, address])
     db.commit()
-    return me, {"partner": theirs.id, "order": order.id, "task": task.id}
+    return me, {"partner": theirs.id, "order": order.id, "task": task.id, "address": address.id}
 
 
 @pytest.mark.parametrize(("method", "route"), MANAGER_ROUTES)
@@ -186,6 +206,9 @@ def test_another_managers_rows_are_not_found_unchanged_and_audited(app, db, two_
     db.expire_all()
     assert db.get(Order, ids["order"]).status == "submitted"
     assert db.get(Task, ids["task"]).status == "open"
+    address = db.get(DeliveryAddress, ids["address"])
+    assert (address.label, address.is_default) == ("Their shop", True)
+    assert db.scalar(select(func.count(DeliveryAddress.id))) == 1
 
 
 def test_every_audit_event_of_a_request_records_the_client_address(app, db, f):
@@ -228,3 +251,48 @@ def test_a_partner_admin_reaching_for_another_companys_user_or_invitation_is_aud
     assert sorted(e.detail["path"] for e in events) == sorted(paths * 2)
     db.expire_all()
     assert db.get(User, their_buyer.id).active and db.get(Invitation, invitation.id).revoked_at is None
+
+
+@pytest.fixture
+def their_address(f, db):
+    """A partner admin, and another company's delivery address."""
+    me = f.user(role="partner_admin")
+    theirs = f.partner(name="Theirs")
+    address = DeliveryAddress(partner_id=theirs.id, label="Their shop", recipient="Theirs", street="Rynek 1",
+                              postal_code="00-950", city="Warszawa", is_default=True)
+    db.add(address)
+    db.commit()
+    return me, address.id
+
+
+@pytest.mark.parametrize(("method", "route"), ADDRESS_ROUTES)
+def test_another_companys_address_is_not_found_unchanged_and_audited(app, db, their_address, method, route):
+    me, address_id = their_address
+    client = app.test_client()
+    sign_in(client, me)
+    data = {"label": "Mine now", "recipient": "Me", "street": "Polna 2", "postal_code": "00-001",
+            "city": "Kraków", "country": "PL"}
+    missing = client.open(route.format(id=address_id + 1000), method=method, data=data)
+    assert missing.status_code == 404
+    assert db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all() == []
+    foreign = client.open(route.format(id=address_id), method=method, data=data)
+    assert foreign.status_code == 404 and "This page does not exist." in foreign.text
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert event.actor_id == me.id and event.detail["path"] == route.format(id=address_id)
+    db.expire_all()
+    address = db.get(DeliveryAddress, address_id)
+    assert (address.label, address.is_default) == ("Their shop", True)
+
+
+def test_a_manager_cannot_reach_another_partners_address_through_their_own_partner(app, f, db, two_managers):
+    """/manage/partners/<mine>/addresses/<theirs>: the address must belong to the partner in the URL."""
+    me, ids = two_managers
+    mine = f.partner(account_manager_id=me.id)
+    client = app.test_client()
+    sign_in(client, me)
+    path = f"/manage/partners/{mine.id}/addresses/{ids['address']}/edit"
+    assert client.get(path).status_code == 404
+    assert client.post(f"/manage/partners/{mine.id}/addresses/{ids['address']}/remove").status_code == 404
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert [e.detail["path"] for e in events] == [path, f"/manage/partners/{mine.id}/addresses/{ids['address']}/remove"]
+    assert db.get(DeliveryAddress, ids["address"]) is not None

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from portal.models import DeliveryAddress
 from tests.portal.helpers import sign_in
 
 # Which role may post to each form route; ids and tokens are filled from the fixture's rows.
@@ -14,7 +15,8 @@ WRONG = {"email": "\u00a0", "password": "x", "name": "y" * 500, "code": "!", "qu
          "lines": "", "idempotency_key": "", "status": "nonsense", "discount_percent": "abc",
          "base_price": "abc", "price": "abc", "pack_size": "-1", "sku": "", "tier": "nope",
          "current_password": "", "confirm": "different", "role": "emperor", "product_id": "0",
-         "promised_date": "not a date", "requested_delivery_date": "not a date"}
+         "promised_date": "not a date", "requested_delivery_date": "not a date",
+         "postal_code": "x" * 30, "po_reference": "x" * 40, "vat_rate": "7", "address_id": "x"}
 
 
 @pytest.fixture
@@ -26,9 +28,13 @@ def rows(app, f, db):
     product = f.product()
     tier = f.tier()
     order = f.order(partner, lines=[(product, 2)])
+    address = DeliveryAddress(partner_id=partner.id, label="Shop", recipient="Shop", street="Rynek 1",
+                              postal_code="00-950", city="Warszawa", is_default=True)
+    db.add(address)
+    db.commit()
     return {"admin": admin, "partner_admin": owner, "buyer": buyer,
             "ids": {"order_id": order.id, "product_id": product.id, "tier_id": tier.id,
-                    "partner_id": partner.id, "user_id": buyer.id}}
+                    "partner_id": partner.id, "user_id": buyer.id, "address_id": address.id}}
 
 
 def form_routes(app):
