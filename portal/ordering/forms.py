@@ -81,4 +81,4 @@ class StaffOrderFilterForm(OrderFilterForm):
     view sets the choices) and the search box."""
 
     partner = SelectField(_l("Partner"), choices=[], coerce=_optional_id, validators=[Optional()])
-    q = SearchField(_l("Order number"), validators=[Optional(), Length(max=MAX_QUERY)])
+    q = SearchField(_l("Order number or PO reference"), validators=[Optional(), Length(max=MAX_QUERY)])

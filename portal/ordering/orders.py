@@ -182,9 +182,8 @@ def place_order(
     ``operation`` (e.g. ``reorder:12``) raises Conflict. With ``from_cart`` (product id ->
     quantity, as read), the cart is emptied in the same transaction, and CartChanged is raised if
     it no longer holds exactly that (another tab ordered or changed it meanwhile).
-    ``before_commit(order_id)`` runs in the order's transaction just before it commits (a
-    standing order's run row is written there, so the order and its run exist together or not
-    at all).
+    ``before_commit(order_id)`` runs in the order's transaction before its commit (a standing
+    order's run row is written there: the order and its run exist together or not at all).
     """
     if actor.partner_id is None:
         raise ServiceError(_("Only partner users can place orders."))
