@@ -152,3 +152,20 @@ def test_money_reads_right_in_both_languages(page: Page, live_server):
         assert re.fullmatch(r"\d{1,3}(\u00a0\d{3})*,\d{2}\u00a0zł", price), price
     finally:
         live_server.query_commit("UPDATE users SET locale = 'en' WHERE email = 'buyer@demo.test'")
+
+
+def test_quick_order_then_a_refresh_adds_nothing_twice(page: Page, live_server):
+    sign_in(page, "buyer2@demo.test")
+    sku, pack = live_server.query("SELECT sku, pack_size FROM products WHERE active ORDER BY id LIMIT 1")[0]
+    page.goto("/cart")
+    page.get_by_label("One line per product: SKU and quantity").fill(f"{sku} {pack}\nNOPE-999 3")
+    page.locator("#quick-order").get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))  # Post/Redirect/Get: back on the cart
+    expect(page.get_by_role("alert")).to_contain_text("NOPE-999")  # only the failed line comes back
+    expect(page.get_by_label("One line per product: SKU and quantity")).to_have_value("NOPE-999 3")
+    quantity = page.get_by_role("row").filter(has_text=sku).get_by_role("spinbutton")
+    expect(quantity).to_have_value(str(pack))
+    page.reload()
+    expect(quantity).to_have_value(str(pack))  # the refresh re-sent nothing
+    user = live_server.query("SELECT id FROM users WHERE email = 'buyer2@demo.test'")[0][0]
+    assert live_server.query("SELECT quantity FROM cart_lines WHERE user_id = :u", u=user) == [(pack,)]
