@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from ._fallbacks import Plan, fallback_plan, seasonal_naive_plan
+from ._fallbacks import MIN_FULL, Plan, fallback_plan, seasonal_naive_plan
+from ._intermittent import fit_sba, is_intermittent
 from ._intervals import (
     SMALL_SAMPLE_BELOW,
     bounds,
@@ -22,7 +23,7 @@ from ._prepare import Prepared, check_horizon, future_index, prepare
 from ._result import Forecast
 from ._scores import fast_backtest, window_mase
 
-__all__ = ["forecast", "COMBO_NAME", "TOTAL_CAP"]
+__all__ = ["forecast", "fit_members", "COMBO_NAME", "TOTAL_CAP"]
 
 COMBO_NAME = "combo(ets,theta,damped)"
 METHODS = ("auto", "combo")
@@ -38,7 +39,7 @@ def _capture():
         yield caught
 
 
-def _fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], list[str]]:
+def fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], list[str]]:
     """Fit ETS, Theta and damped Holt-Winters; a failing member is skipped and named."""
     members, failures = [], []
 
@@ -71,7 +72,7 @@ def _member_label(member: MemberFit) -> str:
 
 def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tuple,
                 with_backtest: bool, method: str) -> Plan:
-    members, failures = _fit_members(active, horizon)
+    members, failures = fit_members(active, horizon)
     if not members:
         reason = "all models failed (" + "; ".join(failures) + "); used seasonal naive"
         return seasonal_naive_plan(active, horizon, reason)
@@ -93,20 +94,41 @@ def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tu
                        key=lambda i: scores[i] if np.isfinite(scores[i]) else np.inf)
             candidates = [candidates[best]]
     model, mean, paths = candidates[0]
-    mean = np.maximum(mean, 0.0)
-    paths = np.maximum(paths, 0.0)
-    sd, sd_total = error_scales(active, paths)
     reason = None
     if failures:
         reason = "dropped failed member(s): " + "; ".join(failures)
+    return _plan(prepared, active, model, mean, paths, horizon, levels, with_backtest, "ok",
+                 reason)
+
+
+def _plan(prepared: Prepared, active: np.ndarray, model: str, mean: np.ndarray,
+          paths: np.ndarray, horizon: int, levels: tuple, with_backtest: bool, status: str,
+          reason: str | None) -> Plan:
+    """Intervals and the stored backtest from the chosen forecaster's origin forecasts."""
+    mean = np.maximum(mean, 0.0)
+    paths = np.maximum(paths, 0.0)
+    sd, sd_total = error_scales(active, paths)
     backtest = None
     if with_backtest:
         offset = len(prepared.values) - len(active)
         backtest = fast_backtest(prepared, offset, active, paths, horizon=horizon, levels=levels)
-    plan = Plan(mean, sd, sd_total, model, "ok", reason, backtest)
+    plan = Plan(mean, sd, sd_total, model, status, reason, backtest)
     if len(active) < SMALL_SAMPLE_BELOW:
         plan.df, plan.df_total = small_sample_df(len(active), horizon)
     return plan
+
+
+def _intermittent_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tuple,
+                       with_backtest: bool) -> Plan:
+    fit = fit_sba(active, horizon)
+    share = float(np.mean(active <= 0))
+    reason = f"{share:.0%} of the months since the first sale had no sales: intermittent demand"
+    status = "ok"
+    if len(active) < MIN_FULL:
+        status = "fallback"
+        reason += f"; only {len(active)} months of sales history"
+    return _plan(prepared, active, "croston_sba", fit.forecast, fit.paths, horizon, levels,
+                 with_backtest, status, reason)
 
 
 def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool,
@@ -114,6 +136,8 @@ def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool
     plan = fallback_plan(prepared, horizon)
     if plan is not None:
         return plan
+    if is_intermittent(prepared.active):
+        return _intermittent_plan(prepared, prepared.active, horizon, levels, with_backtest)
     return _combo_plan(prepared, prepared.active, horizon, levels, with_backtest, method)
 
 
