@@ -21,11 +21,12 @@ from ._intervals import (
 from ._models import PERIOD, MemberFit, fit_damped, fit_ets, fit_theta, is_seasonal
 from ._prepare import Prepared, check_horizon, future_index, prepare
 from ._result import Forecast
-from ._scores import fast_backtest, window_mase
+from ._scores import fast_backtest
 
-__all__ = ["forecast", "fit_members", "COMBO_NAME", "TOTAL_CAP"]
+__all__ = ["forecast", "fit_members", "COMBO_NAME", "MEDIAN_NAME", "TOTAL_CAP"]
 
 COMBO_NAME = "combo(ets,theta,damped)"
+MEDIAN_NAME = "median(ets,theta,damped)"
 METHODS = ("auto", "combo")
 #: A total for any 12-month year of the horizon above this multiple of the
 #: last 12 months is capped.
@@ -79,21 +80,18 @@ def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tu
 
     names = ",".join(m.name for m in members)
     if len(members) == 1:
-        combo_name = _member_label(members[0])
+        model = _member_label(members[0])
+        mean, paths = members[0].forecast, members[0].paths
+    elif method == "auto":
+        # The median of the members, month by month (of two: their mean): one member
+        # that goes astray (Theta on a short history, a runaway trend) is outvoted.
+        model = MEDIAN_NAME if len(members) == 3 else f"median({names})"
+        mean = np.median([m.forecast for m in members], axis=0)
+        paths = np.median([m.paths for m in members], axis=0)
     else:
-        combo_name = COMBO_NAME if len(members) == 3 else f"combo({names})"
-    # Candidates: the equal-weight combination first (it wins ties), then each member.
-    candidates = [(combo_name,
-                   np.mean([m.forecast for m in members], axis=0),
-                   np.mean([m.paths for m in members], axis=0))]
-    if method == "auto" and len(members) > 1:
-        candidates += [(_member_label(m), m.forecast, m.paths) for m in members]
-        scores = [window_mase(active, paths, horizon=horizon) for _, _, paths in candidates]
-        if np.isfinite(scores[0]):
-            best = min(range(len(candidates)),
-                       key=lambda i: scores[i] if np.isfinite(scores[i]) else np.inf)
-            candidates = [candidates[best]]
-    model, mean, paths = candidates[0]
+        model = COMBO_NAME if len(members) == 3 else f"combo({names})"
+        mean = np.mean([m.forecast for m in members], axis=0)
+        paths = np.mean([m.paths for m in members], axis=0)
     reason = None
     if failures:
         reason = "dropped failed member(s): " + "; ".join(failures)
@@ -175,14 +173,13 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
     """Forecast the next ``horizon`` months of a partner's sales.
 
     Three statsmodels models are fitted to the active history (ETS chosen by
-    AICc, Theta, damped Holt-Winters).  With ``method="auto"`` (default) the
-    forecast comes from whichever of their equal-weight combination and the
-    three single models had the lowest MASE on a cheap 3-window rolling-origin
-    backtest (the combination when the history is too short to tell);
-    ``method="combo"`` always uses the combination.  Intervals come from the
-    chosen forecaster's own errors on rolling origins of the history.  Short
-    or degenerate histories fall back to simpler forecasts and say so in
-    ``status``/``reason`` (see ``docs/forecasting.md``).
+    AICc over R's 15-model family, Theta, damped Holt-Winters).  With
+    ``method="auto"`` (default) the forecast is their median, month by month;
+    ``method="combo"`` is their equal-weight mean.  Intervals come from the
+    combined forecaster's own errors on rolling origins of the history, widened
+    by history length.  Zero-heavy (intermittent) histories get Croston's
+    method (SBA).  Short or degenerate histories fall back to simpler
+    forecasts and say so in ``status``/``reason`` (see ``docs/forecasting.md``).
 
     Parameters
     ----------
@@ -206,7 +203,8 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
         ``end`` are filled with 0 (a partner who stopped ordering); needed to
         place the forecast of an empty history.
     method : {"auto", "combo"}, default "auto"
-        How the full method (24+ active months) picks its forecast, see above.
+        How the full method (24+ active months) combines its members: median
+        (``"auto"``) or mean (``"combo"``).
     negatives : {"raise", "clip"}, default "raise"
         Negative months raise ``ValueError``; ``"clip"`` counts them as 0
         (e.g. credit notes) and notes it in ``warnings``.
