@@ -225,34 +225,38 @@ def main(argv=None) -> dict:
     parser.add_argument("--no-autoets", action="store_true")
     parser.add_argument("--no-lengths", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--no-main", action="store_true", help="skip the per-source table")
+    parser.add_argument("--lengths-every", type=int, default=1,
+                        help="every Nth series for the history-length check")
+    parser.add_argument("--speed-every", type=int, default=1,
+                        help="every Nth series through forecast_many")
     args = parser.parse_args(argv)
     sources = load_sources(args.sources.split(","), args.m1)
     return run(sources, quick=args.quick, tiny=args.tiny, workers=args.workers,
-               autoets=not args.no_autoets, lengths=not args.no_lengths, speed=not args.no_speed)
+               autoets=not args.no_autoets, lengths=not args.no_lengths, speed=not args.no_speed,
+               main=not args.no_main, lengths_every=args.lengths_every,
+               speed_every=args.speed_every)
+
+
+def _every(sources: dict, step: int) -> dict:
+    return {k: dict(list(v.items())[::step]) for k, v in sources.items()}
 
 
 def run(sources: dict, *, quick=False, tiny=0, workers=2, autoets=True, lengths=True,
-        speed=True) -> dict:
+        speed=True, main=True, lengths_every=1, speed_every=1) -> dict:
     if quick:
-        sources = {k: dict(list(v.items())[::5]) for k, v in sources.items()}
+        sources = _every(sources, 5)
     if tiny:
         sources = {k: dict(list(v.items())[:tiny]) for k, v in sources.items()}
     for name, series in sources.items():
         n = [len(s) - HORIZON for s in series.values()]
         print(f"{name}: {len(n)} series, {min(n)}-{max(n)} training months (median "
               f"{int(np.median(n))}), last {HORIZON} months held out")
-    results = evaluate(sources, workers=workers, autoets=autoets)
-    table = source_table(results, naive=NAIVE)
-    print("\n" + markdown(table))
-    out = {"results": results, "table": table}
-    default = results[results.method == DEFAULT]
-    print("\ndefault picked:", default["model"].value_counts().to_dict())
-    zero = results[results.zero_share >= 0.3]
-    print(f"zero-heavy series (>= 30 % zero months): {zero.series.nunique()}")
-    if len(zero):
-        print(markdown(source_table(zero, naive=NAIVE)))
+    out = {}
+    if main:
+        out.update(_main_table(sources, workers, autoets))
     if lengths:
-        by_length = evaluate_lengths(sources, workers=workers)
+        by_length = evaluate_lengths(_every(sources, lengths_every), workers=workers)
         out["lengths"] = lengths_table(by_length)
         print("\ncoverage of the default by history length (series cut to each band):\n")
         print(lengths_markdown(out["lengths"]))
@@ -260,13 +264,34 @@ def run(sources: dict, *, quick=False, tiny=0, workers=2, autoets=True, lengths=
               speed_by_length(by_length))
     if speed:
         load = os.getloadavg()[0]
-        count, wall, errors, cpu = time_forecast_many(sources, workers)
+        count, wall, errors, cpu = time_forecast_many(_every(sources, speed_every), workers)
         out["speed"] = count / wall
         print(f"\nforecast_many, {workers} workers: {count} series in {wall:.1f} s = "
               f"{count / wall:.1f} series/s (incl. process start-up; {errors} errors; load "
               f"average {load:.1f} before, {os.getloadavg()[0]:.1f} after)")
         print(f"CPU time of the run and its workers: {cpu:.1f} s = {1000 * cpu / count:.0f} ms "
               f"per series, i.e. {workers * count / cpu:.1f} series/s on {workers} idle cores")
+    return out
+
+
+def _main_table(sources, workers, autoets) -> dict:
+    results = evaluate(sources, workers=workers, autoets=autoets)
+    table = source_table(results, naive=NAIVE)
+    print("\n" + markdown(table))
+    out = {"results": results, "table": table}
+    for source in dict.fromkeys(table.index.get_level_values("source")):
+        part = table.loc[source, "mase"]
+        members = [m for m in MEMBERS.values() if m in part]
+        line = f"{source}: default vs best member {100 * (part[DEFAULT] / part[members].min() - 1):+.1f} %"
+        if AUTOETS in part:
+            line += f", vs AutoETS {100 * (part[DEFAULT] / part[AUTOETS] - 1):+.1f} %"
+        print(line + " (MASE)")
+    default = results[results.method == DEFAULT]
+    print("\ndefault picked:", default["model"].value_counts().to_dict())
+    zero = results[results.zero_share >= 0.3]
+    print(f"zero-heavy series (>= 30 % zero months): {zero.series.nunique()}")
+    if len(zero):
+        print(markdown(source_table(zero, naive=NAIVE)))
     return out
 
 
