@@ -57,12 +57,14 @@ def fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], list
 
     attempt("ets", lambda: fit_ets(active, horizon))
     attempt("theta", lambda: fit_theta(active, horizon))
-    # Damped Holt-Winters takes ETS's season type, else additive if the test finds one.
+    # Damped Holt-Winters is seasonal when the test finds a season (as Theta is), of
+    # ETS's season type if ETS has one, else additive. Not simply ETS's choice: when
+    # AICc picks a season the test does not see (a step change), two of the three
+    # members would repeat a spurious pattern and outvote Theta in the median.
     ets = next((m for m in members if m.name == "ets"), None)
-    if ets is not None and not ets.spec.endswith("N"):
-        season_kind = "mul" if ets.spec.endswith("M") else "add"
-    else:
-        season_kind = "add" if is_seasonal(active) else None
+    season_kind = None
+    if is_seasonal(active):
+        season_kind = "mul" if ets is not None and ets.spec.endswith("M") else "add"
     attempt("damped", lambda: fit_damped(active, horizon, seasonal=season_kind))
     return members, failures
 
