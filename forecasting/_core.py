@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from ._fallbacks import Plan, fallback_plan, seasonal_naive_plan
+from ._fallbacks import MIN_FULL, Plan, fallback_plan, seasonal_naive_plan
+from ._intermittent import fit_sba, is_intermittent
 from ._intervals import (
     SMALL_SAMPLE_BELOW,
     bounds,
@@ -20,11 +21,12 @@ from ._intervals import (
 from ._models import PERIOD, MemberFit, fit_damped, fit_ets, fit_theta, is_seasonal
 from ._prepare import Prepared, check_horizon, future_index, prepare
 from ._result import Forecast
-from ._scores import fast_backtest, window_mase
+from ._scores import fast_backtest
 
-__all__ = ["forecast", "COMBO_NAME", "TOTAL_CAP"]
+__all__ = ["forecast", "fit_members", "COMBO_NAME", "MEDIAN_NAME", "TOTAL_CAP"]
 
 COMBO_NAME = "combo(ets,theta,damped)"
+MEDIAN_NAME = "median(ets,theta,damped)"
 METHODS = ("auto", "combo")
 #: A total for any 12-month year of the horizon above this multiple of the
 #: last 12 months is capped.
@@ -38,7 +40,7 @@ def _capture():
         yield caught
 
 
-def _fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], list[str]]:
+def fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], list[str]]:
     """Fit ETS, Theta and damped Holt-Winters; a failing member is skipped and named."""
     members, failures = [], []
 
@@ -55,12 +57,14 @@ def _fit_members(active: np.ndarray, horizon: int) -> tuple[list[MemberFit], lis
 
     attempt("ets", lambda: fit_ets(active, horizon))
     attempt("theta", lambda: fit_theta(active, horizon))
-    # Damped Holt-Winters takes ETS's season type, else additive if the test finds one.
+    # Damped Holt-Winters is seasonal when the test finds a season (as Theta is), of
+    # ETS's season type if ETS has one, else additive. Not simply ETS's choice: when
+    # AICc picks a season the test does not see (a step change), two of the three
+    # members would repeat a spurious pattern and outvote Theta in the median.
     ets = next((m for m in members if m.name == "ets"), None)
-    if ets is not None and not ets.spec.endswith("N"):
-        season_kind = "mul" if ets.spec.endswith("M") else "add"
-    else:
-        season_kind = "add" if is_seasonal(active) else None
+    season_kind = None
+    if is_seasonal(active):
+        season_kind = "mul" if ets is not None and ets.spec.endswith("M") else "add"
     attempt("damped", lambda: fit_damped(active, horizon, seasonal=season_kind))
     return members, failures
 
@@ -71,42 +75,60 @@ def _member_label(member: MemberFit) -> str:
 
 def _combo_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tuple,
                 with_backtest: bool, method: str) -> Plan:
-    members, failures = _fit_members(active, horizon)
+    members, failures = fit_members(active, horizon)
     if not members:
         reason = "all models failed (" + "; ".join(failures) + "); used seasonal naive"
         return seasonal_naive_plan(active, horizon, reason)
 
     names = ",".join(m.name for m in members)
     if len(members) == 1:
-        combo_name = _member_label(members[0])
+        model = _member_label(members[0])
+        mean, paths = members[0].forecast, members[0].paths
+    elif method == "auto":
+        # The median of the members, month by month (of two: their mean): one member
+        # that goes astray (Theta on a short history, a runaway trend) is outvoted.
+        model = MEDIAN_NAME if len(members) == 3 else f"median({names})"
+        mean = np.median([m.forecast for m in members], axis=0)
+        paths = np.median([m.paths for m in members], axis=0)
     else:
-        combo_name = COMBO_NAME if len(members) == 3 else f"combo({names})"
-    # Candidates: the equal-weight combination first (it wins ties), then each member.
-    candidates = [(combo_name,
-                   np.mean([m.forecast for m in members], axis=0),
-                   np.mean([m.paths for m in members], axis=0))]
-    if method == "auto" and len(members) > 1:
-        candidates += [(_member_label(m), m.forecast, m.paths) for m in members]
-        scores = [window_mase(active, paths, horizon=horizon) for _, _, paths in candidates]
-        if np.isfinite(scores[0]):
-            best = min(range(len(candidates)),
-                       key=lambda i: scores[i] if np.isfinite(scores[i]) else np.inf)
-            candidates = [candidates[best]]
-    model, mean, paths = candidates[0]
-    mean = np.maximum(mean, 0.0)
-    paths = np.maximum(paths, 0.0)
-    sd, sd_total = error_scales(active, paths)
+        model = COMBO_NAME if len(members) == 3 else f"combo({names})"
+        mean = np.mean([m.forecast for m in members], axis=0)
+        paths = np.mean([m.paths for m in members], axis=0)
     reason = None
     if failures:
         reason = "dropped failed member(s): " + "; ".join(failures)
+    return _plan(prepared, active, model, mean, paths, horizon, levels, with_backtest, "ok",
+                 reason)
+
+
+def _plan(prepared: Prepared, active: np.ndarray, model: str, mean: np.ndarray,
+          paths: np.ndarray, horizon: int, levels: tuple, with_backtest: bool, status: str,
+          reason: str | None) -> Plan:
+    """Intervals and the stored backtest from the chosen forecaster's origin forecasts."""
+    mean = np.maximum(mean, 0.0)
+    paths = np.maximum(paths, 0.0)
+    sd, sd_total = error_scales(active, paths)
     backtest = None
     if with_backtest:
         offset = len(prepared.values) - len(active)
         backtest = fast_backtest(prepared, offset, active, paths, horizon=horizon, levels=levels)
-    plan = Plan(mean, sd, sd_total, model, "ok", reason, backtest)
+    plan = Plan(mean, sd, sd_total, model, status, reason, backtest)
     if len(active) < SMALL_SAMPLE_BELOW:
         plan.df, plan.df_total = small_sample_df(len(active), horizon)
     return plan
+
+
+def _intermittent_plan(prepared: Prepared, active: np.ndarray, horizon: int, levels: tuple,
+                       with_backtest: bool) -> Plan:
+    fit = fit_sba(active, horizon)
+    share = float(np.mean(active <= 0))
+    reason = f"{share:.0%} of the months since the first sale had no sales: intermittent demand"
+    status = "ok"
+    if len(active) < MIN_FULL:
+        status = "fallback"
+        reason += f"; only {len(active)} months of sales history"
+    return _plan(prepared, active, "croston_sba", fit.forecast, fit.paths, horizon, levels,
+                 with_backtest, status, reason)
 
 
 def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool,
@@ -114,6 +136,8 @@ def _choose(prepared: Prepared, horizon: int, levels: tuple, with_backtest: bool
     plan = fallback_plan(prepared, horizon)
     if plan is not None:
         return plan
+    if is_intermittent(prepared.active):
+        return _intermittent_plan(prepared, prepared.active, horizon, levels, with_backtest)
     return _combo_plan(prepared, prepared.active, horizon, levels, with_backtest, method)
 
 
@@ -151,14 +175,13 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
     """Forecast the next ``horizon`` months of a partner's sales.
 
     Three statsmodels models are fitted to the active history (ETS chosen by
-    AICc, Theta, damped Holt-Winters).  With ``method="auto"`` (default) the
-    forecast comes from whichever of their equal-weight combination and the
-    three single models had the lowest MASE on a cheap 3-window rolling-origin
-    backtest (the combination when the history is too short to tell);
-    ``method="combo"`` always uses the combination.  Intervals come from the
-    chosen forecaster's own errors on rolling origins of the history.  Short
-    or degenerate histories fall back to simpler forecasts and say so in
-    ``status``/``reason`` (see ``docs/forecasting.md``).
+    AICc over R's 15-model family, Theta, damped Holt-Winters).  With
+    ``method="auto"`` (default) the forecast is their median, month by month;
+    ``method="combo"`` is their equal-weight mean.  Intervals come from the
+    combined forecaster's own errors on rolling origins of the history, widened
+    by history length.  Zero-heavy (intermittent) histories get Croston's
+    method (SBA).  Short or degenerate histories fall back to simpler
+    forecasts and say so in ``status``/``reason`` (see ``docs/forecasting.md``).
 
     Parameters
     ----------
@@ -182,7 +205,8 @@ def forecast(history: pd.Series, *, horizon: int = 12, level=(80, 95), backtest:
         ``end`` are filled with 0 (a partner who stopped ordering); needed to
         place the forecast of an empty history.
     method : {"auto", "combo"}, default "auto"
-        How the full method (24+ active months) picks its forecast, see above.
+        How the full method (24+ active months) combines its members: median
+        (``"auto"``) or mean (``"combo"``).
     negatives : {"raise", "clip"}, default "raise"
         Negative months raise ``ValueError``; ``"clip"`` counts them as 0
         (e.g. credit notes) and notes it in ``warnings``.

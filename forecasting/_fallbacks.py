@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._intermittent import is_intermittent
 from ._intervals import correlated_total_sd, z_value
 from ._models import PERIOD
 from ._prepare import Prepared
@@ -138,8 +139,9 @@ def fallback_plan(prepared: Prepared, horizon: int) -> Plan | None:
     """The fallback for a history the full method should not be run on, else ``None``.
 
     Checked in this order: empty history, no sales at all, inactive partner,
-    fewer than ``MIN_SEASONAL`` active months, constant history, fewer than
-    ``MIN_FULL`` active months.
+    fewer than ``MIN_SEASONAL`` active months, constant history, an intermittent
+    history (``None``: :mod:`forecasting._core` runs Croston SBA on it, whatever
+    its length from ``MIN_SEASONAL`` on), fewer than ``MIN_FULL`` active months.
     """
     y = prepared.values
     active = prepared.active
@@ -159,6 +161,8 @@ def fallback_plan(prepared: Prepared, horizon: int) -> Plan | None:
         plan = _level_plan(active, horizon, "constant history: forecast repeats it")
         plan.status, plan.model = "fallback", "constant"
         return plan
+    if is_intermittent(active):
+        return None  # the intermittent-demand method, see forecasting._core
     if n < MIN_FULL:
         return seasonal_naive_plan(
             active, horizon,

@@ -62,19 +62,24 @@ def _smoothing_paths(level, trend, season, *, phi, seasonal, horizon, period=PER
     return out
 
 
-def _ets_configs(positive: bool, seasonal_ok: bool, family: str = "full"):
+def _ets_configs(positive: bool, seasonal_ok: bool, family: str = "full",
+                 seasonal: bool | None = None):
     """ETS configurations to compare.
 
     ``"full"``: R's ``forecast::ets`` default family (no multiplicative trend,
     no additive error with multiplicative season), 15 models.  ``"lean"``:
     point forecasts hardly depend on the error type, so multiplicative error
     is used only where it is required (multiplicative season), 9 models.
+    ``seasonal=True``/``False`` keeps only the seasonal / non-seasonal ones
+    (the answer of :func:`is_seasonal`; ``None``: both).
     """
     errors = ("add", "mul") if positive else ("add",)
     trends = ((None, False), ("add", False), ("add", True))
     seasonals = [None]
-    if seasonal_ok:
+    if seasonal_ok and seasonal is not False:
         seasonals += ["add", "mul"] if positive else ["add"]
+        if seasonal:
+            seasonals.remove(None)
     for error, (trend, damped), seasonal in itertools.product(errors, trends, seasonals):
         if error == "add" and seasonal == "mul":
             continue  # numerically unstable; excluded as in R's forecast::ets
@@ -88,29 +93,60 @@ def _spec(error, trend, damped, seasonal) -> str:
     return f"{letter[error]},{letter[trend]}{'d' if damped else ''},{letter[seasonal]}"
 
 
-#: Which ETS family :func:`fit_ets` searches ("full" or "lean", see _ets_configs).
-ETS_FAMILY = "lean"
+#: Which ETS family :func:`fit_ets` searches ("full" or "lean", see _ets_configs;
+#: "reuse": the full family, its multiplicative-error twins judged at the
+#: additive-error optimum and only the most promising one optimised).
+ETS_FAMILY = "reuse"
 
 
-def fit_ets(y: np.ndarray, horizon: int, *, family: str | None = None) -> MemberFit:
+def fit_ets(y: np.ndarray, horizon: int, *, family: str | None = None,
+            season: bool | None = None) -> MemberFit:
     """ETS chosen by AICc (see :func:`_ets_configs`; multiplicative parts only
     when ``y > 0``).  Candidates are compared on their optimised likelihood;
-    only the winner is turned into a full statsmodels results object."""
+    only the winner is turned into a full statsmodels results object.
+    ``season`` (the seasonality test's answer) limits the search to seasonal or
+    non-seasonal models; ``None`` searches both."""
     positive = bool(np.min(y) > 0)
+    family = family or ETS_FAMILY
     best_aicc, best = np.inf, None
-    for cfg in _ets_configs(positive, len(y) >= 2 * PERIOD, family or ETS_FAMILY):
-        error, trend, damped, seasonal = cfg
+
+    def model_for(error, trend, damped, seasonal):
+        return ETSModel(
+            y, error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
+            seasonal_periods=PERIOD if seasonal else None, initialization_method="heuristic",
+        )
+
+    def score(model, params):
+        return aicc(model.loglike(params), len(y), len(params) + 1)
+
+    twins = []  # (aicc at the additive-error optimum, cfg, model, params)
+    search = "lean" if family == "reuse" else family
+    for cfg in _ets_configs(positive, len(y) >= 2 * PERIOD, search, season):
         try:
-            model = ETSModel(
-                y, error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
-                seasonal_periods=PERIOD if seasonal else None, initialization_method="heuristic",
-            )
+            model = model_for(*cfg)
             params = model.fit(disp=False, return_params=True)
-            score = aicc(model.loglike(params), len(y), len(params) + 1)
+            value = score(model, params)
+            if family == "reuse" and positive and cfg[0] == "add":
+                # The multiplicative-error twin has the same parameters: judge it at the
+                # additive optimum first and optimise it only if it could win.
+                twin_cfg = ("mul", *cfg[1:])
+                twin = model_for(*twin_cfg)
+                twins.append((score(twin, params), twin_cfg, twin, params))
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
             continue
-        if np.isfinite(score) and score < best_aicc:
-            best_aicc, best = score, (cfg, model, params)
+        if np.isfinite(value) and value < best_aicc:
+            best_aicc, best = value, (cfg, model, params)
+    finite = [t for t in twins if np.isfinite(t[0])]
+    if finite:
+        guess, cfg, model, start = min(finite, key=lambda t: t[0])
+        if guess < best_aicc:
+            try:
+                params = model.fit(start_params=start, disp=False, return_params=True)
+                value = score(model, params)
+            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+                value = np.inf
+            if np.isfinite(value) and value < best_aicc:
+                best_aicc, best = value, (cfg, model, params)
     if best is None:
         raise RuntimeError("no ETS model could be fitted")
     (error, trend, damped, seasonal), model, params = best

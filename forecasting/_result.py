@@ -73,8 +73,10 @@ class Forecast:
         Level (percent) -> Series of interval bounds, ``lower <= mean <= upper``
         (empty dicts for ``status="error"``).
     model : str
-        Short name of what produced the forecast: ``"combo(ets,theta,damped)"``
-        (or ``"combo(<members>)"`` when a member failed), ``"ets(M,Ad,M)"``
+        Short name of what produced the forecast: ``"median(ets,theta,damped)"``
+        (the default) or ``"combo(ets,theta,damped)"`` (``method="combo"``), or
+        ``"median(<members>)"``/``"combo(<members>)"`` when a member failed,
+        ``"croston_sba"`` (intermittent history), ``"ets(M,Ad,M)"``
         (ETS with its error,trend,season letters), ``"theta"``, ``"damped"``,
         ``"seasonal_naive"``, ``"level"``, ``"constant"``, ``"zero"``, or
         ``"none"`` (only with ``status="error"``).
@@ -84,11 +86,14 @@ class Forecast:
 
         ``"ok"``
             The full method ran (24+ active months): ``model`` is the
-            combination or one of its members.  ``reason`` is ``None`` unless
-            a member model failed and was dropped or the forecast was capped.
+            combination, the one member that fitted, or ``croston_sba`` for
+            an intermittent history.  ``reason`` is ``None`` unless
+            a member model failed and was dropped, the forecast was capped or
+            the history is intermittent (it then gives the share of empty months).
         ``"fallback"``
             A simpler model was used, ``reason`` says why: ``seasonal_naive``
             for 12-23 active months or when every member model failed to fit,
+            ``croston_sba`` for an intermittent history of 12-23 months,
             ``constant`` for a constant history, ``zero`` for a partner
             treated as inactive (no recent sales).
         ``"insufficient_history"``

@@ -26,8 +26,17 @@ def test_combo_method_always_reports_the_combination(seasonal_history):
     assert fc.model == "combo(ets,theta,damped)" and fc.reason is None
 
 
-def test_auto_method_picks_the_candidate_with_the_best_backtest(monkeypatch, rng):
-    # Make Theta useless from every origin: auto must not pick it or the combination.
+def test_default_is_the_median_of_the_members(seasonal_history):
+    fc = forecast(seasonal_history)
+    assert fc.model == "median(ets,theta,damped)" and fc.reason is None
+    y = seasonal_history.to_numpy()
+    members, _ = forecasting._core.fit_members(y, 12)
+    expected = np.median([m.forecast for m in members], axis=0)
+    np.testing.assert_allclose(fc.mean.to_numpy(), np.maximum(expected, 0), rtol=1e-9)
+
+
+def test_default_median_outvotes_one_member_gone_astray(monkeypatch, rng):
+    # Make Theta useless from every origin: the median must follow the other two.
     history = monthly(np.tile(PATTERN, 6) * (1 + rng.normal(0, 0.03, 72)))
     real_fit = forecasting._models.fit_theta
 
@@ -37,7 +46,6 @@ def test_auto_method_picks_the_candidate_with_the_best_backtest(monkeypatch, rng
 
     monkeypatch.setattr(forecasting._core, "fit_theta", bad_theta)
     auto = forecast(history)
-    assert auto.model.split("(")[0] in {"ets", "damped"}
     np.testing.assert_allclose(auto.mean.to_numpy(), PATTERN, rtol=0.08)
     assert forecast(history, method="combo").mean.sum() > 1.4 * auto.mean.sum()
 
