@@ -9,8 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
-
 revision: str = 'aa588553c631'
 down_revision: str | Sequence[str] | None = 'fb28b1bfae4e'
 branch_labels: str | Sequence[str] | None = None
