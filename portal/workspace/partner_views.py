@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms import SelectChoice
 
+from portal.accounts import addresses as delivery_addresses
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.web.errors import not_found
@@ -62,8 +63,9 @@ def settings_form(overview: portfolio.PartnerOverview, formdata=None) -> Partner
 
 
 def _page(overview: portfolio.PartnerOverview, form: PartnerSettingsForm, status: int = 200):
+    addresses = delivery_addresses.list_for(get_session(), actor(), overview.partner.id)
     return render_template("workspace/partner.html", o=overview, partner=overview.partner,
-                           form=form), status
+                           form=form, addresses=addresses), status
 
 
 @bp.get("/partners/<int:partner_id>")

@@ -60,6 +60,22 @@ def test_the_partner_page_shows_contact_orders_sales_people_and_links(app, f, db
     assert "3 orders of any status" in listing
 
 
+def test_the_partner_page_lists_its_delivery_addresses_default_first(app, f, db, shop):
+    from portal.models import DeliveryAddress
+
+    manager, _tier, partner, _owner = shop
+    db.add_all([DeliveryAddress(partner_id=partner.id, label="Warehouse", recipient="Corner Shop",
+                                street="ul. Polna 3", postal_code="30-001", city="Kraków"),
+                DeliveryAddress(partner_id=partner.id, label="Main shop", recipient="Corner Shop",
+                                street="Rynek 1", postal_code="30-002", city="Kraków", is_default=True)])
+    db.commit()
+    page = signed_in(app, manager).get(f"/manage/partners/{partner.id}").text
+    section = page.split('id="delivery-addresses"')[1].split("</section>")[0]
+    assert section.index("Main shop") < section.index("Warehouse") and "default" in section
+    assert "Rynek 1" in section and f'href="/manage/partners/{partner.id}/addresses"' in section
+    assert "No delivery addresses yet" not in section
+
+
 def test_without_a_contact_person_the_companys_administrator_is_shown_as_such(app, f):
     manager = f.user(role="account_manager")
     partner = f.partner(account_manager_id=manager.id)
