@@ -7,7 +7,7 @@ from flask_smorest import abort
 
 from portal.catalog import browse as catalog
 from portal.core.access import Actor
-from portal.core.errors import Conflict, NotFound, ServiceError
+from portal.core.errors import ServiceError
 from portal.db import get_session
 from portal.ordering import orders, queries, reorders
 from portal.ordering.schemas import (
@@ -20,8 +20,7 @@ from portal.ordering.schemas import (
     ProductQuery,
     ReorderOut,
 )
-from portal.web.api import Blueprint, authenticate
-from portal.web.errors import mark_foreign_row
+from portal.web.api import Blueprint, authenticate, fail, page_json
 from portal.web.guards import actor
 from portal.web.schemas import ApiError
 
@@ -46,31 +45,14 @@ def _partner_user() -> Actor:
     return me
 
 
-def _fail(err: ServiceError, status: int = 422):
-    if isinstance(err, NotFound):
-        status = 404
-        if err.foreign:
-            mark_foreign_row()
-    elif isinstance(err, Conflict):
-        status = 409
-    details = None
-    if err.field or status == 422:  # the shape of schema errors (portal.web.schemas.error_details)
-        location, field = _FIELDS.get(err.field, ("body", err.field or "_schema"))
-        details = {location: {field: [str(err)]}}
-    abort(status, message=str(err), error_code=err.code, errors=details)
-
-
 # Service fields that the API takes from elsewhere than the body.
 _FIELDS = {"idempotency_key": ("headers", "Idempotency-Key")}
+
+
+def _fail(err: ServiceError):
+    fail(err, _FIELDS)
 PAST_THE_END = ("A `page` past the last one answers 200 with no `items` and the same `total` and "
                 "`pages`, so a client can page until it gets an empty page.")
-
-
-def _page(items, page, asked: int) -> dict:
-    """A page as answered: past the last page, no items (the services answer the last page)."""
-    if asked > page.page:
-        return {"items": [], "total": page.total, "page": asked, "pages": page.pages}
-    return {"items": items, "total": page.total, "page": page.page, "pages": page.pages}
 
 
 def _order_json(order) -> dict:
@@ -107,7 +89,7 @@ class Products(MethodView):
         page = catalog.browse(get_session(), actor().partner, q=args.get("q", ""),
                               category=args.get("category", ""), page=args["page"],
                               per_page=args["per_page"])
-        return _page(page.items, page, args["page"])
+        return page_json(page.items, page, args["page"])
 
 
 @orders_blp.route("")
@@ -124,7 +106,7 @@ class Orders(MethodView):
                                        date_to=args.get("date_to"), q=args.get("q", ""))
         page = queries.list_orders(get_session(), user, filters, page=args["page"],
                                   per_page=args["per_page"])
-        return _page([order for order, _code, _name in page.orders], page, args["page"])
+        return page_json([order for order, _code, _name in page.orders], page, args["page"])
 
     @orders_blp.arguments(IdempotencyHeader(), location="headers", as_kwargs=True)
     @orders_blp.arguments(OrderIn())

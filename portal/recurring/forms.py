@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.recurring.standing import MAX_NAME, MAX_NOTE
@@ -28,6 +28,11 @@ class ScheduleForm(FlaskForm):
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
             raise ValidationError(_l("The last date is before the first one."))
+
+
+class NewScheduleForm(ScheduleForm):
+    # One key per form shown: a double click or a resubmitted page sets up one standing order.
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=100)])
 
 
 class PauseForm(FlaskForm):

@@ -2,6 +2,7 @@
 with the next dates and the run ledger, change, pause, resume, skip a date, cancel."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.ordering import cart, queries
 from portal.recurring import engine, ledger, standing
-from portal.recurring.forms import PauseForm, ScheduleForm
+from portal.recurring.forms import NewScheduleForm, PauseForm, ScheduleForm
 from portal.web.confirm import Confirmation, ConfirmForm, confirm_page
 from portal.web.errors import not_found
 from portal.web.formatting import local_date
@@ -85,13 +86,15 @@ def _data(form: ScheduleForm) -> standing.ScheduleData | None:
 @partner_required
 def new():
     """Set up a standing order."""
-    form = ScheduleForm()
+    form = NewScheduleForm()
     if request.method == "GET":
         _prefill(form)
         form.start_date.data = form.start_date.data or _today()
+        form.idempotency_key.data = uuid.uuid4().hex
     elif form.validate_on_submit() and (data := _data(form)) is not None:
         try:
-            schedule, _created = standing.create(get_session(), actor(), data, today=_today())
+            schedule, _created = standing.create(get_session(), actor(), data, today=_today(),
+                                                 key=form.idempotency_key.data)
         except ServiceError as err:
             show_service_error(form, err, default_field="lines")
         else:

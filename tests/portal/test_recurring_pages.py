@@ -33,7 +33,8 @@ def buyer(app, f):
 
 def create(client, **overrides):
     form = {"name": "Monthly restock", "cadence": "monthly", "start_date": "2027-01-31",
-            "end_date": "", "mode": "auto", "lines": "BEV-001 24\nJAM-280 6", "note": "", **overrides}
+            "end_date": "", "mode": "auto", "lines": "BEV-001 24\nJAM-280 6", "note": "",
+            "idempotency_key": "form-1", **overrides}
     return client.post("/standing-orders/new", data=form)
 
 
@@ -59,6 +60,15 @@ def test_the_buyers_dashboard_shows_the_next_standing_order(buyer):
     create(buyer)
     page = buyer.get("/dashboard").text
     assert "Next standing order" in page and "Monthly restock" in page and "Jan 31, 2027" in page
+
+
+def test_submitting_the_same_form_twice_sets_up_one_standing_order(buyer, db):
+    first, second = create(buyer), create(buyer)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.scalar(select(func.count(RecurringOrder.id))) == 1
+    assert 'name="idempotency_key"' in buyer.get("/standing-orders/new").text
+    assert create(buyer, idempotency_key="form-2").status_code == 302  # a new form: a new one
+    assert db.scalar(select(func.count(RecurringOrder.id))) == 2
 
 
 def test_bad_input_is_a_form_error_and_saves_nothing(buyer, db):
