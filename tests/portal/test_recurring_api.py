@@ -57,7 +57,11 @@ def test_create_is_idempotent_and_answers_the_next_dates(api, db):
     ({**BODY, "cadence": "daily"}, "cadence"),
     ({**BODY, "start_date": "2026-12-01"}, "start_date"),
     ({**BODY, "lines": []}, "lines"),
-    ({**BODY, "mode": "review"}, "mode"),
+    ({**BODY, "mode": "manual"}, "mode"),
+    ({**BODY, "po_pattern": "PO-{quarter}"}, "po_pattern"),
+    ({**BODY, "po_pattern": "PO-{year"}, "po_pattern"),
+    ({**BODY, "po_pattern": "{date}{date}{date}{date}"}, "po_pattern"),
+    ({**BODY, "address_id": 999999}, "address_id"),
     ({**BODY, "extra": 1}, "extra"),
 ])
 def test_bad_bodies_are_422_naming_the_field_and_save_nothing(api, db, body, field):
