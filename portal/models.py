@@ -38,5 +38,6 @@ __all__ = [
     "ORDER_SOURCES", "ORDER_STATUSES", "Order", "OrderLine", "CHANNELS", "PARTNER_STATUSES",
     "STAGES", "Partner", "PriceTier", "PARTNER_ROLES", "ROLES", "STAFF_ROLES", "ApiToken", "DeliveryAddress",
     "Invitation", "User", "UserSession", "CartLine", "Notification", "Task",
-    "NOTIFICATION_STATUSES", "RecurringOrder", "RecurringLine", "RecurringSkip", "RecurringRun", "RecurringDraft", "RecurringSettings",
+    "NOTIFICATION_STATUSES", "RecurringOrder", "RecurringLine", "RecurringSkip", "RecurringRun",
+    "RecurringDraft", "RecurringSettings",
 ]

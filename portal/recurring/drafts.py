@@ -132,7 +132,8 @@ def _placed(session: Session, draft: RecurringDraft) -> RecurringRun | None:
         RecurringRun.occurrence_date == draft.occurrence_date))
 
 
-def _changeable(session: Session, actor: Actor, schedule_id: int, draft_id: int) -> tuple[RecurringOrder, RecurringDraft]:
+def _changeable(session: Session, actor: Actor, schedule_id: int,
+                draft_id: int) -> tuple[RecurringOrder, RecurringDraft]:
     schedule, draft = get(session, actor, schedule_id, draft_id)
     if actor.partner_id != schedule.partner_id:
         raise ServiceError(_("Only the partner's own users change its standing orders."))

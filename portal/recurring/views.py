@@ -7,19 +7,19 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from flask_login import login_required
+from sqlalchemy import select
 from wtforms import SelectChoice
 
+from portal.accounts import addresses
 from portal.catalog import browse as catalog
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
-from portal.recurring.models import RecurringOrder, RecurringRun
 from portal.ordering import cart, queries
-from portal.accounts import addresses
 from portal.recurring import drafts, engine, ledger, standing
 from portal.recurring import settings as recurring_settings
 from portal.recurring.forms import NewScheduleForm, PauseForm, ScheduleForm
+from portal.recurring.models import RecurringOrder, RecurringRun
 from portal.web.confirm import Confirmation, ConfirmForm, confirm_page
 from portal.web.errors import not_found
 from portal.web.formatting import local_date
@@ -129,7 +129,8 @@ def detail(schedule_id: int):
     db, today = get_session(), _today()
     dates = standing.next_dates(db, schedule, today)
     runs = ledger.runs(db, actor(), schedule.id, page=page_from(request.args))
-    review = [(draft, drafts.lines_of(db, draft)) for draft in drafts.open_drafts(db, actor(), [schedule.id])[schedule.id]]
+    open_drafts = drafts.open_drafts(db, actor(), [schedule.id])[schedule.id]
+    review = [(draft, drafts.lines_of(db, draft)) for draft in open_drafts]
     return render_template(
         "recurring/detail.html", schedule=schedule, dates=dates, runs=runs, action_form=ActionForm(),
         review=review, settings=recurring_settings.for_partner(db, schedule.partner_id),
