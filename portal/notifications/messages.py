@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,10 @@ TEMPLATES: dict[str, Template] = {
                             name=p.get("name", ""), date=_day(p)),
         body=lambda p: _(
             "Hello,\n\nyour standing order %(name)s places its next order on %(date)s "
-            "(%(products)s products). %(review)s\n\nTo skip this date:\n%(skip)s\n\n"
+            "(%(products)s). %(review)s\n\nTo skip this date:\n%(skip)s\n\n"
             "To change the standing order:\n%(edit)s\n\nKind regards,\nThe Trellis team",
-            name=p.get("name", ""), date=_day(p), products=p.get("products", ""),
+            name=p.get("name", ""), date=_day(p),
+            products=ngettext("%(num)d product", "%(num)d products", int(p.get("products") or 0)),
             review=_("You can review and change that order in the portal before then.")
             if p.get("mode") == "review" else "",
             skip=p.get("skip_url", ""), edit=p.get("edit_url", "")),

@@ -169,3 +169,31 @@ def test_quick_order_then_a_refresh_adds_nothing_twice(page: Page, live_server):
     expect(quantity).to_have_value(str(pack))  # the refresh re-sent nothing
     user = live_server.query("SELECT id FROM users WHERE email = 'buyer2@demo.test'")[0][0]
     assert live_server.query("SELECT quantity FROM cart_lines WHERE user_id = :u", u=user) == [(pack,)]
+
+
+def test_the_standing_order_pages_fit_a_phone(page: Page, live_server):
+    """The standing-order pages the menu walk does not reach: set up, settings, change, a draft."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "owner@demo.test")
+    schedule = live_server.query(
+        "SELECT r.id FROM recurring_orders r JOIN users u ON u.partner_id = r.partner_id "
+        "WHERE u.email = 'owner@demo.test' ORDER BY r.id LIMIT 1")[0][0]
+    paths = ["/standing-orders", "/standing-orders/new", "/standing-orders/new?from=cart",
+             "/standing-orders/settings", f"/standing-orders/{schedule}", f"/standing-orders/{schedule}/edit"]
+    # A draft of one of its dates (shown on the schedule page only in review mode; removed after).
+    live_server.query_commit(
+        "INSERT INTO recurring_drafts (recurring_order_id, partner_id, occurrence_date, lines, created_at) "
+        "SELECT r.id, r.partner_id, r.next_date, '[]', CURRENT_TIMESTAMP FROM recurring_orders r "
+        "WHERE r.id = :id AND r.next_date IS NOT NULL", id=schedule)
+    draft = live_server.query("SELECT id FROM recurring_drafts WHERE recurring_order_id = :id", id=schedule)
+    paths += [f"/standing-orders/{schedule}/drafts/{row[0]}" for row in draft]
+    wide = {}
+    try:
+        for path in paths:
+            response = page.goto(path)
+            assert response.status == 200, path
+            if (extra := _too_wide(page)) > 0:
+                wide[path] = extra
+    finally:
+        live_server.query_commit("DELETE FROM recurring_drafts WHERE recurring_order_id = :id", id=schedule)
+    assert wide == {}, f"standing-order pages wider than 390 px: {wide}"
