@@ -15,6 +15,7 @@ from portal.models import Notification, RecurringDraft, Task
 from portal.notifications import outbox
 from portal.recurring import reminders, settings, standing
 from portal.recurring.standing import ScheduleData
+from tests.portal.factories import Factories
 from tests.portal.test_notifications import FakeMailer
 
 START = date(2027, 1, 31)
@@ -57,23 +58,32 @@ def test_one_reminder_goes_exactly_reminder_days_before_however_often_it_runs(se
     assert reminder.payload["skip_url"].startswith("http")
 
 
-def test_two_processes_at_once_queue_one_reminder(setup, db, backend):
-    if backend == "sqlite":
-        pytest.skip("SQLite has one writer: the PostgreSQL run shows the race")
-    factory, *_ = setup
+@pytest.mark.postgres
+def test_two_processes_at_once_queue_one_reminder_per_date(live_pg_app):
+    app = live_pg_app
+    factory = app.extensions["trellis.session_factory"]
+    with factory() as db:
+        f = Factories(db)
+        water = f.product(sku="BEV-001", base_price=Decimal("1.00"))
+        for _ in range(30):
+            standing.create(db, Actor.of(f.user()), ScheduleData(
+                name="", cadence="monthly", start_date=START, lines=[(water.id, 3)]), today=date(2027, 1, 1))
     barrier = threading.Barrier(2)
-    results = []
+    summaries = []
 
-    def run():
-        barrier.wait()
-        results.append(reminders.send_reminders(factory, date(2027, 1, 29)).queued)
+    def work():
+        with app.app_context():
+            barrier.wait()
+            summaries.append(reminders.send_reminders(factory, date(2027, 1, 29)))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=work) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    assert sorted(results) == [0, 1] and len(reminders_in(db)) == 1
+        thread.join(timeout=120)
+    assert sum(s.queued for s in summaries) == 30 and sum(s.already for s in summaries) == 30
+    with factory() as db:
+        assert db.scalar(select(func.count(Notification.id)).where(Notification.kind == reminders.KIND)) == 30
 
 
 def test_skipped_and_paused_dates_and_a_silent_partner_get_no_reminder(setup, db):

@@ -2,6 +2,7 @@
 the delivery address and PO pattern on the made orders; the partner's settings page."""
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from portal.core.errors import Conflict, ServiceError
 from portal.models import AuditEvent, DeliveryAddress, Order, RecurringDraft, RecurringRun, RecurringSettings
 from portal.recurring import drafts, engine, plan, settings, standing
 from portal.recurring.standing import ScheduleData
+from tests.portal.factories import Factories
 from tests.portal.helpers import sign_in
 
 START = date(2027, 1, 31)
@@ -230,3 +232,54 @@ def test_the_settings_page_is_the_partner_admins_with_defaults_bounds_and_audit(
     assert buyers.get("/standing-orders/settings").status_code == 403
     with pytest.raises(ServiceError):
         settings.update(db, Actor.of(buyer), review_lead_days=1, reminder_days=1)
+
+
+@pytest.mark.postgres
+def test_drafts_and_a_confirm_racing_the_day_make_one_draft_and_one_order(live_pg_app):
+    app = live_pg_app
+    factory = app.extensions["trellis.session_factory"]
+    with factory() as db:
+        f = Factories(db)
+        water = f.product(sku="BEV-001", base_price=Decimal("1.00"))
+        actors = [Actor.of(f.user()) for _ in range(20)]
+        ids = [standing.create(db, actor, ScheduleData(
+            name="", cadence="monthly", start_date=START, mode="review", lines=[(water.id, 3)]),
+            today=date(2027, 1, 1))[0].id for actor in actors]
+
+    def race(*jobs):
+        barrier = threading.Barrier(len(jobs))
+        errors = []
+
+        def run(job):
+            with app.app_context():
+                barrier.wait()
+                try:
+                    job()
+                except Conflict as err:  # the other one placed it first: said, not a 500
+                    errors.append(err)
+
+        threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return errors
+
+    race(lambda: drafts.prepare(factory, date(2027, 1, 28)), lambda: drafts.prepare(factory, date(2027, 1, 28)))
+    with factory() as db:
+        assert db.scalar(select(func.count(RecurringDraft.id))) == 20
+        draft_ids = dict(db.execute(select(RecurringDraft.recurring_order_id, RecurringDraft.id)).all())
+
+    def confirm_all():
+        with factory() as db:
+            for actor, schedule_id in zip(actors, ids, strict=True):
+                try:
+                    drafts.confirm(db, actor, schedule_id, draft_ids[schedule_id], today=START)
+                except Conflict:
+                    db.rollback()
+
+    race(confirm_all, lambda: engine.generate_due(factory, START))
+    with factory() as db:
+        assert db.scalar(select(func.count(Order.id))) == 20
+        assert db.scalar(select(func.count(RecurringRun.id))) == 20
+        assert set(db.scalars(select(RecurringRun.outcome))) == {"created"}
