@@ -93,8 +93,10 @@ def prepare(factory: sessionmaker, today: date, *, ids: list[int] | None = None,
     return summary
 
 
-def open_drafts(session: Session, actor: Actor, schedule_ids: Sequence[int]) -> dict[int, list[RecurringDraft]]:
-    """The drafts not placed yet (on or after the schedule's next date), per schedule."""
+def open_drafts(session: Session, actor: Actor, schedule_ids: Sequence[int],
+                today: date) -> dict[int, list[RecurringDraft]]:
+    """The drafts still to be placed, per schedule: on one of its coming dates (not skipped, not
+    inside a pause, still on the calendar after a change), not placed yet."""
     found: dict[int, list[RecurringDraft]] = defaultdict(list)
     if not schedule_ids:
         return found
@@ -104,8 +106,13 @@ def open_drafts(session: Session, actor: Actor, schedule_ids: Sequence[int]) -> 
         .where(RecurringDraft.recurring_order_id.in_(schedule_ids), RecurringOrder.mode == "review",
                RecurringOrder.status != "cancelled", RecurringDraft.occurrence_date >= RecurringOrder.next_date)
         .order_by(RecurringDraft.occurrence_date))
+    coming: dict[int, set[date]] = {}
     for draft in rows:
-        found[draft.recurring_order_id].append(draft)
+        if draft.recurring_order_id not in coming:
+            schedule = session.get(RecurringOrder, draft.recurring_order_id)
+            coming[schedule.id] = set(standing.next_dates(session, schedule, today, count=LEAD_DAYS[1] + 1))
+        if draft.occurrence_date in coming[draft.recurring_order_id]:
+            found[draft.recurring_order_id].append(draft)
     return found
 
 
@@ -132,24 +139,30 @@ def _placed(session: Session, draft: RecurringDraft) -> RecurringRun | None:
         RecurringRun.occurrence_date == draft.occurrence_date))
 
 
-def _changeable(session: Session, actor: Actor, schedule_id: int,
-                draft_id: int) -> tuple[RecurringOrder, RecurringDraft]:
+def _changeable(session: Session, actor: Actor, schedule_id: int, draft_id: int,
+                today: date) -> tuple[RecurringOrder, RecurringDraft]:
     schedule, draft = get(session, actor, schedule_id, draft_id)
     if actor.partner_id != schedule.partner_id:
         raise ServiceError(_("Only the partner's own users change its standing orders."))
+    if session.get_bind().dialect.name == "postgresql":
+        # Wait for an engine placing this date right now (it holds the row), then see its run.
+        session.execute(select(RecurringOrder.id).where(RecurringOrder.id == schedule.id).with_for_update())
+        session.refresh(schedule)
     if schedule.status == "cancelled":
         raise Conflict(_("This standing order is cancelled."))
     if _placed(session, draft) is not None or (schedule.next_date or date.max) > draft.occurrence_date:
         raise Conflict(_("The order of this date has already been placed."))
     if schedule.mode != "review":
         raise Conflict(_("This standing order places its orders without review."))
+    if draft.occurrence_date not in standing.next_dates(session, schedule, today, count=LEAD_DAYS[1] + 1):
+        raise Conflict(_("This date is skipped, paused or no longer one of the standing order's dates."))
     return schedule, draft
 
 
 def change(session: Session, actor: Actor, schedule_id: int, draft_id: int,
-           lines: Sequence[tuple[int, int]]) -> RecurringDraft:
+           lines: Sequence[tuple[int, int]], *, today: date) -> RecurringDraft:
     """Change the order of one date only: quantities, lines removed or added (audited)."""
-    _schedule, draft = _changeable(session, actor, schedule_id, draft_id)
+    _schedule, draft = _changeable(session, actor, schedule_id, draft_id, today)
     merged: dict[int, int] = {}
     for product_id, quantity in lines:
         merged[product_id] = merged.get(product_id, 0) + quantity
@@ -172,7 +185,7 @@ def change(session: Session, actor: Actor, schedule_id: int, draft_id: int,
 def confirm(session: Session, actor: Actor, schedule_id: int, draft_id: int, *, today: date) -> RecurringRun:
     """Place the draft's order now, through the engine (the same key and run row as on the day):
     the run is ``created`` and the schedule moves on to its next date."""
-    schedule, draft = _changeable(session, actor, schedule_id, draft_id)
+    schedule, draft = _changeable(session, actor, schedule_id, draft_id, today)
     day = draft.occurrence_date
     if schedule.status != "active":
         raise Conflict(_("Resume the standing order before you confirm an order."))

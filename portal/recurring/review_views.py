@@ -58,7 +58,7 @@ def draft(schedule_id: int, draft_id: int):
         form.lines.data = _lines_text((p.sku, q) for p, q in drafts.lines_of(get_session(), row))
     elif form.validate_on_submit() and (lines := _lines(form)) is not None:
         try:
-            drafts.change(get_session(), actor(), schedule_id, draft_id, lines)
+            drafts.change(get_session(), actor(), schedule_id, draft_id, lines, today=_today())
         except ServiceError as err:
             show_service_error(form, err, default_field="lines")
         else:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -182,10 +182,11 @@ def update_schedule(session: Session, actor: Actor, schedule_id: int, data: Sche
     schedule.name, schedule.note = data.name.strip(), data.note.strip()
     schedule.po_pattern, schedule.address_id = data.po_pattern.strip(), data.address_id
     _replace_lines(session, schedule, lines)
-    # Untouched review drafts of coming dates follow the change (the drafts job makes them anew).
-    session.execute(delete(RecurringDraft).where(
+    # Untouched review drafts of coming dates take the new lines (changed ones stay the partner's).
+    session.execute(update(RecurringDraft).where(
         RecurringDraft.recurring_order_id == schedule.id, RecurringDraft.changed_at.is_(None),
-        RecurringDraft.occurrence_date >= today))
+        RecurringDraft.occurrence_date >= today).values(
+        lines=[{"product_id": pid, "quantity": qty} for pid, qty in lines]))
     schedule.next_date = _first_unrun(session, schedule, today)
     after = {"cadence": schedule.cadence, "start_date": schedule.start_date.isoformat(),
              "end_date": schedule.end_date.isoformat() if schedule.end_date else None,

@@ -46,7 +46,7 @@ def _schedule(schedule_id: int):
 def index():
     """The company's standing orders with their next dates."""
     rows = ledger.overview(get_session(), actor(), _today())
-    to_review = drafts.open_drafts(get_session(), actor(), [row.schedule.id for row in rows])
+    to_review = drafts.open_drafts(get_session(), actor(), [row.schedule.id for row in rows], _today())
     return render_template("recurring/index.html", rows=rows, to_review=to_review)
 
 
@@ -129,7 +129,7 @@ def detail(schedule_id: int):
     db, today = get_session(), _today()
     dates = standing.next_dates(db, schedule, today)
     runs = ledger.runs(db, actor(), schedule.id, page=page_from(request.args))
-    open_drafts = drafts.open_drafts(db, actor(), [schedule.id])[schedule.id]
+    open_drafts = drafts.open_drafts(db, actor(), [schedule.id], today)[schedule.id]
     review = [(draft, drafts.lines_of(db, draft)) for draft in open_drafts]
     return render_template(
         "recurring/detail.html", schedule=schedule, dates=dates, runs=runs, action_form=ActionForm(),

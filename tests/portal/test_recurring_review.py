@@ -68,9 +68,9 @@ def test_a_changed_draft_is_placed_on_the_day_with_its_lines_and_the_schedule_st
     factory, buyer, actor, schedule, water, jam = setup
     drafts.prepare(factory, date(2027, 1, 28))
     draft = the_draft(db, schedule.id)
-    drafts.change(db, actor, schedule.id, draft.id, [(water.id, 10)])  # jam left out this time
+    drafts.change(db, actor, schedule.id, draft.id, [(water.id, 10)], today=date(2027, 1, 29))  # jam left out this time
     with pytest.raises(ServiceError):
-        drafts.change(db, actor, schedule.id, draft.id, [])  # nothing left: skip instead
+        drafts.change(db, actor, schedule.id, draft.id, [], today=date(2027, 1, 29))  # nothing left: skip instead
     engine.generate_due(factory, START)
     [order] = orders_of(db, buyer.partner_id)
     assert [(line.sku, line.quantity) for line in order.lines] == [("BEV-001", 10)]
@@ -80,7 +80,7 @@ def test_a_changed_draft_is_placed_on_the_day_with_its_lines_and_the_schedule_st
         RecurringDraft.occurrence_date == date(2027, 2, 28))).one().lines) == 2
     assert db.scalar(select(AuditEvent.action).where(AuditEvent.action == "recurring_draft_changed"))
     with pytest.raises(Conflict):  # placed: it cannot be changed any more
-        drafts.change(db, actor, schedule.id, draft.id, [(water.id, 1)])
+        drafts.change(db, actor, schedule.id, draft.id, [(water.id, 1)], today=START)
 
 
 def test_a_confirmed_draft_is_placed_now_once_and_the_day_adds_nothing(setup, db):
@@ -99,13 +99,31 @@ def test_a_confirmed_draft_is_placed_now_once_and_the_day_adds_nothing(setup, db
     assert db.scalar(select(func.count(RecurringRun.id))) == 1
 
 
+def test_a_skipped_date_hides_its_draft_and_a_change_of_lines_reaches_untouched_drafts(setup, db):
+    factory, _buyer, actor, schedule, water, _jam = setup
+    drafts.prepare(factory, date(2027, 1, 28))
+    draft = the_draft(db, schedule.id)
+    current = standing.get(db, actor, schedule.id)
+    standing.update_schedule(db, actor, schedule.id, ScheduleData(
+        name="Bigger", cadence="monthly", start_date=START, mode="review", lines=[(water.id, 48)]),
+        today=date(2027, 1, 28))
+    assert the_draft(db, schedule.id).lines == [{"product_id": water.id, "quantity": 48}]
+    assert [d.id for d in drafts.open_drafts(db, actor, [current.id], date(2027, 1, 28))[current.id]] == [draft.id]
+    standing.skip(db, actor, schedule.id, START, today=date(2027, 1, 28))
+    assert drafts.open_drafts(db, actor, [current.id], date(2027, 1, 28))[current.id] == []
+    with pytest.raises(Conflict):
+        drafts.change(db, actor, schedule.id, draft.id, [(water.id, 1)], today=date(2027, 1, 28))
+    engine.generate_due(factory, START)
+    assert orders_of(db, actor.partner_id) == []  # skipped: the draft is not placed
+
+
 def test_another_partner_cannot_change_or_confirm_a_draft(setup, f, db):
     factory, buyer, _actor, schedule, water, _jam = setup
     drafts.prepare(factory, date(2027, 1, 28))
     draft = the_draft(db, schedule.id)
     stranger = Actor.of(f.user())
     with pytest.raises(ServiceError):
-        drafts.change(db, stranger, schedule.id, draft.id, [(water.id, 1)])
+        drafts.change(db, stranger, schedule.id, draft.id, [(water.id, 1)], today=date(2027, 1, 29))
     with pytest.raises(ServiceError):
         drafts.confirm(db, stranger, schedule.id, draft.id, today=date(2027, 1, 29))
     assert orders_of(db, buyer.partner_id) == [] and len(the_draft(db, schedule.id).lines) == 2
