@@ -98,8 +98,9 @@ def _check(session: Session, actor: Actor, data: ScheduleData, today: date, *,
 def _fingerprint(data: ScheduleData) -> str:
     body = {"name": data.name.strip(), "cadence": data.cadence, "start": data.start_date.isoformat(),
             "end": data.end_date.isoformat() if data.end_date else None, "mode": data.mode,
-            "note": data.note.strip(), "lines": sorted(data.lines), "po": data.po_pattern.strip(),
-            "address": data.address_id}
+            "note": data.note.strip(), "lines": sorted(data.lines)}
+    if data.po_pattern.strip() or data.address_id is not None:  # (absent: the hashes made before them)
+        body.update(po=data.po_pattern.strip(), address=data.address_id)
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
