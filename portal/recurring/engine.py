@@ -168,10 +168,10 @@ def _place(session: Session, schedule: RecurringOrder, day: date,
         return _fail(session, schedule, day, following, "partner_inactive", [])
     ref = PartnerRef(partner.id, partner.code, partner.name, partner.price_tier_id)
     plan = order_plan(session, schedule, day)  # lines (a review draft's), address, PO reference
-    priced = catalog.priced_by_id(session, ref, [line.product.id for line in plan.lines])
+    priced = catalog.priced_by_id(session, ref, [line.product_id for line in plan.lines])
     wanted, unavailable = [], []
     for line in plan.lines:
-        product = priced.get(line.product.id)
+        product = priced.get(line.product_id)
         if product is None or not product.active:
             unavailable.append({"sku": line.product.sku, "name": line.product.name,
                                 "quantity": line.quantity, "why": "no_longer_sold"})

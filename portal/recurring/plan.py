@@ -13,6 +13,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -30,8 +31,21 @@ _SAMPLE = date(2027, 12, 31)  # the longest values: a pattern that fits on this 
 
 @dataclass(frozen=True)
 class PlanLine:
-    product: Product
+    """One line to order. ``product`` is read only when asked for (the engine needs a product's
+    SKU and name only for a line it cannot order): no query per line on the hot path."""
+
+    product_id: int
     quantity: int
+    source: Any  # anything with a ``product`` attribute: a RecurringLine, or a loaded Product's holder
+
+    @property
+    def product(self) -> Product:
+        return self.source.product
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    product: Product
 
 
 @dataclass(frozen=True)
@@ -89,15 +103,16 @@ def draft_for(session: Session, schedule_id: int, day: date) -> RecurringDraft |
 
 
 def plan_for(session: Session, schedule: RecurringOrder, day: date) -> OrderPlan:
-    """What the order of ``day`` contains and where it goes (helper: reads only)."""
+    """What the order of ``day`` contains and where it goes (helper: reads only). An ``auto``
+    schedule without a chosen address costs no query here."""
     draft = draft_for(session, schedule.id, day) if schedule.mode == "review" else None
     if draft is not None:
         wanted = [(line["product_id"], line["quantity"]) for line in draft.lines]
         products = {p.id: p for p in session.scalars(
             select(Product).where(Product.id.in_([pid for pid, _q in wanted])))}
-        lines = [PlanLine(products[pid], qty) for pid, qty in wanted if pid in products]
+        lines = [PlanLine(pid, qty, _Loaded(products[pid])) for pid, qty in wanted if pid in products]
     else:
-        lines = [PlanLine(line.product, line.quantity) for line in schedule.lines]
+        lines = [PlanLine(line.product_id, line.quantity, line) for line in schedule.lines]
     address_id = schedule.address_id
     if address_id is not None:  # removed meanwhile (or never the partner's): the default address
         address = session.get(DeliveryAddress, address_id)
