@@ -1,4 +1,4 @@
-"""Demo standing orders: about a third of the partners, every cadence and state, a year of runs.
+"""Demo standing orders: about a third of the partners, every cadence, mode and state, a year of runs.
 
 The ledgers are made by the real engine, one occurrence date at a time (so each is placed, not
 caught up), and the orders it placed are then dated on their occurrence day, as they would have
@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from portal.accounts.models import Partner, User
 from portal.catalog.models import Product
 from portal.ordering.models import Order
 from portal.ordering.store import recount
-from portal.recurring import engine
+from portal.recurring import drafts, engine
 from portal.recurring.models import RecurringLine, RecurringOrder, RecurringRun, RecurringSkip
 from portal.recurring.schedules import occurrences
 
@@ -49,7 +49,8 @@ def load_standing_orders(session: Session, *, seed: int, today: date,
             lines.append(RecurringLine(product_id=retired[0].id, quantity=retired[0].pack_size))
         schedule = RecurringOrder(
             partner_id=partner.id, created_by_id=buyers.get(partner.id), name=NAMES[cadence],
-            cadence=cadence, start_date=start, mode="auto", status="active", next_date=start,
+            cadence=cadence, start_date=start, mode="review" if i in (3, 21) else "auto",
+            status="active", next_date=start,
             lines=lines, created_at=datetime.combine(start - timedelta(days=3), time(9), tzinfo=UTC))
         session.add(schedule)
         pause = None
@@ -85,6 +86,8 @@ def load_standing_orders(session: Session, *, seed: int, today: date,
     _date_the_orders(session, today)
     recount(session)
     session.commit()
+    # Review mode: the drafts of the dates within the lead days, as the morning job makes them.
+    drafts.prepare(sessionmaker(bind=session.get_bind(), expire_on_commit=False), today)
     return made
 
 

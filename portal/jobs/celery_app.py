@@ -34,12 +34,24 @@ def make_celery(app: Flask) -> Celery:
         beat_schedule={
             "standing-orders-daily": {"task": "trellis.recurring.generate",
                                       "schedule": crontab(hour=5, minute=0)},
+            # Drafts before generation (a lead of 0 days still shows the day's draft first),
+            # reminders in the morning; both are once per (schedule, date) however often they run.
+            "standing-order-drafts-daily": {"task": "trellis.recurring.drafts",
+                                            "schedule": crontab(hour=4, minute=30)},
+            "standing-order-reminders-daily": {"task": "trellis.recurring.remind",
+                                               "schedule": crontab(hour=7, minute=0)},
             "notifications-every-5-minutes": {"task": "trellis.notifications.send",
                                               "schedule": crontab(minute="*/5")},
         },
     )
     _register(celery)
     return celery
+
+
+def _day(today: str | None) -> date:
+    from portal.recurring import engine
+
+    return date.fromisoformat(today) if today else engine.today_in(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def _register(celery: Celery) -> None:
@@ -64,6 +76,23 @@ def _register(celery: Celery) -> None:
         summary = engine.generate_due(session_factory(), date.fromisoformat(today), ids=ids)
         return {"created": summary.created, "skipped": summary.skipped, "paused": summary.paused,
                 "failed": summary.failed, "missed": summary.missed}
+
+    @celery.task(name="trellis.recurring.drafts", shared=False)
+    def drafts(today: str | None = None) -> dict:
+        """Make the review drafts due (`flask recurring drafts`); idempotent: one per date."""
+        from portal.recurring import drafts as review
+
+        summary = review.prepare(session_factory(), _day(today))
+        return {"schedules": summary.schedules, "created": summary.created}
+
+    @celery.task(name="trellis.recurring.remind", shared=False)
+    def remind(today: str | None = None) -> dict:
+        """Queue the reminders due (`flask recurring remind`); idempotent: one per date."""
+        from portal.recurring import reminders
+
+        summary = reminders.send_reminders(session_factory(), _day(today))
+        return {"schedules": summary.schedules, "queued": summary.queued, "already": summary.already,
+                "silent": summary.silent}
 
     @celery.task(name="trellis.notifications.send", shared=False)
     def send_notifications() -> dict:

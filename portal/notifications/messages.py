@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 
 
@@ -24,6 +24,14 @@ def _when(p: dict[str, Any]) -> str:
         return format_datetime(datetime.fromisoformat(p["expires_at"]), "short")
     except (KeyError, TypeError, ValueError):
         return ""
+
+
+def _day(p: dict[str, Any]) -> str:
+    """The payload's ``occurrence_date`` as the reader's locale writes a date (31 marca 2027)."""
+    try:
+        return format_date(date.fromisoformat(p["occurrence_date"]), "long")
+    except (KeyError, TypeError, ValueError):
+        return str(p.get("occurrence_date", ""))
 
 
 def _no_task(_p: dict[str, Any]) -> str:
@@ -77,6 +85,21 @@ TEMPLATES: dict[str, Template] = {
             name=p.get("name", ""), date=p.get("occurrence_date", ""), lines=_unavailable(p)),
         task=lambda p: _("Standing order %(name)s left products out on %(date)s: suggest replacements",
                          name=p.get("name", ""), date=p.get("occurrence_date", "")),
+    ),
+    "recurring_order_reminder": Template(
+        subject=lambda p: _("Standing order %(name)s: next order on %(date)s",
+                            name=p.get("name", ""), date=_day(p)),
+        body=lambda p: _(
+            "Hello,\n\nyour standing order %(name)s places its next order on %(date)s "
+            "(%(products)s). %(review)s\n\nTo skip this date:\n%(skip)s\n\n"
+            "To change the standing order:\n%(edit)s\n\nKind regards,\nThe Trellis team",
+            name=p.get("name", ""), date=_day(p),
+            products=ngettext("%(num)d product", "%(num)d products", int(p.get("products") or 0)),
+            review=_("You can review and change that order in the portal before then.")
+            if p.get("mode") == "review" else "",
+            skip=p.get("skip_url", ""), edit=p.get("edit_url", "")),
+        task=lambda p: _("Remind %(partner)s: standing order %(name)s places an order on %(date)s",
+                         partner=p.get("partner_name", ""), name=p.get("name", ""), date=_day(p)),
     ),
     "password_reset": Template(
         subject=lambda p: _("Set a new password for Trellis"),

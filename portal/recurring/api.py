@@ -67,6 +67,7 @@ def _json(schedule) -> dict:
         "id": schedule.id, "name": schedule.name, "cadence": schedule.cadence,
         "start_date": schedule.start_date, "end_date": schedule.end_date, "mode": schedule.mode,
         "status": schedule.status, "paused_until": schedule.paused_until, "note": schedule.note,
+        "po_pattern": schedule.po_pattern, "address_id": schedule.address_id,
         "next_dates": standing.next_dates(get_session(), schedule, _today()),
         "lines": [{"sku": line.product.sku, "name": line.product.name, "quantity": line.quantity,
                    "sold": line.product.active} for line in schedule.lines],
@@ -155,6 +156,7 @@ class Schedule(MethodView):
         base = standing.ScheduleData(
             name=schedule.name, cadence=schedule.cadence, start_date=schedule.start_date,
             end_date=schedule.end_date, mode=schedule.mode, note=schedule.note,
+            po_pattern=schedule.po_pattern, address_id=schedule.address_id,
             lines=[(line.product_id, line.quantity) for line in schedule.lines])
         try:
             standing.update_schedule(get_session(), _partner(), schedule_id, _data(body, base), today=_today())

@@ -40,3 +40,47 @@ def run(today):
     for schedule_id, when, reason in summary.failures[:20]:
         click.echo(_("  failed: standing order %(id)d on %(date)s: %(reason)s", id=schedule_id,
                      date=when.isoformat(), reason=reason), err=True)
+
+
+def _day(today) -> date:
+    return today.date() if today else engine.today_in(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+@group.command("drafts")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Prepare as if today were this day (default: today in TRELLIS_TIMEZONE).")
+@with_appcontext
+def drafts_command(today):
+    """Make the review drafts of review-mode standing orders whose date is within the partner's
+    review lead days; one draft per date, however often it runs."""
+    from portal.recurring import drafts
+
+    day, factory = _day(today), session_factory()
+    with factory() as session:
+        ids = drafts.candidate_ids(session, day)
+    with click.progressbar(length=len(ids), label=_("Review-mode standing orders"), file=sys.stderr,
+                           show_pos=True) as bar:
+        summary = drafts.prepare(factory, day, ids=ids, progress=bar.update)
+    click.echo(_("%(day)s — drafts made: %(created)d (standing orders looked at: %(schedules)d).",
+                 day=day.isoformat(), created=summary.created, schedules=summary.schedules))
+
+
+@group.command("remind")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Remind as if today were this day (default: today in TRELLIS_TIMEZONE).")
+@with_appcontext
+def remind_command(today):
+    """Queue the reminders of the dates exactly the partner's reminder days ahead (once per date;
+    `flask notifications send` or the Celery beat delivers them)."""
+    from portal.recurring import reminders
+
+    day, factory = _day(today), session_factory()
+    with factory() as session:
+        ids = reminders.candidate_ids(session, day)
+    with click.progressbar(length=len(ids), label=_("Standing orders to remind"), file=sys.stderr,
+                           show_pos=True) as bar:
+        summary = reminders.send_reminders(factory, day, ids=ids, progress=bar.update)
+    click.echo(_("%(day)s — reminders queued: %(queued)d, queued before: %(already)d, partners "
+                 "without notifications: %(silent)d (standing orders looked at: %(schedules)d).",
+                 day=day.isoformat(), queued=summary.queued, already=summary.already,
+                 silent=summary.silent, schedules=summary.schedules))

@@ -30,6 +30,7 @@ from portal.core.errors import ServiceError
 from portal.notifications import outbox
 from portal.ordering import orders
 from portal.recurring.models import RecurringOrder, RecurringRun, RecurringSkip
+from portal.recurring.plan import plan_for as order_plan
 from portal.recurring.schedules import occurrences
 
 Progress = Callable[[int], None]
@@ -166,9 +167,10 @@ def _place(session: Session, schedule: RecurringOrder, day: date,
     if partner.status != "active":
         return _fail(session, schedule, day, following, "partner_inactive", [])
     ref = PartnerRef(partner.id, partner.code, partner.name, partner.price_tier_id)
-    priced = catalog.priced_by_id(session, ref, [line.product_id for line in schedule.lines])
+    plan = order_plan(session, schedule, day)  # lines (a review draft's), address, PO reference
+    priced = catalog.priced_by_id(session, ref, [line.product_id for line in plan.lines])
     wanted, unavailable = [], []
-    for line in schedule.lines:
+    for line in plan.lines:
         product = priced.get(line.product_id)
         if product is None or not product.active:
             unavailable.append({"sku": line.product.sku, "name": line.product.name,
@@ -186,7 +188,8 @@ def _place(session: Session, schedule: RecurringOrder, day: date,
     actor = Actor(None, "system", partner.id, partner=ref)
     try:
         result = orders.place_order(session, actor, wanted, key=order_key(schedule.id, day),
-                                    source="recurring", note=schedule.note, before_commit=record)
+                                    source="recurring", note=schedule.note, before_commit=record,
+                                    po_reference=plan.po_reference, address_id=plan.address_id)
     except IntegrityError:  # the run row: another process placed this occurrence first
         session.rollback()
         return None

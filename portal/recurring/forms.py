@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.recurring.models import LEAD_DAYS, REMINDER_DAYS
 from portal.recurring.standing import MAX_NAME, MAX_NOTE
 
 CADENCE_CHOICES = [SelectChoice("weekly", _l("Every week")), SelectChoice("biweekly", _l("Every two weeks")),
                    SelectChoice("monthly", _l("Every month")), SelectChoice("quarterly", _l("Every quarter"))]
-# Review mode (a draft N days before, placed on the day if untouched) is not built yet: the
-# form offers only what the engine does.
-MODE_CHOICES = [SelectChoice("auto", _l("Place the order on the day"))]
+MODE_CHOICES = [SelectChoice("auto", _l("Place the order on the day")),
+                SelectChoice("review", _l("Let me review a draft first (placed on the day if I do nothing)"))]
 
 
 class ScheduleForm(FlaskForm):
@@ -23,7 +23,17 @@ class ScheduleForm(FlaskForm):
     mode = SelectField(_l("On the day"), choices=MODE_CHOICES, default="auto")
     lines = TextAreaField(_l("Products: one line per product, SKU and quantity"),
                           validators=[DataRequired(), Length(max=20_000)])
+    # Choices: the company's delivery addresses, "" first (the default address at the time).
+    address_id = SelectField(_l("Deliver to"), choices=[], validate_choice=False, default="")
+    po_pattern = StringField(_l("PO reference (optional)"), validators=[Optional(), Length(max=35)],
+                             description=_l("The same for every order, or with placeholders: {date}, "
+                                            "{year}, {month}, {day}, {week}, {name}. "
+                                            "PO-{year}-{month} gives PO-2027-03."))
     note = TextAreaField(_l("Note for the wholesaler (optional)"), validators=[Length(max=MAX_NOTE)])
+
+    def validate_address_id(self, field):
+        if field.data not in ("", None) and not str(field.data).isdigit():
+            raise ValidationError(_l("Choose one of your delivery addresses."))
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
@@ -37,3 +47,19 @@ class NewScheduleForm(ScheduleForm):
 
 class PauseForm(FlaskForm):
     until = DateField(_l("Resume on (optional)"), validators=[Optional()])
+
+
+class DraftForm(FlaskForm):
+    """The order of one date of a review-mode standing order (that date only)."""
+
+    lines = TextAreaField(_l("Products for this date: one line per product, SKU and quantity"),
+                          validators=[DataRequired(), Length(max=20_000)])
+
+
+class SettingsForm(FlaskForm):
+    review_lead_days = IntegerField(
+        _l("Review drafts: days before each date"), validators=[InputRequired(), NumberRange(*LEAD_DAYS)],
+        description=_l("A review-mode standing order shows its draft this many days before the date (0 to 14)."))
+    reminder_days = IntegerField(
+        _l("Reminders: days before each date"), validators=[InputRequired(), NumberRange(*REMINDER_DAYS)],
+        description=_l("A reminder with links to skip or change goes out this many days before (1 to 14)."))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models import Partner
+from portal.accounts.models import DeliveryAddress, Partner
 from portal.catalog.models import Product
 from portal.core.types import UTCDateTime, utc_now
 from portal.db import Base
@@ -46,6 +46,9 @@ class RecurringOrder(Base):
     # The first occurrence without a run (None: past the end date). Generation reads and advances
     # it in the occurrence's transaction, so finding what is due is one indexed query.
     next_date: Mapped[date | None]
+    # The delivery address the orders go to (None, or the address removed: the default one).
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_addresses.id", ondelete="SET NULL"))
+    # The PO reference each order gets, with placeholders (portal/recurring/plan.py).
     po_pattern: Mapped[str] = mapped_column(String(35), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     # API creates: a retry with the same key answers the first schedule (a different body: 409).
@@ -55,6 +58,7 @@ class RecurringOrder(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
     partner: Mapped[Partner] = relationship()
+    address: Mapped[DeliveryAddress | None] = relationship()
     lines: Mapped[list[RecurringLine]] = relationship(
         back_populates="schedule", cascade="all, delete-orphan", order_by="RecurringLine.id")
     skips: Mapped[list[RecurringSkip]] = relationship(cascade="all, delete-orphan")
@@ -112,4 +116,46 @@ class RecurringRun(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     # Lines that could not be ordered (sku, name, quantity, why), and other detail for the ledger.
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+# Partner settings bounds: the days before a date that a review draft appears / a reminder goes.
+LEAD_DAYS = (0, 14)
+REMINDER_DAYS = (1, 14)
+
+
+class RecurringSettings(Base):
+    """A partner's standing-order settings (no row: the defaults, see portal/recurring/settings.py)."""
+
+    __tablename__ = "recurring_settings"
+    __table_args__ = (
+        CheckConstraint(f"review_lead_days BETWEEN {LEAD_DAYS[0]} AND {LEAD_DAYS[1]}", name="lead_days"),
+        CheckConstraint(f"reminder_days BETWEEN {REMINDER_DAYS[0]} AND {REMINDER_DAYS[1]}",
+                        name="reminder_days"),
+    )
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True)
+    review_lead_days: Mapped[int] = mapped_column(default=3)
+    reminder_days: Mapped[int] = mapped_column(default=2)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+
+
+class RecurringDraft(Base):
+    """A review-mode occurrence's order before its day: the partner changes or confirms it, or it
+    is placed as it stands on the day. Unique per (schedule, date): made once however often the
+    drafts job runs; whether it was placed is the run row's business (one per date)."""
+
+    __tablename__ = "recurring_drafts"
+    __table_args__ = (UniqueConstraint("recurring_order_id", "occurrence_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recurring_order_id: Mapped[int] = mapped_column(
+        ForeignKey("recurring_orders.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    occurrence_date: Mapped[date]
+    # [{"product_id": 1, "quantity": 24}, ...] as copied from the schedule, then as changed.
+    lines: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

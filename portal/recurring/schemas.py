@@ -24,9 +24,16 @@ class ScheduleIn(Schema):
     cadence = fields.String(required=True, validate=validate.OneOf(tuple(CADENCES)))
     start_date = fields.Date(required=True, metadata={"description": "The first date (occurrence 0)"})
     end_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "The last date, inclusive"})
-    mode = fields.String(load_default="auto", validate=validate.OneOf(("auto",)),
-                         metadata={"description": "`auto`: placed on the day (review mode is not available yet)"})
+    mode = fields.String(load_default="auto", validate=validate.OneOf(MODES),
+                         metadata={"description": "`auto`: placed on the day; `review`: a draft appears the "
+                                   "partner's review lead days before (default 3) to change or confirm, "
+                                   "and is placed on the day if left alone"})
     note = Text(load_default="", validate=validate.Length(max=MAX_NOTE))
+    po_pattern = Text(load_default="", validate=validate.Length(max=35), metadata={
+        "description": "The PO reference of each order; placeholders {date}, {year}, {month}, {day}, "
+                       "{week}, {name} (`PO-{year}-{month}`)"})
+    address_id = fields.Integer(load_default=None, allow_none=True, strict=True, metadata={
+        "description": "One of the company's delivery addresses (absent or null: the default address)"})
     lines = fields.Nested(ScheduleLineIn, many=True, required=True, validate=validate.Length(min=1, max=MAX_LINES))
 
 
@@ -40,9 +47,11 @@ class SchedulePatch(ScheduleIn):
     start_date = fields.Date()
     lines = fields.Nested(ScheduleLineIn, many=True, validate=validate.Length(min=1, max=MAX_LINES))
     name = Text(validate=validate.Length(max=MAX_NAME))
-    mode = fields.String(validate=validate.OneOf(("auto",)))
+    mode = fields.String(validate=validate.OneOf(MODES))
     note = Text(validate=validate.Length(max=MAX_NOTE))
     end_date = fields.Date(allow_none=True)
+    po_pattern = Text(validate=validate.Length(max=35))
+    address_id = fields.Integer(allow_none=True, strict=True)
 
 
 class ScheduleLineOut(Schema):
@@ -62,6 +71,8 @@ class ScheduleOut(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     paused_until = fields.Date(required=True, allow_none=True)
     note = fields.String(required=True)
+    po_pattern = fields.String(required=True)
+    address_id = fields.Integer(required=True, allow_none=True)
     next_dates = fields.List(fields.Date(), required=True,
                              metadata={"description": "The next dates that will be placed (up to six)"})
     lines = fields.Nested(ScheduleLineOut, many=True, required=True)

@@ -14,17 +14,26 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from portal.accounts.models import DeliveryAddress
 from portal.catalog.models import Product
 from portal.core import access, audit
 from portal.core.access import Actor
 from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.ordering.cart import check_quantity
-from portal.recurring import engine
-from portal.recurring.models import MAX_LINES, MODES, RecurringLine, RecurringOrder, RecurringRun, RecurringSkip
+from portal.recurring import engine, plan
+from portal.recurring.models import (
+    MAX_LINES,
+    MODES,
+    RecurringDraft,
+    RecurringLine,
+    RecurringOrder,
+    RecurringRun,
+    RecurringSkip,
+)
 from portal.recurring.schedules import CADENCES, index_on_or_before, occurrence, occurrences, upcoming
 
 MAX_NAME = 100
@@ -41,6 +50,8 @@ class ScheduleData:
     end_date: date | None = None
     mode: str = "auto"
     note: str = ""
+    po_pattern: str = ""  # placeholders: portal/recurring/plan.py
+    address_id: int | None = None  # one of the partner's delivery addresses (None: the default)
 
 
 def _check(session: Session, actor: Actor, data: ScheduleData, today: date, *,
@@ -76,6 +87,11 @@ def _check(session: Session, actor: Actor, data: ScheduleData, today: date, *,
                            field="lines")
     if not actor.is_partner_user:
         raise ServiceError(_("Only partner users keep standing orders."))
+    plan.check_pattern(data.po_pattern, data.name.strip())
+    if data.address_id is not None:
+        address = session.get(DeliveryAddress, data.address_id)
+        if address is None or address.partner_id != actor.partner_id:
+            raise ServiceError(_("Choose one of your company's delivery addresses."), field="address_id")
     return list(merged.items())
 
 
@@ -83,6 +99,8 @@ def _fingerprint(data: ScheduleData) -> str:
     body = {"name": data.name.strip(), "cadence": data.cadence, "start": data.start_date.isoformat(),
             "end": data.end_date.isoformat() if data.end_date else None, "mode": data.mode,
             "note": data.note.strip(), "lines": sorted(data.lines)}
+    if data.po_pattern.strip() or data.address_id is not None:  # (absent: the hashes made before them)
+        body.update(po=data.po_pattern.strip(), address=data.address_id)
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -106,6 +124,7 @@ def create(session: Session, actor: Actor, data: ScheduleData, *, today: date,
         partner_id=actor.partner_id, created_by_id=actor.user_id, name=data.name.strip(),
         cadence=data.cadence, start_date=data.start_date, end_date=data.end_date, mode=data.mode,
         note=data.note.strip(), status="active", next_date=data.start_date,
+        po_pattern=data.po_pattern.strip(), address_id=data.address_id,
         idempotency_key=key, request_hash=fingerprint,
         lines=[RecurringLine(product_id=pid, quantity=qty) for pid, qty in lines])
     session.add(schedule)
@@ -153,7 +172,8 @@ def update_schedule(session: Session, actor: Actor, schedule_id: int, data: Sche
     lines = _check(session, actor, data, today, keep_start=schedule.start_date if started else None)
     before = {"cadence": schedule.cadence, "start_date": schedule.start_date.isoformat(),
               "end_date": schedule.end_date.isoformat() if schedule.end_date else None,
-              "mode": schedule.mode, "lines": {str(line.product_id): line.quantity for line in schedule.lines}}
+              "mode": schedule.mode, "po_pattern": schedule.po_pattern, "address_id": schedule.address_id,
+              "lines": {str(line.product_id): line.quantity for line in schedule.lines}}
     if started and (data.cadence != schedule.cadence or data.start_date != schedule.start_date):
         # A new anchor: the first date of the new calendar after today (runs stay as they were).
         schedule.start_date = max(data.start_date, today + timedelta(days=1))
@@ -161,11 +181,18 @@ def update_schedule(session: Session, actor: Actor, schedule_id: int, data: Sche
         schedule.start_date = data.start_date
     schedule.cadence, schedule.end_date, schedule.mode = data.cadence, data.end_date, data.mode
     schedule.name, schedule.note = data.name.strip(), data.note.strip()
+    schedule.po_pattern, schedule.address_id = data.po_pattern.strip(), data.address_id
     _replace_lines(session, schedule, lines)
+    # Untouched review drafts of coming dates take the new lines (changed ones stay the partner's).
+    session.execute(update(RecurringDraft).where(
+        RecurringDraft.recurring_order_id == schedule.id, RecurringDraft.changed_at.is_(None),
+        RecurringDraft.occurrence_date >= today).values(
+        lines=[{"product_id": pid, "quantity": qty} for pid, qty in lines]))
     schedule.next_date = _first_unrun(session, schedule, today)
     after = {"cadence": schedule.cadence, "start_date": schedule.start_date.isoformat(),
              "end_date": schedule.end_date.isoformat() if schedule.end_date else None,
-             "mode": schedule.mode, "lines": {str(pid): qty for pid, qty in lines}}
+             "mode": schedule.mode, "po_pattern": schedule.po_pattern, "address_id": schedule.address_id,
+             "lines": {str(pid): qty for pid, qty in lines}}
     audit.record(session, "recurring_changed", actor_id=actor.user_id, target=schedule,
                  partner_id=schedule.partner_id,
                  changes={k: [before[k], after[k]] for k in before if before[k] != after[k]})

@@ -8,13 +8,18 @@ from datetime import date
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
 
+from portal.accounts import addresses
 from portal.catalog import browse as catalog
 from portal.core.errors import NotFound, ServiceError
 from portal.db import get_session
 from portal.ordering import cart, queries
-from portal.recurring import engine, ledger, standing
+from portal.recurring import drafts, engine, ledger, standing
+from portal.recurring import settings as recurring_settings
 from portal.recurring.forms import NewScheduleForm, PauseForm, ScheduleForm
+from portal.recurring.models import RecurringOrder, RecurringRun
 from portal.web.confirm import Confirmation, ConfirmForm, confirm_page
 from portal.web.errors import not_found
 from portal.web.formatting import local_date
@@ -41,7 +46,8 @@ def _schedule(schedule_id: int):
 def index():
     """The company's standing orders with their next dates."""
     rows = ledger.overview(get_session(), actor(), _today())
-    return render_template("recurring/index.html", rows=rows)
+    to_review = drafts.open_drafts(get_session(), actor(), [row.schedule.id for row in rows], _today())
+    return render_template("recurring/index.html", rows=rows, to_review=to_review)
 
 
 def _lines_text(lines) -> str:
@@ -78,7 +84,16 @@ def _data(form: ScheduleForm) -> standing.ScheduleData | None:
         return None
     return standing.ScheduleData(
         name=form.name.data or "", cadence=form.cadence.data, start_date=form.start_date.data,
-        end_date=form.end_date.data, mode=form.mode.data, note=form.note.data or "", lines=lines)
+        end_date=form.end_date.data, mode=form.mode.data, note=form.note.data or "", lines=lines,
+        po_pattern=form.po_pattern.data or "",
+        address_id=int(form.address_id.data) if str(form.address_id.data or "").isdigit() else None)
+
+
+def _address_choices(form: ScheduleForm) -> None:
+    """The company's delivery addresses ("" first: whichever is the default when an order is placed)."""
+    found = addresses.list_for(get_session(), actor(), actor().partner_id)
+    form.address_id.choices = [SelectChoice("", _("The default delivery address"))] + [
+        SelectChoice(str(a.id), f"{a.label} — {a.street}, {a.postal_code} {a.city}") for a in found]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -87,6 +102,7 @@ def _data(form: ScheduleForm) -> standing.ScheduleData | None:
 def new():
     """Set up a standing order."""
     form = NewScheduleForm()
+    _address_choices(form)
     if request.method == "GET":
         _prefill(form)
         form.start_date.data = form.start_date.data or _today()
@@ -113,8 +129,11 @@ def detail(schedule_id: int):
     db, today = get_session(), _today()
     dates = standing.next_dates(db, schedule, today)
     runs = ledger.runs(db, actor(), schedule.id, page=page_from(request.args))
+    open_drafts = drafts.open_drafts(db, actor(), [schedule.id], today)[schedule.id]
+    review = [(draft, drafts.lines_of(db, draft)) for draft in open_drafts]
     return render_template(
         "recurring/detail.html", schedule=schedule, dates=dates, runs=runs, action_form=ActionForm(),
+        review=review, settings=recurring_settings.for_partner(db, schedule.partner_id),
         pause_form=PauseForm(), cancel=cancel_confirmation(schedule) if schedule.status != "cancelled" else None,
         skips={day: skip_confirmation(schedule, day) for day in dates} if schedule.status != "cancelled" else {})
 
@@ -126,7 +145,9 @@ def edit(schedule_id: int):
     """Change lines, cadence, dates or mode from the next occurrence on."""
     schedule = _schedule(schedule_id)
     form = ScheduleForm(obj=schedule)
+    _address_choices(form)
     if request.method == "GET":
+        form.address_id.data = str(schedule.address_id or "")
         form.lines.data = _lines_text((line.product.sku, line.quantity) for line in schedule.lines)
     elif form.validate_on_submit() and (data := _data(form)) is not None:
         try:
@@ -222,3 +243,18 @@ def cancel(schedule_id: int):
         return confirm_page(cancel_confirmation(schedule), form)
     return _act(schedule_id, _("The standing order is cancelled."),
                 lambda: standing.cancel(get_session(), actor(), schedule_id))
+
+
+@bp.app_template_global()
+def standing_origin(order) -> tuple[int, str, date] | None:
+    """For an order a standing order made: (schedule id, its name, the date); else None."""
+    if getattr(order, "source", None) != "recurring":
+        return None
+    found = get_session().execute(
+        select(RecurringOrder.id, RecurringOrder.name, RecurringRun.occurrence_date)
+        .join(RecurringRun, RecurringRun.recurring_order_id == RecurringOrder.id)
+        .where(RecurringRun.order_id == order.id, RecurringOrder.partner_id == order.partner_id)).first()
+    return (found.id, found.name or _("Standing order #%(id)d", id=found.id), found.occurrence_date) if found else None
+
+
+from portal.recurring import review_views  # noqa: E402,F401  (its routes are on this blueprint)

@@ -8,7 +8,15 @@ _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 class Text(fields.String):
-    """A string the database can store: no NUL character and no lone UTF-16 surrogate."""
+    """A string the database can store: no NUL character and no lone UTF-16 surrogate.
+
+    The document says so too (a pattern without NUL), so a client, or a generator reading the
+    document, knows that a query string carrying one is refused (a 400 before any view).
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": "^[^\\u0000]*$", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)

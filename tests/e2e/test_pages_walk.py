@@ -169,3 +169,46 @@ def test_quick_order_then_a_refresh_adds_nothing_twice(page: Page, live_server):
     expect(quantity).to_have_value(str(pack))  # the refresh re-sent nothing
     user = live_server.query("SELECT id FROM users WHERE email = 'buyer2@demo.test'")[0][0]
     assert live_server.query("SELECT quantity FROM cart_lines WHERE user_id = :u", u=user) == [(pack,)]
+
+
+@pytest.mark.parametrize("locale", ["en", "pl"])
+def test_the_standing_order_pages_fit_a_phone(page: Page, live_server, locale):
+    """The standing-order pages the menu walk does not reach (set up, settings, change, a draft),
+    in English and in Polish (longer words)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "owner@demo.test")  # (in English: it reads the English labels)
+    live_server.query_commit("UPDATE users SET locale = :locale WHERE email = 'owner@demo.test'", locale=locale)
+    schedule = live_server.query(
+        "SELECT r.id FROM recurring_orders r JOIN users u ON u.partner_id = r.partner_id "
+        "WHERE u.email = 'owner@demo.test' ORDER BY r.id LIMIT 1")[0][0]
+    paths = ["/standing-orders", "/standing-orders/new", "/standing-orders/new?from=cart",
+             "/standing-orders/settings", f"/standing-orders/{schedule}", f"/standing-orders/{schedule}/edit"]
+    # In review mode with a draft of its next date, for the while (put back after).
+    live_server.query_commit("UPDATE recurring_orders SET mode = 'review' WHERE id = :id", id=schedule)
+    live_server.query_commit(
+        "INSERT INTO recurring_drafts (recurring_order_id, partner_id, occurrence_date, lines, created_at) "
+        "SELECT r.id, r.partner_id, r.next_date, (SELECT json_group_array(json_object('product_id', "
+        "l.product_id, 'quantity', l.quantity)) FROM recurring_lines l WHERE l.recurring_order_id = r.id), "
+        "CURRENT_TIMESTAMP FROM recurring_orders r "
+        "WHERE r.id = :id AND r.next_date IS NOT NULL", id=schedule)
+    draft = live_server.query("SELECT id FROM recurring_drafts WHERE recurring_order_id = :id", id=schedule)
+    paths += [f"/standing-orders/{schedule}/drafts/{row[0]}" for row in draft]
+    wide = {}
+    try:
+        page.goto("/standing-orders")
+        assert page.locator("html").get_attribute("lang").startswith(locale)
+        for path in paths:
+            response = page.goto(path)
+            assert response.status == 200, path
+            if (extra := _too_wide(page)) > 0:
+                wide[path] = extra
+        if SHOTS is not None:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SHOTS / f"owner-standing-order-draft-{locale}-phone.png", full_page=True)
+            page.goto(f"/standing-orders/{schedule}")
+            page.screenshot(path=SHOTS / f"owner-standing-order-review-{locale}-phone.png", full_page=True)
+    finally:
+        live_server.query_commit("DELETE FROM recurring_drafts WHERE recurring_order_id = :id", id=schedule)
+        live_server.query_commit("UPDATE recurring_orders SET mode = 'auto' WHERE id = :id", id=schedule)
+        live_server.query_commit("UPDATE users SET locale = 'en' WHERE email = 'owner@demo.test'")
+    assert wide == {}, f"standing-order pages wider than 390 px: {wide}"

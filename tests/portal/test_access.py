@@ -33,6 +33,7 @@ PAGES = {
     "/admin/catalog/tiers": {"admin"},
     "/standing-orders": {"buyer", "partner_admin"},
     "/standing-orders/new": {"buyer", "partner_admin"},
+    "/standing-orders/settings": {"partner_admin"},
 }
 # Allowed, but answered with a redirect (an empty cart has nothing to check out).
 REDIRECTS = {"/checkout": "/cart"}

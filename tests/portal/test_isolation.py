@@ -70,6 +70,9 @@ COVERED_ELSEWHERE = {
     "/standing-orders/<int:schedule_id>", "/standing-orders/<int:schedule_id>/edit",
     "/standing-orders/<int:schedule_id>/pause", "/standing-orders/<int:schedule_id>/resume",
     "/standing-orders/<int:schedule_id>/skip", "/standing-orders/<int:schedule_id>/cancel",
+    # review drafts, in test_recurring_review.py
+    "/standing-orders/<int:schedule_id>/drafts/<int:draft_id>",
+    "/standing-orders/<int:schedule_id>/drafts/<int:draft_id>/confirm",
     # and their API, in test_recurring_api.py
     "/api/v1/recurring-orders/<int:schedule_id>", "/api/v1/recurring-orders/<int:schedule_id>/pause",
     "/api/v1/recurring-orders/<int:schedule_id>/resume", "/api/v1/recurring-orders/<int:schedule_id>/skip",

@@ -57,7 +57,11 @@ def test_create_is_idempotent_and_answers_the_next_dates(api, db):
     ({**BODY, "cadence": "daily"}, "cadence"),
     ({**BODY, "start_date": "2026-12-01"}, "start_date"),
     ({**BODY, "lines": []}, "lines"),
-    ({**BODY, "mode": "review"}, "mode"),
+    ({**BODY, "mode": "manual"}, "mode"),
+    ({**BODY, "po_pattern": "PO-{quarter}"}, "po_pattern"),
+    ({**BODY, "po_pattern": "PO-{year"}, "po_pattern"),
+    ({**BODY, "po_pattern": "{date}{date}{date}{date}"}, "po_pattern"),
+    ({**BODY, "address_id": 999999}, "address_id"),
     ({**BODY, "extra": 1}, "extra"),
 ])
 def test_bad_bodies_are_422_naming_the_field_and_save_nothing(api, db, body, field):
@@ -114,3 +118,24 @@ def test_staff_get_403(app, f):
     client = app.test_client()
     token = issue(client, f.user(role="account_manager"))
     assert client.get("/api/v1/recurring-orders", headers=bearer(token)).status_code == 403
+
+
+def test_review_mode_a_po_pattern_and_an_address_through_the_api(api, db):
+    from portal.models import DeliveryAddress
+
+    created = post(api, "/api/v1/recurring-orders", {**BODY, "mode": "review", "po_pattern": "PO-{week}"},
+                   key="k-review")
+    assert created.status_code == 201, created.json
+    assert (created.json["mode"], created.json["po_pattern"], created.json["address_id"]) == (
+        "review", "PO-{week}", None)
+    schedule = db.get(RecurringOrder, created.json["id"])
+    address = DeliveryAddress(partner_id=schedule.partner_id, label="Shop", recipient="Shop", street="Rynek 1",
+                              postal_code="00-950", city="Warszawa", is_default=True)
+    db.add(address)
+    db.commit()
+    changed = api.patch(f"/api/v1/recurring-orders/{schedule.id}", json={"address_id": address.id},
+                        headers=api.headers)
+    assert changed.status_code == 200 and changed.json["address_id"] == address.id
+    bad = api.patch(f"/api/v1/recurring-orders/{schedule.id}", json={"po_pattern": "{month:>5}"},
+                    headers=api.headers)
+    assert bad.status_code == 422 and "po_pattern" in str(bad.json)

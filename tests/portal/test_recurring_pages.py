@@ -80,6 +80,9 @@ def test_bad_input_is_a_form_error_and_saves_nothing(buyer, db):
         ({"cadence": "daily"}, "Not a valid choice"),
         ({"lines": ""}, "This field is required."),
         ({"name": "x" * 101}, "Field cannot be longer than 100 characters."),
+        ({"po_pattern": "PO-{quarter}"}, "Unknown placeholder {quarter} in the PO pattern."),
+        ({"po_pattern": "PO-{year"}, "unmatched brace"),
+        ({"address_id": "999999"}, "Choose one of your company&#39;s delivery addresses."),
     ]:
         response = create(buyer, **overrides)
         assert response.status_code == 422, overrides
@@ -169,3 +172,21 @@ def test_the_first_date_defaults_to_today(buyer):
     page = buyer.get("/standing-orders/new").text
     assert f'value="{TODAY.isoformat()}"' in page
     assert (TODAY + timedelta(days=1)).isoformat() not in page
+
+
+def test_a_delivery_address_and_a_po_pattern_are_chosen_on_the_form(buyer, db):
+    from portal.models import DeliveryAddress
+
+    back = DeliveryAddress(partner_id=buyer.user.partner_id, label="Back door", recipient="Shop",
+                           street="Tylna 2", postal_code="00-951", city="Warszawa")
+    db.add(back)
+    db.commit()
+    page = buyer.get("/standing-orders/new").text
+    assert "The default delivery address" in page and "Back door — Tylna 2, 00-951 Warszawa" in page
+    assert create(buyer, address_id=str(back.id), po_pattern="PO-{year}-{month}",
+                  mode="review").status_code == 302
+    schedule = db.scalar(select(RecurringOrder))
+    assert (schedule.address_id, schedule.po_pattern, schedule.mode) == (back.id, "PO-{year}-{month}", "review")
+    detail = buyer.get(f"/standing-orders/{schedule.id}").text
+    assert "Delivered to Back door" in detail and "PO reference: PO-{year}-{month}" in detail
+    assert f'<option selected value="{back.id}">' in buyer.get(f"/standing-orders/{schedule.id}/edit").text
