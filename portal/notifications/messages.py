@@ -67,6 +67,15 @@ TEMPLATES: dict[str, Template] = {
                          name=p.get("name", ""), date=p.get("occurrence_date", ""),
                          reason=_recurring_reason(p.get("reason", ""))),
     ),
+    "referral_received": Template(  # always a task for the referrer's account manager
+        subject=lambda p: _("New referral from %(partner)s: %(company)s",
+                            partner=p.get("partner_name", ""), company=p.get("company", "")),
+        body=lambda p: _("%(partner)s recommended %(company)s. Contact them from the referral's "
+                         "page in the portal.", partner=p.get("partner_name", ""),
+                         company=p.get("company", "")),
+        task=lambda p: _("New referral from %(partner)s: contact %(company)s",
+                         partner=p.get("partner_name", ""), company=p.get("company", "")),
+    ),
     "recurring_order_partial": Template(
         subject=lambda p: _("Standing order %(name)s: some products were left out on %(date)s",
                             name=p.get("name", ""), date=p.get("occurrence_date", "")),

@@ -33,6 +33,8 @@ PAGES = {
     "/admin/catalog/tiers": {"admin"},
     "/standing-orders": {"buyer", "partner_admin"},
     "/standing-orders/new": {"buyer", "partner_admin"},
+    "/referrals": {"buyer", "partner_admin"},
+    "/referrals/new": {"buyer", "partner_admin"},
 }
 # Allowed, but answered with a redirect (an empty cart has nothing to check out).
 REDIRECTS = {"/checkout": "/cart"}

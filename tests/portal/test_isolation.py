@@ -74,6 +74,8 @@ COVERED_ELSEWHERE = {
     "/api/v1/recurring-orders/<int:schedule_id>", "/api/v1/recurring-orders/<int:schedule_id>/pause",
     "/api/v1/recurring-orders/<int:schedule_id>/resume", "/api/v1/recurring-orders/<int:schedule_id>/skip",
     "/api/v1/recurring-orders/<int:schedule_id>/runs",
+    # the public referral form behind a partner's link (a code, no sign-in): test_referrals.py
+    "/r/<code>", "/r/<code>/thanks",
 }
 
 

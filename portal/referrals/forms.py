@@ -1,0 +1,37 @@
+"""The referral forms: the signed-in one and the public one behind a referral link."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from portal.referrals import intake
+
+
+class ReferralForm(FlaskForm):
+    company_name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=intake.MAX_NAME)])
+    contact_name = StringField(_l("Person to contact"), validators=[DataRequired(), Length(max=intake.MAX_NAME)])
+    email = EmailField(_l("Their email"), validators=[DataRequired(), Length(max=intake.MAX_EMAIL)])
+    phone = TelField(_l("Their phone (optional)"), validators=[Length(max=intake.MAX_PHONE)])
+    website = StringField(_l("Website (optional)"), validators=[Length(max=intake.MAX_WEBSITE)])
+    city = StringField(_l("City or region (optional)"), validators=[Length(max=intake.MAX_CITY)])
+    note = TextAreaField(_l("Why they would be a good partner (optional)"),
+                         validators=[Length(max=intake.MAX_NOTE)])
+    consent = BooleanField(_l("They agreed to be contacted by the wholesaler"))
+    # One key per form shown: a double click or a resubmitted page stores one referral.
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+    def data_for_intake(self, referrer_name: str = "") -> intake.ReferralData:
+        return intake.ReferralData(
+            company_name=self.company_name.data or "", contact_name=self.contact_name.data or "",
+            email=self.email.data or "", phone=self.phone.data or "", website=self.website.data or "",
+            city=self.city.data or "", note=self.note.data or "", consent=bool(self.consent.data),
+            referrer_name=referrer_name)
+
+
+class PublicReferralForm(ReferralForm):
+    referrer_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=intake.MAX_NAME)])
+    # A honeypot: hidden from people (CSS and aria-hidden), filled in by form-filling robots.
+    # A filled one is answered like a success and nothing is stored.
+    fax = StringField(_l("Leave this empty"), validators=[Length(max=200)])
