@@ -1,12 +1,26 @@
-"""The referral forms: the signed-in one and the public one behind a referral link."""
+"""The referral forms: the signed-in one, the public one behind a referral link, and staff's."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.referrals import intake
+from portal.core.labels import label
+from portal.core.types import MAX_ROW_ID
+from portal.referrals import intake, pipeline
+from portal.referrals.models import STATUSES
+from portal.web.forms import PageForm
 
 
 class ReferralForm(FlaskForm):
@@ -35,3 +49,30 @@ class PublicReferralForm(ReferralForm):
     # A honeypot: hidden from people (CSS and aria-hidden), filled in by form-filling robots.
     # A filled one is answered like a success and nothing is stored.
     fax = StringField(_l("Leave this empty"), validators=[Length(max=200)])
+
+
+class PipelineFilterForm(PageForm):
+    """The staff list's filters, from the address bar (unknown values are ignored)."""
+
+    status = SelectField(choices=[SelectChoice("", _l("Any status")), SelectChoice("open", _l("Open"))]
+                         + [SelectChoice(s, label(s)) for s in STATUSES], validators=[Optional()], default="")
+    referrer = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ROW_ID)])
+    manager = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ROW_ID)])
+    age = SelectField(choices=[SelectChoice("", _l("Any age")), SelectChoice("week", _l("Last 7 days")),
+                               SelectChoice("month", _l("Last 30 days")),
+                               SelectChoice("quarter", _l("Last 3 months")),
+                               SelectChoice("older", _l("Older than 3 months"))],
+                      validators=[Optional()], default="")
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("New status"), validators=[DataRequired()])
+    note = TextAreaField(_l("Note (a reason is needed to reject)"), validators=[Length(max=pipeline.MAX_NOTE)])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Internal note"), validators=[DataRequired(), Length(max=pipeline.MAX_NOTE)])
+
+
+class AssignForm(FlaskForm):
+    manager_id = SelectField(_l("Account manager"), coerce=int, validators=[InputRequired()])

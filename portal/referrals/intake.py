@@ -25,6 +25,7 @@ from portal.core import audit
 from portal.core.errors import Conflict, ServiceError
 from portal.core.text import normalize_email
 from portal.notifications import outbox
+from portal.referrals import scoring
 from portal.referrals.models import OPEN_STATUSES, Referral, ReferralEvent
 
 MAX_NAME, MAX_EMAIL, MAX_PHONE, MAX_WEBSITE, MAX_CITY, MAX_NOTE = 200, 254, 40, 300, 100, 2000
@@ -202,6 +203,8 @@ def submit(session: Session, referrer: Partner, data: ReferralData, *, key: str,
         duplicate_reason=known.reason if known else "",
         manager_id=referrer.account_manager_id, idempotency_key=key, request_hash=fingerprint)
     referral.events.append(ReferralEvent(actor_id=submitted_by_id, to_status=referral.status))
+    with session.no_autoflush:
+        scoring.rescore(session, referral)
     session.add(referral)
     try:
         session.flush()

@@ -8,8 +8,9 @@ the normalised company name, email and website domain that duplicate detection c
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Partner, User
@@ -26,7 +27,8 @@ class Referral(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {STATUSES}", name="status"),
         CheckConstraint(f"source IN {SOURCES}", name="source"),
-        CheckConstraint("consent", name="consent"),  # never stored without the prospect's consent
+        CheckConstraint("consent", name="consent"),
+        CheckConstraint("score BETWEEN 0 AND 100", name="score"),  # never stored without the prospect's consent
         # The same form sent twice (double click, resubmitted page, API retry) is one referral.
         UniqueConstraint("referrer_id", "idempotency_key"),
         Index("ix_referrals_company_key", "company_key"),
@@ -56,6 +58,11 @@ class Referral(Base):
     duplicate_of_partner_id: Mapped[int | None] = mapped_column(
         ForeignKey("partners.id", ondelete="SET NULL"))
     duplicate_reason: Mapped[str] = mapped_column(String(20), default="")  # email, domain, name
+    # The lead score (0-100) and the points behind it, computed when the referral is saved or
+    # changed (portal.referrals.scoring), never on a page view.
+    score: Mapped[int] = mapped_column(default=0)
+    score_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reject_reason: Mapped[str] = mapped_column(String(300), default="")
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(100))
     request_hash: Mapped[str] = mapped_column(String(64))

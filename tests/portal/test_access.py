@@ -35,6 +35,7 @@ PAGES = {
     "/standing-orders/new": {"buyer", "partner_admin"},
     "/referrals": {"buyer", "partner_admin"},
     "/referrals/new": {"buyer", "partner_admin"},
+    "/manage/referrals": {"account_manager", "admin"},
 }
 # Allowed, but answered with a redirect (an empty cart has nothing to check out).
 REDIRECTS = {"/checkout": "/cart"}

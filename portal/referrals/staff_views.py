@@ -1,0 +1,110 @@
+"""The referral pipeline for account managers and admin: the list with filters, one referral
+with its score, history, status change, assignment and internal notes."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from wtforms import SelectChoice
+
+from portal.core.errors import NotFound, ServiceError
+from portal.core.labels import label
+from portal.db import get_session
+from portal.referrals import pipeline
+from portal.referrals.forms import AssignForm, NoteForm, PipelineFilterForm, StatusForm
+from portal.referrals.models import Referral
+from portal.web.errors import not_found
+from portal.web.forms import form_status, show_service_error
+from portal.web.guards import actor, staff_required
+
+bp = Blueprint("referral_pipeline", __name__, url_prefix="/manage/referrals")
+
+
+@bp.get("")
+@login_required
+@staff_required
+def index():
+    """The referrals this staff member works on, best open lead first."""
+    db, who = get_session(), actor()
+    form = PipelineFilterForm(request.args)
+    valid = form.validate()
+    filters = pipeline.Filters(
+        status=form.status.data or "" if valid else "", referrer=form.referrer.data if valid else None,
+        manager=form.manager.data if valid else None, age=form.age.data or "" if valid else "")
+    page = pipeline.listing(db, who, filters, page=(form.page.data or 1) if valid else 1)
+    args = {k: v for k, v in (("status", filters.status), ("referrer", filters.referrer),
+                              ("manager", filters.manager), ("age", filters.age)) if v}
+    return render_template("referrals/pipeline.html", page=page, form=form, args=args,
+                           referrers=pipeline.referrers(db, who),
+                           managers=pipeline.managers(db) if who.sees_all else [])
+
+
+def _referral(referral_id: int) -> Referral:
+    try:
+        return pipeline.get(get_session(), actor(), referral_id)
+    except NotFound as err:
+        not_found(foreign=err.foreign)
+
+
+def _forms(referral: Referral, formdata=None):
+    status = StatusForm(formdata, prefix="s")
+    status.status.choices = [SelectChoice(s, label(s)) for s in pipeline.TRANSITIONS[referral.status]]
+    assign = AssignForm(formdata, prefix="a")
+    assign.manager_id.choices = [SelectChoice(u.id, u.name or u.email) for u in pipeline.managers(get_session())]
+    if formdata is None:
+        assign.manager_id.data = referral.manager_id
+    return status, NoteForm(formdata, prefix="n"), assign
+
+
+def _page(referral: Referral, forms, status: int = 200):
+    status_form, note_form, assign_form = forms
+    return render_template("referrals/referral.html", referral=referral, status_form=status_form,
+                           note_form=note_form, assign_form=assign_form), status
+
+
+@bp.get("/<int:referral_id>")
+@login_required
+@staff_required
+def detail(referral_id: int):
+    referral = _referral(referral_id)
+    return _page(referral, _forms(referral))
+
+
+def _act(referral_id: int, which: int, call, done: str):
+    referral = _referral(referral_id)
+    forms = _forms(referral, request.form)
+    form = forms[which]
+    if form.validate():
+        try:
+            call(form)
+        except ServiceError as err:
+            show_service_error(form, err, default_field="note")
+        else:
+            flash(done, "success")
+            return redirect(url_for("referral_pipeline.detail", referral_id=referral_id))
+    return _page(referral, forms, form_status(form) if form.errors else 422)
+
+
+@bp.post("/<int:referral_id>/status")
+@login_required
+@staff_required
+def change_status(referral_id: int):
+    return _act(referral_id, 0, lambda form: pipeline.change_status(
+        get_session(), actor(), referral_id, form.status.data, note=form.note.data or ""),
+        _("The referral's status is changed."))
+
+
+@bp.post("/<int:referral_id>/notes")
+@login_required
+@staff_required
+def add_note(referral_id: int):
+    return _act(referral_id, 1, lambda form: pipeline.add_note(
+        get_session(), actor(), referral_id, form.note.data or ""), _("The note is added."))
+
+
+@bp.post("/<int:referral_id>/assign")
+@login_required
+@staff_required
+def assign(referral_id: int):
+    return _act(referral_id, 2, lambda form: pipeline.assign(
+        get_session(), actor(), referral_id, form.manager_id.data), _("The referral is assigned."))
