@@ -3,7 +3,8 @@
 Revision ID: 9ccdec361544
 Revises: 5b1e9c3d7a42
 
-Partners recommend retailers: the referral (with its normalised keys for duplicate detection
+Partners recommend retailers: the referral (and, once converted, the partner it became, with
+the new partner's `referred_by`) (with its normalised keys for duplicate detection
 and its idempotency key) and every change of its status.
 Create Date: 2026-12-02 18:28:01.903777
 """
@@ -19,6 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('partners', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('referred_by_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_partners_referred_by_id'), ['referred_by_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_partners_referred_by_id_partners'), 'partners',
+                                    ['referred_by_id'], ['id'], ondelete='SET NULL')
     op.create_table('referrals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('referrer_id', sa.Integer(), nullable=False),
@@ -44,6 +50,8 @@ def upgrade() -> None:
     sa.Column('score_reasons', sa.JSON(), nullable=False),
     sa.Column('reject_reason', sa.String(length=300), nullable=False),
     sa.Column('manager_id', sa.Integer(), nullable=True),
+    sa.Column('converted_partner_id', sa.Integer(), nullable=True),
+    sa.Column('converted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('idempotency_key', sa.String(length=100), nullable=False),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -54,10 +62,12 @@ def upgrade() -> None:
     sa.CheckConstraint('score BETWEEN 0 AND 100', name=op.f('ck_referrals_score')),
     sa.ForeignKeyConstraint(['duplicate_of_id'], ['referrals.id'], name=op.f('fk_referrals_duplicate_of_id_referrals'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['duplicate_of_partner_id'], ['partners.id'], name=op.f('fk_referrals_duplicate_of_partner_id_partners'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['converted_partner_id'], ['partners.id'], name=op.f('fk_referrals_converted_partner_id_partners'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['manager_id'], ['users.id'], name=op.f('fk_referrals_manager_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['referrer_id'], ['partners.id'], name=op.f('fk_referrals_referrer_id_partners'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_referrals_submitted_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referrals')),
+    sa.UniqueConstraint('converted_partner_id', name=op.f('uq_referrals_converted_partner_id')),
     sa.UniqueConstraint('referrer_id', 'idempotency_key', name=op.f('uq_referrals_referrer_id_idempotency_key'))
     )
     with op.batch_alter_table('referrals', schema=None) as batch_op:
@@ -99,3 +109,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_referrals_company_key')
 
     op.drop_table('referrals')
+    with op.batch_alter_table('partners', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_partners_referred_by_id_partners'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_partners_referred_by_id'))
+        batch_op.drop_column('referred_by_id')

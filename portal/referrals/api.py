@@ -1,21 +1,32 @@
 """Referrals for API clients: partner users send and follow theirs; staff work the pipeline."""
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_smorest import abort
 from sqlalchemy import select
 
+from portal.accounts.mail import queue_email_from
 from portal.accounts.models import Partner
 from portal.core.access import Actor
 from portal.core.errors import NotFound, ServiceError
 from portal.core.paging import paginate
 from portal.db import get_session
-from portal.referrals import intake, pipeline
+from portal.referrals import conversion, intake, pipeline
 from portal.referrals.models import OPEN_STATUSES, Referral
-from portal.referrals.schemas import ReferralIn, ReferralOut, ReferralPage, ReferralPatch, ReferralQuery
+from portal.referrals.schemas import (
+    ConvertIn,
+    ConvertOut,
+    ReferralIn,
+    ReferralOut,
+    ReferralPage,
+    ReferralPatch,
+    ReferralQuery,
+)
 from portal.web.api import Blueprint, authenticate, fail, page_json
-from portal.web.guards import actor
+from portal.web.guards import actor, public_url
 from portal.web.schemas import ApiError, IdempotencyHeader
 
 blp = Blueprint("referrals_api", __name__, url_prefix="/api/v1/referrals",
@@ -146,3 +157,31 @@ class OneReferral(MethodView):
         except ServiceError as err:
             fail(err)
         return _json(pipeline.get(db, me, referral_id), me)
+
+
+@blp.route("/<int:referral_id>/convert")
+class Convert(MethodView):
+    @blp.arguments(ConvertIn())
+    @blp.response(201, ConvertOut)
+    @blp.alt_response(401, schema=ApiError)
+    @blp.alt_response(403, schema=ApiError)
+    @blp.alt_response(404, schema=ApiError)
+    @blp.alt_response(409, schema=ApiError, description="Not open any more, or the partner code is taken")
+    @blp.alt_response(422, schema=ApiError)
+    @blp.alt_response(400, schema=ApiError)
+    @blp.alt_response(413, schema=ApiError)
+    @blp.doc(security=SECURITY, operationId="convertReferral")
+    def post(self, body, referral_id):
+        """Staff: make the referral's company a partner, credited to the referrer (once only)."""
+        me, db = _staff(), get_session()
+        _get(referral_id)
+        try:
+            done = conversion.convert(
+                db, me, referral_id, conversion.NewPartner(**body),
+                link_for=lambda token: public_url("auth.accept_invitation", token=token),
+                queue_email=queue_email_from(current_app), locale=str(get_locale() or "en"))
+        except ServiceError as err:
+            fail(err)
+        return {"referral": _json(pipeline.get(db, me, referral_id), me), "partner_id": done.partner.id,
+                "partner_code": done.partner.code, "invited": done.invited,
+                "invitation_error": done.invitation_error}, 201

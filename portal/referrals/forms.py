@@ -76,3 +76,13 @@ class NoteForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     manager_id = SelectField(_l("Account manager"), coerce=int, validators=[InputRequired()])
+
+
+class ConvertForm(FlaskForm):
+    """The new partner made from a referral (pre-filled), and whom to invite as its first user."""
+
+    name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=intake.MAX_NAME)])
+    code = StringField(_l("Partner code"), validators=[DataRequired(), Length(min=2, max=40)])
+    invite_email = EmailField(_l("Invite as the partner's administrator (optional)"),
+                              validators=[Length(max=intake.MAX_EMAIL)])
+    invite_name = StringField(_l("Their name"), validators=[Length(max=intake.MAX_NAME)])

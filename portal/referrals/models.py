@@ -64,6 +64,10 @@ class Referral(Base):
     score_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     reject_reason: Mapped[str] = mapped_column(String(300), default="")
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The partner this referral became (unique: a partner comes from at most one referral).
+    converted_partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="SET NULL"), unique=True)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str] = mapped_column(String(100))
     request_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
@@ -74,6 +78,7 @@ class Referral(Base):
     manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
     duplicate_of: Mapped[Referral | None] = relationship(remote_side=[id])
     duplicate_of_partner: Mapped[Partner | None] = relationship(foreign_keys=[duplicate_of_partner_id])
+    converted_partner: Mapped[Partner | None] = relationship(foreign_keys=[converted_partner_id])
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="ReferralEvent.id")
 

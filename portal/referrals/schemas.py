@@ -72,3 +72,22 @@ class ReferralPage(Schema):
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     pages = fields.Integer(required=True)
+
+
+class ConvertIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = Text(required=True, validate=validate.Length(min=1, max=intake.MAX_NAME))
+    code = Text(required=True, validate=validate.Length(min=2, max=40))
+    invite_email = Text(load_default="", validate=validate.Length(max=intake.MAX_EMAIL),
+                        metadata={"description": "Invite this email as the partner's administrator"})
+    invite_name = Text(load_default="", validate=validate.Length(max=intake.MAX_NAME))
+
+
+class ConvertOut(Schema):
+    referral = fields.Nested(ReferralOut, required=True)
+    partner_id = fields.Integer(required=True)
+    partner_code = fields.String(required=True)
+    invited = fields.String(required=True, metadata={"description": "The email invited, or empty"})
+    invitation_error = fields.String(required=True, metadata={"description": "Why nobody was invited, or empty"})

@@ -1,21 +1,24 @@
 """The referral pipeline for account managers and admin: the list with filters, one referral
-with its score, history, status change, assignment and internal notes."""
+with its score, history, status change, assignment and internal notes, and converting it."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms import SelectChoice
 
+from portal.accounts.mail import queue_email_from
 from portal.core.errors import NotFound, ServiceError
 from portal.core.labels import label
 from portal.db import get_session
-from portal.referrals import pipeline
-from portal.referrals.forms import AssignForm, NoteForm, PipelineFilterForm, StatusForm
-from portal.referrals.models import Referral
+from portal.referrals import conversion, pipeline
+from portal.referrals.forms import AssignForm, ConvertForm, NoteForm, PipelineFilterForm, StatusForm
+from portal.referrals.intake import company_key
+from portal.referrals.models import OPEN_STATUSES, Referral
 from portal.web.errors import not_found
 from portal.web.forms import form_status, show_service_error
-from portal.web.guards import actor, staff_required
+from portal.web.guards import actor, public_url, staff_required
 
 bp = Blueprint("referral_pipeline", __name__, url_prefix="/manage/referrals")
 
@@ -108,3 +111,41 @@ def add_note(referral_id: int):
 def assign(referral_id: int):
     return _act(referral_id, 2, lambda form: pipeline.assign(
         get_session(), actor(), referral_id, form.manager_id.data), _("The referral is assigned."))
+
+
+def suggested_code(name: str) -> str:
+    """A partner code to start from: the company's name in capitals, letters and digits only."""
+    return "-".join(company_key(name).upper().split())[:30] or "NEW"
+
+
+@bp.route("/<int:referral_id>/convert", methods=["GET", "POST"])
+@login_required
+@staff_required
+def convert(referral_id: int):
+    """Make the referral's company a partner: a page of its own, since it cannot be undone."""
+    referral = _referral(referral_id)
+    if referral.status not in OPEN_STATUSES:
+        flash(_("Only an open referral can become a partner."), "error")
+        return redirect(url_for("referral_pipeline.detail", referral_id=referral_id))
+    form = ConvertForm()
+    if request.method == "GET":
+        form.name.data, form.code.data = referral.company_name, suggested_code(referral.company_name)
+        form.invite_email.data, form.invite_name.data = referral.email, referral.contact_name
+    elif form.validate_on_submit():
+        try:
+            done = conversion.convert(
+                get_session(), actor(), referral_id,
+                conversion.NewPartner(form.name.data, form.code.data, form.invite_email.data or "",
+                                      form.invite_name.data or ""),
+                link_for=lambda token: public_url("auth.accept_invitation", token=token),
+                queue_email=queue_email_from(current_app), locale=str(get_locale() or "en"))
+        except ServiceError as err:
+            show_service_error(form, err, default_field="code")
+        else:
+            flash(_("%(name)s is a partner now.", name=done.partner.name), "success")
+            if done.invited:
+                flash(_("An invitation is on its way to %(email)s.", email=done.invited), "success")
+            elif done.invitation_error:
+                flash(_("Nobody was invited: %(reason)s", reason=done.invitation_error), "error")
+            return redirect(url_for("workspace.partner", partner_id=done.partner.id))
+    return render_template("referrals/convert.html", referral=referral, form=form), form_status(form)

@@ -36,6 +36,7 @@ OPERATION_IDS = {
     ("/api/v1/referrals", "get"): "listReferrals", ("/api/v1/referrals", "post"): "createReferral",
     ("/api/v1/referrals/{referral_id}", "get"): "getReferral",
     ("/api/v1/referrals/{referral_id}", "patch"): "updateReferral",
+    ("/api/v1/referrals/{referral_id}/convert", "post"): "convertReferral",
 }
 
 

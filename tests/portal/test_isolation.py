@@ -79,7 +79,8 @@ COVERED_ELSEWHERE = {
     # staff-only referral pipeline, manager-scoped: test_referral_pipeline.py
     "/manage/referrals/<int:referral_id>", "/manage/referrals/<int:referral_id>/status",
     "/manage/referrals/<int:referral_id>/notes", "/manage/referrals/<int:referral_id>/assign",
-    "/api/v1/referrals/<int:referral_id>",  # test_referrals_api.py
+    "/api/v1/referrals/<int:referral_id>", "/api/v1/referrals/<int:referral_id>/convert",  # test_referrals_api.py
+    "/manage/referrals/<int:referral_id>/convert",  # test_referral_conversion.py
 }
 
 

@@ -92,3 +92,20 @@ def test_another_partners_referral_is_not_found_everywhere(people, app, f):
         assert client.get("/api/v1/referrals", headers=headers).json["total"] == 0
     assert client.patch(f"/api/v1/referrals/{referral_id}", json={"status": "contacted"},
                         headers=other_manager).status_code == 404
+
+
+def test_staff_convert_a_referral_through_the_api_once(people, app, f, db):
+    referral_id = send(people).json["id"]
+    client, staff = people["client"], people["staff"]
+    body = {"name": "Green Grocer", "code": "GREEN", "invite_email": "anna@greengrocer.pl"}
+    stranger = bearer(issue(client, f.user(role="account_manager")))
+    assert client.post(f"/api/v1/referrals/{referral_id}/convert", json=body, headers=stranger).status_code == 404
+    assert client.post(f"/api/v1/referrals/{referral_id}/convert", json=body,
+                       headers=people["buyer"]).status_code == 403
+    done = client.post(f"/api/v1/referrals/{referral_id}/convert", json=body, headers=staff)
+    assert done.status_code == 201, done.json
+    assert done.json["referral"]["status"] == "converted" and done.json["invited"] == "anna@greengrocer.pl"
+    again = client.post(f"/api/v1/referrals/{referral_id}/convert", json={**body, "code": "GREEN2"}, headers=staff)
+    assert again.status_code == 409
+    from portal.models import Partner
+    assert db.scalar(select(Partner.referred_by_id).where(Partner.code == "GREEN")) == people["partner"].id
