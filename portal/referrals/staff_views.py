@@ -2,7 +2,10 @@
 with its score, history, status change, assignment and internal notes, and converting it."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -12,7 +15,8 @@ from portal.accounts.mail import queue_email_from
 from portal.core.errors import NotFound, ServiceError
 from portal.core.labels import label
 from portal.db import get_session
-from portal.referrals import conversion, pipeline
+from portal.ordering.exports import neutralise
+from portal.referrals import attribution, conversion, pipeline
 from portal.referrals.forms import AssignForm, ConvertForm, NoteForm, PipelineFilterForm, StatusForm
 from portal.referrals.intake import company_key
 from portal.referrals.models import OPEN_STATUSES, Referral
@@ -149,3 +153,32 @@ def convert(referral_id: int):
                 flash(_("Nobody was invited: %(reason)s", reason=done.invitation_error), "error")
             return redirect(url_for("workspace.partner", partner_id=done.partner.id))
     return render_template("referrals/convert.html", referral=referral, form=form), form_status(form)
+
+
+def _report_rows():
+    return attribution.by_referrer(get_session(), actor())
+
+
+@bp.get("/report")
+@login_required
+@staff_required
+def report():
+    """Attribution: per referrer, referrals made and converted and the revenue they brought in."""
+    return render_template("referrals/report.html", rows=_report_rows(),
+                           quarters=attribution.over_time(get_session(), actor()))
+
+
+@bp.get("/report.csv")
+@login_required
+@staff_required
+def report_csv():
+    """The leaderboard as CSV (cells a spreadsheet would run as formulas are quoted)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["partner_code", "partner_name", "referrals", "duplicates", "converted",
+                     "conversion_rate", "revenue_last_365_days"])
+    for row in _report_rows():
+        writer.writerow([neutralise(row.code), neutralise(row.name), row.made, row.duplicates, row.converted,
+                         "" if row.rate is None else f"{row.rate:.4f}", f"{row.revenue:.2f}"])
+    return Response(buffer.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="referrers.csv"'})

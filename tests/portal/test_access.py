@@ -36,6 +36,8 @@ PAGES = {
     "/referrals": {"buyer", "partner_admin"},
     "/referrals/new": {"buyer", "partner_admin"},
     "/manage/referrals": {"account_manager", "admin"},
+    "/manage/referrals/report": {"account_manager", "admin"},
+    "/manage/referrals/report.csv": {"account_manager", "admin"},
 }
 # Allowed, but answered with a redirect (an empty cart has nothing to check out).
 REDIRECTS = {"/checkout": "/cart"}
