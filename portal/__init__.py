@@ -127,12 +127,16 @@ def register_blueprints(app: Flask) -> None:
     from portal.ordering.views import bp as orders_bp
     from portal.recurring import api as recurring_api
     from portal.recurring.views import bp as recurring_bp
+    from portal.referrals import api as referrals_api
+    from portal.referrals.staff_views import bp as referral_pipeline_bp
+    from portal.referrals.views import bp as referrals_bp
     from portal.web.api import register_api
     from portal.workspace.partner_views import bp as workspace_bp
     from portal.workspace.views import bp as tasks_bp
 
     for blueprint in (main_bp, auth_bp, people_bp, addresses_bp, catalog_bp, orders_bp, manage_bp,
-                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp):
+                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp, referrals_bp,
+                      referral_pipeline_bp):
         app.register_blueprint(blueprint)
     from portal.accounts import tokens
 
@@ -142,7 +146,8 @@ def register_blueprints(app: Flask) -> None:
 
     # Accounts (reset links, invitations) queue emails in the outbox without importing it.
     app.extensions["trellis.queue_email"] = outbox.queue_email
-    register_api(app, accounts_api.blueprints + ordering_api.blueprints + recurring_api.blueprints)
+    register_api(app, accounts_api.blueprints + ordering_api.blueprints + recurring_api.blueprints
+                 + referrals_api.blueprints)
 
 
 def register_security_headers(app: Flask) -> None:

@@ -107,6 +107,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # Forgotten-password requests (every one counts, found or not): per address, per email.
         "RESET_RATE_LIMIT_IP": os.environ.get("RESET_RATE_LIMIT_IP", "10 per hour"),
         "RESET_RATE_LIMIT_EMAIL": os.environ.get("RESET_RATE_LIMIT_EMAIL", "3 per hour"),
+        # The public referral form: per client address and per referral link (any address).
+        "REFERRAL_RATE_LIMIT_IP": os.environ.get("REFERRAL_RATE_LIMIT_IP", "10 per hour"),
+        "REFERRAL_RATE_LIMIT_CODE": os.environ.get("REFERRAL_RATE_LIMIT_CODE", "30 per hour"),
         "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0, minimum=0),
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -25,12 +25,12 @@ from portal.core.types import utc_now
 def invite_user(
     session: Session, inviter: Actor, *, email: str, name: str = "", role: str = "buyer",
     link_for: Callable[[str], str], queue_email: QueueEmail, locale: str = "en",
-    valid_for: timedelta = timedelta(days=7),
+    valid_for: timedelta = timedelta(days=7), partner_id: int | None = None,
 ) -> tuple[Invitation, str]:
-    """A partner admin invites a colleague: the invitation is emailed (in ``locale``, the
-    inviter's language) through the outbox; returns it and its one-time token."""
-    if inviter.role != "partner_admin" or inviter.partner_id is None:
-        raise ServiceError(_("Only a partner administrator can invite users."))
+    """A partner admin invites a colleague, or staff invite a partner's first user (``partner_id``:
+    an admin any partner, an account manager their own): the invitation is emailed (in
+    ``locale``, the inviter's language) through the outbox; returns it and its one-time token."""
+    company_id = _inviting_for(session, inviter, partner_id)
     if role not in PARTNER_ROLES:
         raise ServiceError(_("Unknown role %(role)s.", role=role), field="role")
     email = _valid_email(email)
@@ -39,42 +39,57 @@ def invite_user(
     # email, so invitations reveal nothing outside the company. Such an invitation cannot be
     # accepted (accept_invitation refuses an email with an account), which only its owner sees.
     existing = session.scalar(select(User).where(User.email == email))
-    if existing is not None and existing.partner_id == inviter.partner_id:
+    if existing is not None and existing.partner_id == company_id:
         raise Conflict(_("%(email)s already has an account in your company.", email=email), field="email")
     open_here = _live_invitations().where(Invitation.email == email,
-                                          Invitation.partner_id == inviter.partner_id)
+                                          Invitation.partner_id == company_id)
     if session.scalar(open_here.limit(1)):
         raise Conflict(_("An invitation for %(email)s is already open.", email=email), field="email")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
-        partner_id=inviter.partner_id, email=email, name=name.strip(), role=role,
+        partner_id=company_id, email=email, name=name.strip(), role=role,
         token_hash=hash_token(token), invited_by_id=inviter.user_id,
         expires_at=utc_now() + valid_for,
     )
     session.add(invitation)
     session.flush()
     sender = session.get(User, inviter.user_id)
-    partner = session.get(Partner, inviter.partner_id)
+    partner = session.get(Partner, company_id)
     queue_email(session, kind="invitation", subject_key=f"invitation:{invitation.id}",
-                partner_id=inviter.partner_id, payload={
+                partner_id=company_id, payload={
                     "to": email, "locale": locale, "link": link_for(token),
                     "expires_at": invitation.expires_at.isoformat(),
                     "inviter": (sender.name or sender.email) if sender else "",
                     "partner_name": partner.name if partner else "",
                 })
     audit.record(session, "user_invited", actor_id=inviter.user_id, target=invitation,
-                 partner_id=inviter.partner_id, email=email, role=role,
+                 partner_id=company_id, email=email, role=role,
                  has_account_elsewhere=existing is not None)
     session.commit()
     return invitation, token
 
 
+def _inviting_for(session: Session, inviter: Actor, partner_id: int | None) -> int:
+    """The company the invitation is for, if the inviter may invite there."""
+    own = inviter.partner_id is not None and partner_id in (None, inviter.partner_id)
+    if inviter.role == "partner_admin" and own:
+        return inviter.partner_id
+    if partner_id is not None and inviter.role in ("admin", "account_manager"):
+        partner = session.get(Partner, partner_id)
+        if partner is not None and (inviter.role == "admin" or partner.account_manager_id == inviter.user_id):
+            return partner.id
+    raise ServiceError(_("Only a partner administrator can invite users."))
+
+
 def _inviter_may_still_invite(invitation: Invitation) -> bool:
     inviter = invitation.invited_by
-    return (
-        inviter is not None and inviter.active and inviter.role == "partner_admin"
-        and inviter.partner_id == invitation.partner_id
-    )
+    if inviter is None or not inviter.active:
+        return False
+    if inviter.role == "partner_admin":
+        return inviter.partner_id == invitation.partner_id
+    # staff who invited a partner's first user (converting a referral)
+    return inviter.role == "admin" or (
+        inviter.role == "account_manager" and invitation.partner.account_manager_id == inviter.id)
 
 
 def find_invitation(session: Session, token: str) -> Invitation:
@@ -179,8 +194,10 @@ def _live_invitations() -> Select:
         .where(
             Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
             Invitation.expires_at > utc_now(), Partner.status == "active",
-            inviter.active.is_(True), inviter.role == "partner_admin",
-            inviter.partner_id == Invitation.partner_id,
+            inviter.active.is_(True),
+            or_(and_(inviter.role == "partner_admin", inviter.partner_id == Invitation.partner_id),
+                inviter.role == "admin",
+                and_(inviter.role == "account_manager", Partner.account_manager_id == inviter.id)),
         )
     )
 

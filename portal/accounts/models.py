@@ -186,6 +186,9 @@ class Partner(Base):
     contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     referral_code: Mapped[str] = mapped_column(String(20), unique=True, default=new_referral_code)
+    # The partner whose referral brought this one in (set when a referral is converted).
+    referred_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="SET NULL"), index=True)
     # Every order ever stored for the partner (any source); bumped in the transaction that adds
     # one, so concurrent orders get distinct numbers (thank-you milestones) without a count(*).
     order_count: Mapped[int] = mapped_column(default=0, server_default="0")

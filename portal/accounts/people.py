@@ -53,9 +53,10 @@ def _check_email(session: Session, email: str) -> str:
 
 def create_partner(
     session: Session, *, name: str, code: str, tier_name: str | None = None,
-    manager_email: str | None = None, actor: Actor = SYSTEM,
+    manager_email: str | None = None, actor: Actor = SYSTEM, commit: bool = True,
 ) -> Partner:
-    """Create a partner company."""
+    """Create a partner company (``commit=False``: in the caller's transaction, e.g. converting
+    a referral, which commits both together)."""
     code = code.strip().upper()
     name = name.strip()
     if not name:
@@ -81,7 +82,8 @@ def create_partner(
     session.flush()
     audit.record(session, "partner_created", actor_id=actor.user_id, target=partner,
                  partner_id=partner.id, code=code)
-    session.commit()
+    if commit:
+        session.commit()
     return partner
 
 

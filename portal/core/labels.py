@@ -26,6 +26,15 @@ LABELS = {
     "weekly": _l("every week"), "biweekly": _l("every two weeks"), "monthly": _l("every month"),
     "quarterly": _l("every quarter"), "auto": _l("placed on the day"), "review": _l("reviewed first"),
     "created": _l("order placed"), "missed": _l("missed"),
+    # referrals: statuses and where they came from
+    "contacted": _l("contacted"), "qualified": _l("qualified"), "converted": _l("became a partner"),
+    "rejected": _l("not taken further"), "duplicate": _l("duplicate"), "link": _l("referral link"),
+    # a referral's duplicate match and lead-score reasons
+    "name": _l("same company name"), "domain": _l("same company domain"),
+    "base": _l("every referral"), "website": _l("a company website"),
+    "company_email": _l("an email at the company's domain"), "city": _l("a city or region"),
+    "note": _l("a note about the company"), "signed_in": _l("sent by a signed-in partner user"),
+    "referrer_converted": _l("the referrer's earlier referrals became partners"),
     # why an occurrence was not placed
     "later_occurrence_due": _l("a later date was due too (catch-up after downtime)"),
     "partner_inactive": _l("the partner account is not active"),

@@ -27,7 +27,8 @@ def load(partners: int, years: int, seed: int, force: bool, if_empty: bool):
             click.echo("The database has data already; demo data not loaded.")
             return
         bar = None
-        labels = {"orders": "Generating order history", "standing orders": "Running standing orders"}
+        labels = {"orders": "Generating order history", "standing orders": "Running standing orders",
+                  "referrals": "Adding referrals"}
         current = None
 
         def progress(stage: str, done: int, total: int) -> None:

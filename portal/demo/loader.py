@@ -163,6 +163,9 @@ def load(
     from portal.demo.standing import load_standing_orders  # (it places orders: after the history)
 
     load_standing_orders(session, seed=seed, today=today, progress=report)
+    from portal.demo.referrals import load_referrals
+
+    load_referrals(session, seed=seed, today=today, progress=report)
     return DemoResult(len(partner_rows), len(products), users + len(staff), orders, lines)
 
 

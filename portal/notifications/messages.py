@@ -75,6 +75,25 @@ TEMPLATES: dict[str, Template] = {
                          name=p.get("name", ""), date=p.get("occurrence_date", ""),
                          reason=_recurring_reason(p.get("reason", ""))),
     ),
+    "referral_received": Template(  # always a task for the referrer's account manager
+        subject=lambda p: _("New referral from %(partner)s: %(company)s",
+                            partner=p.get("partner_name", ""), company=p.get("company", "")),
+        body=lambda p: _("%(partner)s recommended %(company)s. Contact them from the referral's "
+                         "page in the portal.", partner=p.get("partner_name", ""),
+                         company=p.get("company", "")),
+        task=lambda p: _("New referral from %(partner)s: contact %(company)s",
+                         partner=p.get("partner_name", ""), company=p.get("company", "")),
+    ),
+    "referral_converted": Template(
+        subject=lambda p: _("%(company)s, whom you recommended, is now a partner",
+                            company=p.get("company", "")),
+        body=lambda p: _(
+            "Hello,\n\nthank you for recommending %(company)s: they have just become our partner. "
+            "You can follow your referrals on the Referrals page of the portal.\n\n"
+            "Kind regards,\nThe Trellis team", company=p.get("company", "")),
+        task=lambda p: _("Tell %(partner)s that %(company)s, whom they recommended, is now a partner",
+                         partner=p.get("partner_name", ""), company=p.get("company", "")),
+    ),
     "recurring_order_partial": Template(
         subject=lambda p: _("Standing order %(name)s: some products were left out on %(date)s",
                             name=p.get("name", ""), date=p.get("occurrence_date", "")),

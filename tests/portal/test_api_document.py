@@ -33,6 +33,10 @@ OPERATION_IDS = {
     ("/api/v1/recurring-orders/{schedule_id}/resume", "post"): "resumeRecurringOrder",
     ("/api/v1/recurring-orders/{schedule_id}/skip", "post"): "skipRecurringOrderDate",
     ("/api/v1/recurring-orders/{schedule_id}/runs", "get"): "listRecurringOrderRuns",
+    ("/api/v1/referrals", "get"): "listReferrals", ("/api/v1/referrals", "post"): "createReferral",
+    ("/api/v1/referrals/{referral_id}", "get"): "getReferral",
+    ("/api/v1/referrals/{referral_id}", "patch"): "updateReferral",
+    ("/api/v1/referrals/{referral_id}/convert", "post"): "convertReferral",
 }
 
 

@@ -77,6 +77,13 @@ COVERED_ELSEWHERE = {
     "/api/v1/recurring-orders/<int:schedule_id>", "/api/v1/recurring-orders/<int:schedule_id>/pause",
     "/api/v1/recurring-orders/<int:schedule_id>/resume", "/api/v1/recurring-orders/<int:schedule_id>/skip",
     "/api/v1/recurring-orders/<int:schedule_id>/runs",
+    # the public referral form behind a partner's link (a code, no sign-in): test_referrals.py
+    "/r/<code>", "/r/<code>/thanks",
+    # staff-only referral pipeline, manager-scoped: test_referral_pipeline.py
+    "/manage/referrals/<int:referral_id>", "/manage/referrals/<int:referral_id>/status",
+    "/manage/referrals/<int:referral_id>/notes", "/manage/referrals/<int:referral_id>/assign",
+    "/api/v1/referrals/<int:referral_id>", "/api/v1/referrals/<int:referral_id>/convert",  # test_referrals_api.py
+    "/manage/referrals/<int:referral_id>/convert",  # test_referral_conversion.py
 }
 
 

@@ -1,0 +1,1 @@
+"""Referrals: partners recommend retailers; each referral is tracked to a new partner."""

@@ -1,0 +1,225 @@
+"""Taking a referral in: validation, duplicate detection and the once-only store.
+
+``submit`` is the one use case behind the signed-in form, the public form behind a partner's
+referral link and the API. The same form sent twice (its idempotency key) is one referral. A
+prospect already known — an existing partner or an open referral with the same email, website
+domain or normalised company name — is stored as ``duplicate`` with a link to what it matched,
+so nothing a partner sends is lost, and the referrer is told kindly that the company is known.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Partner, User
+from portal.core import audit
+from portal.core.errors import Conflict, ServiceError
+from portal.core.text import normalize_email
+from portal.notifications import outbox
+from portal.referrals import scoring
+from portal.referrals.models import OPEN_STATUSES, Referral, ReferralEvent
+
+MAX_NAME, MAX_EMAIL, MAX_PHONE, MAX_WEBSITE, MAX_CITY, MAX_NOTE = 200, 254, 40, 300, 100, 2000
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,40}$")
+HOST_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
+# Mailbox providers: a prospect writing from one says nothing about which company it is.
+FREE_MAIL = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
+    "icloud.com", "proton.me", "protonmail.com", "gmx.com", "gmx.net", "wp.pl", "o2.pl", "onet.pl",
+    "op.pl", "interia.pl", "interia.eu", "poczta.fm", "tlen.pl", "vp.pl", "gazeta.pl", "int.pl",
+})
+# Legal-form endings dropped from a company name before comparing ("Kowalski Sp. z o.o." is
+# "Kowalski"), as word sequences after punctuation is removed.
+LEGAL_FORMS = (("sp", "z", "o", "o"), ("sp", "z", "oo"), ("spzoo",), ("s", "a"), ("sa",), ("sp", "j"),
+               ("sp", "k"), ("s", "c"), ("ltd",), ("limited",), ("llc",), ("inc",), ("gmbh",),
+               ("ag",), ("plc",), ("co",), ("and", "co"), ("bv",), ("srl",), ("sarl",))
+_FOLD = str.maketrans({"ł": "l", "ß": "ss", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "&": " and "})
+
+
+@dataclass(frozen=True)
+class ReferralData:
+    company_name: str
+    contact_name: str
+    email: str
+    consent: bool
+    phone: str = ""
+    website: str = ""
+    city: str = ""
+    note: str = ""
+    referrer_name: str = ""  # the public form asks who recommends
+
+
+def company_key(name: str) -> str:
+    """A company name as compared: no case, accents, punctuation or legal form."""
+    text = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    words = re.sub(r"[\W_]+", " ", text).split()
+    stripped = True
+    while stripped:
+        stripped = False
+        for form in LEGAL_FORMS:
+            if len(words) > len(form) and tuple(words[-len(form):]) == form:
+                words, stripped = words[:-len(form)], True
+    return " ".join(words)
+
+
+def website_host(website: str) -> str:
+    """The host of a website as typed ("https://www.Example.pl/shop" → "example.pl"); "" if none.
+
+    Raises ServiceError for something that is not a web address.
+    """
+    text = website.strip()
+    if not text:
+        return ""
+    parts = urlsplit(text if "//" in text else "//" + text)
+    if parts.scheme not in ("", "http", "https"):
+        raise ServiceError(_("Enter the website as an address such as www.example.pl."), field="website")
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii").lower()
+    except (UnicodeError, ValueError):
+        host = ""
+    host = host.removeprefix("www.")
+    if not HOST_RE.match(host):
+        raise ServiceError(_("Enter the website as an address such as www.example.pl."), field="website")
+    return host
+
+
+def company_domain(email_key: str, website: str) -> str:
+    """The domain that identifies the company: its website's, else its email's unless free mail."""
+    host = website_host(website)
+    if host:
+        return host
+    domain = email_key.rpartition("@")[2]
+    return "" if domain in FREE_MAIL else domain
+
+
+def check(data: ReferralData) -> ReferralData:
+    """The data trimmed, or a ServiceError naming the field (the API's and the forms' rules)."""
+    values = {key: (value.replace("\x00", "").strip() if isinstance(value, str) else value)
+              for key, value in asdict(data).items()}
+    clean = ReferralData(**values)
+    limits = (("company_name", MAX_NAME), ("contact_name", MAX_NAME), ("email", MAX_EMAIL),
+              ("phone", MAX_PHONE), ("website", MAX_WEBSITE), ("city", MAX_CITY), ("note", MAX_NOTE),
+              ("referrer_name", MAX_NAME))
+    for name, limit in limits:
+        if len(getattr(clean, name)) > limit:
+            raise ServiceError(_("At most %(count)d characters.", count=limit), field=name)
+    if not clean.company_name or not company_key(clean.company_name):
+        raise ServiceError(_("Enter the company's name."), field="company_name")
+    if not clean.contact_name:
+        raise ServiceError(_("Enter the name of the person to contact."), field="contact_name")
+    if not EMAIL_RE.match(clean.email):
+        raise ServiceError(_("Enter an email address such as name@example.pl."), field="email")
+    if clean.phone and not PHONE_RE.match(clean.phone):
+        raise ServiceError(_("A phone number has digits, spaces and + ( ) - . / only."), field="phone")
+    website_host(clean.website)
+    if clean.consent is not True:
+        raise ServiceError(_("We contact only companies that agreed to it: tick the box once they "
+                             "have."), field="consent")
+    return clean
+
+
+@dataclass(frozen=True)
+class Match:
+    reason: str  # email, domain or name
+    referral_id: int | None = None
+    partner_id: int | None = None
+
+
+def find_known(session: Session, *, company: str, email: str, domain: str) -> Match | None:
+    """The existing partner, else the open referral, this prospect already is (None: new)."""
+    user = session.scalar(select(User.partner_id).where(
+        User.email == email, User.partner_id.is_not(None)).limit(1))
+    if user is not None:
+        return Match("email", partner_id=user)
+    partner = session.scalar(select(Partner.id).where(func.lower(Partner.contact_email) == email).limit(1))
+    if partner is not None:
+        return Match("email", partner_id=partner)
+    if domain:
+        partner = session.scalar(select(User.partner_id).where(
+            User.partner_id.is_not(None), func.lower(User.email).like("%@" + domain)).limit(1))
+        if partner is not None:
+            return Match("domain", partner_id=partner)
+    for partner_id, name in session.execute(select(Partner.id, Partner.name)):
+        if company_key(name) == company:
+            return Match("name", partner_id=partner_id)
+    conditions = [Referral.email_key == email, Referral.company_key == company]
+    if domain:
+        conditions.append(Referral.domain == domain)
+    earlier = session.execute(
+        select(Referral.id, Referral.email_key, Referral.domain)
+        .where(Referral.status.in_(OPEN_STATUSES), or_(*conditions))
+        .order_by(Referral.id).limit(1)).first()
+    if earlier is not None:
+        reason = "email" if earlier.email_key == email else "domain" if domain and earlier.domain == domain else "name"
+        return Match(reason, referral_id=earlier.id)
+    return None
+
+
+def _fingerprint(data: ReferralData) -> str:
+    return hashlib.sha256(json.dumps(asdict(data), sort_keys=True).encode()).hexdigest()
+
+
+def _by_key(session: Session, referrer_id: int, key: str) -> Referral | None:
+    return session.scalar(select(Referral).where(
+        Referral.referrer_id == referrer_id, Referral.idempotency_key == key))
+
+
+def _same(existing: Referral, fingerprint: str) -> Referral:
+    if existing.request_hash != fingerprint:
+        raise Conflict(_("This idempotency key was already used for a different referral. "
+                         "Use a new key for a new one."), code="idempotency_key_reused")
+    return existing
+
+
+def submit(session: Session, referrer: Partner, data: ReferralData, *, key: str, source: str,
+           submitted_by_id: int | None = None) -> tuple[Referral, bool]:
+    """Store a referral once per key (commits); (the referral, whether it is new)."""
+    data = check(data)
+    fingerprint = _fingerprint(data)
+    if (existing := _by_key(session, referrer.id, key)) is not None:
+        return _same(existing, fingerprint), False
+    email, company = normalize_email(data.email), company_key(data.company_name)
+    domain = company_domain(email, data.website)
+    known = find_known(session, company=company, email=email, domain=domain)
+    referral = Referral(
+        referrer_id=referrer.id, submitted_by_id=submitted_by_id, source=source,
+        referrer_name=data.referrer_name, company_name=data.company_name, contact_name=data.contact_name,
+        email=data.email, phone=data.phone, website=data.website, city=data.city, note=data.note,
+        consent=True, company_key=company, email_key=email, domain=domain,
+        status="duplicate" if known else "submitted",
+        duplicate_of_id=known.referral_id if known else None,
+        duplicate_of_partner_id=known.partner_id if known else None,
+        duplicate_reason=known.reason if known else "",
+        manager_id=referrer.account_manager_id, idempotency_key=key, request_hash=fingerprint)
+    referral.events.append(ReferralEvent(actor_id=submitted_by_id, to_status=referral.status))
+    with session.no_autoflush:
+        scoring.rescore(session, referral)
+    session.add(referral)
+    try:
+        session.flush()
+    except IntegrityError:  # the same form at the same moment: the twin won
+        session.rollback()
+        existing = _by_key(session, referrer.id, key)
+        if existing is None:
+            raise
+        return _same(existing, fingerprint), False
+    audit.record(session, "referral_submitted", actor_id=submitted_by_id, target=referral,
+                 partner_id=referrer.id, source=source, status=referral.status)
+    if referral.status == "submitted" and referrer.account_manager_id is not None:
+        outbox.queue(session, partner_id=referrer.id, kind="referral_received",
+                     subject_key=f"referral:{referral.id}", channel="phone",
+                     payload={"referral_id": referral.id, "partner_name": referrer.name,
+                              "company": data.company_name})
+    session.commit()
+    return referral, True
