@@ -23,7 +23,6 @@ from portal.core.money import MAX_MONEY, ZERO, to_money
 from portal.core.types import MAX_ROW_ID, Money, UTCDateTime, utc_now
 from portal.notifications.models import NOTIFICATION_STATUSES, Notification, Task
 from portal.ordering.models import ORDER_SOURCES, ORDER_STATUSES, CartLine, Order, OrderLine
-<<<<<<< HEAD
 from portal.recurring.models import (
     RecurringDraft,
     RecurringLine,
@@ -32,10 +31,7 @@ from portal.recurring.models import (
     RecurringSettings,
     RecurringSkip,
 )
-=======
-from portal.recurring.models import RecurringLine, RecurringOrder, RecurringRun, RecurringSkip
 from portal.referrals.models import Referral, ReferralEvent
->>>>>>> referrals
 
 __all__ = [
     "AuditEvent", "ZERO", "MAX_MONEY", "MAX_ROW_ID", "Money", "UTCDateTime", "to_money", "utc_now",
@@ -44,9 +40,5 @@ __all__ = [
     "STAGES", "Partner", "PriceTier", "PARTNER_ROLES", "ROLES", "STAFF_ROLES", "ApiToken", "DeliveryAddress",
     "Invitation", "User", "UserSession", "CartLine", "Notification", "Task",
     "NOTIFICATION_STATUSES", "RecurringOrder", "RecurringLine", "RecurringSkip", "RecurringRun",
-<<<<<<< HEAD
-    "RecurringDraft", "RecurringSettings",
-=======
-    "Referral", "ReferralEvent",
->>>>>>> referrals
+    "RecurringDraft", "RecurringSettings", "Referral", "ReferralEvent",
 ]
