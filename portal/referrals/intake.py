@@ -8,6 +8,7 @@ so nothing a partner sends is lost, and the referrer is told kindly that the com
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,6 +60,7 @@ class ReferralData:
     referrer_name: str = ""  # the public form asks who recommends
 
 
+@functools.lru_cache(maxsize=65_536)  # pure: every partner's name is keyed again on each referral
 def company_key(name: str) -> str:
     """A company name as compared: no case, accents, punctuation or legal form."""
     text = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD))
@@ -138,18 +140,20 @@ class Match:
 
 def find_known(session: Session, *, company: str, email: str, domain: str) -> Match | None:
     """The existing partner, else the open referral, this prospect already is (None: new)."""
-    user = session.scalar(select(User.partner_id).where(
-        User.email == email, User.partner_id.is_not(None)).limit(1))
-    if user is not None:
-        return Match("email", partner_id=user)
-    partner = session.scalar(select(Partner.id).where(func.lower(Partner.contact_email) == email).limit(1))
-    if partner is not None:
-        return Match("email", partner_id=partner)
-    if domain:
-        partner = session.scalar(select(User.partner_id).where(
-            User.partner_id.is_not(None), func.lower(User.email).like("%@" + domain)).limit(1))
-        if partner is not None:
-            return Match("domain", partner_id=partner)
+    # One round trip for the partner matches by email (a user's, or the contact's) and domain.
+    candidates = [
+        select(literal("email").label("reason"), User.partner_id.label("partner_id"), literal(1).label("rank"))
+        .where(User.email == email, User.partner_id.is_not(None)),
+        select(literal("email"), Partner.id, literal(2)).where(func.lower(Partner.contact_email) == email),
+    ]
+    if domain:  # emails are stored lower-cased (normalize_email)
+        candidates.append(select(literal("domain"), User.partner_id, literal(3)).where(
+            User.partner_id.is_not(None), User.email.like("%@" + domain)))
+    matches = union_all(*candidates).subquery()
+    found = session.execute(select(matches.c.reason, matches.c.partner_id)
+                            .order_by(matches.c.rank).limit(1)).first()
+    if found is not None:
+        return Match(found.reason, partner_id=found.partner_id)
     for partner_id, name in session.execute(select(Partner.id, Partner.name)):
         if company_key(name) == company:
             return Match("name", partner_id=partner_id)
