@@ -174,7 +174,8 @@ def register_commands(app: Flask) -> None:
     from portal.notifications import cli as notifications_cli
     from portal.ordering import cli as ordering_cli
     from portal.recurring import cli as recurring_cli
+    from portal.workspace import cli as forecasts_cli
 
     for group in (*accounts_cli.groups, demo_cli.group, ordering_cli.group, notifications_cli.group,
-                  recurring_cli.group):
+                  recurring_cli.group, forecasts_cli.group):
         app.cli.add_command(group)
