@@ -128,11 +128,12 @@ def register_blueprints(app: Flask) -> None:
     from portal.recurring import api as recurring_api
     from portal.recurring.views import bp as recurring_bp
     from portal.web.api import register_api
+    from portal.workspace.forecast_views import bp as forecasts_bp
     from portal.workspace.partner_views import bp as workspace_bp
     from portal.workspace.views import bp as tasks_bp
 
     for blueprint in (main_bp, auth_bp, people_bp, addresses_bp, catalog_bp, orders_bp, manage_bp,
-                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp):
+                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp, forecasts_bp):
         app.register_blueprint(blueprint)
     from portal.accounts import tokens
 
