@@ -102,6 +102,7 @@ class ForecastAdjustment(Base):
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount"),
         Index("ix_forecast_adjustments_partner_id", "partner_id", "cleared_at"),
+        UniqueConstraint("created_by_id", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,5 +115,8 @@ class ForecastAdjustment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # API creates: a retry with the same key answers the first adjustment (a different body: 409).
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
 
     partner: Mapped[Partner] = relationship()

@@ -8,6 +8,8 @@ up to it; without one the adjusted total is the sum of the adjusted months.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.accounts.models import Partner
 from portal.core import access, audit
 from portal.core.access import Actor
-from portal.core.errors import NotFound, ServiceError
+from portal.core.errors import Conflict, NotFound, ServiceError
 from portal.core.money import MAX_MONEY, ZERO, to_money
 from portal.core.types import utc_now
 from portal.workspace.forecast_models import ForecastAdjustment, ForecastRun, PartnerForecast
@@ -124,10 +126,24 @@ def partner_forecast(session: Session, actor: Actor, partner_id: int) -> Partner
 
 
 def add_adjustment(session: Session, actor: Actor, partner_id: int, *, amount: Decimal,
-                   note: str, month: date | None = None) -> ForecastAdjustment:
+                   note: str, month: date | None = None, key: str | None = None
+                   ) -> tuple[ForecastAdjustment, bool]:
     """Override the next-year total (``month`` None) or one forecast month, with a note (audited).
-    A newer override of the same total or month replaces the one in effect."""
+    A newer override of the same total or month replaces the one in effect. With an idempotency
+    ``key`` a retry answers the adjustment first made with it. Returns (adjustment, created)."""
     partner = _staff_partner(session, actor, partner_id)
+    fingerprint = None
+    if key:
+        body = {"partner": partner.id, "amount": str(amount), "note": (note or "").strip(),
+                "month": month.isoformat() if month else None}
+        fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        existing = session.scalar(select(ForecastAdjustment).where(
+            ForecastAdjustment.created_by_id == actor.user_id, ForecastAdjustment.idempotency_key == key))
+        if existing is not None:
+            if existing.request_hash != fingerprint:
+                raise Conflict(_("This idempotency key was already used for a different adjustment. "
+                                 "Use a new key for a new one."), code="idempotency_key_reused")
+            return existing, False
     note = (note or "").strip()
     if not note:
         raise ServiceError(_("Say why: a note is required with an adjustment."), field="note")
@@ -150,14 +166,14 @@ def add_adjustment(session: Session, actor: Actor, partner_id: int, *, amount: D
             old.cleared_at, old.cleared_by_id = now, actor.user_id
     adjustment = ForecastAdjustment(partner_id=partner.id, run_id=run.id, month=month,
                                     amount=to_money(amount), note=note, created_by_id=actor.user_id,
-                                    created_at=now)
+                                    created_at=now, idempotency_key=key, request_hash=fingerprint)
     session.add(adjustment)
     session.flush()
     audit.record(session, "forecast_adjusted", actor_id=actor.user_id, target=adjustment,
                  partner_id=partner.id, month=month.isoformat() if month else None,
                  amount=str(adjustment.amount), run_id=run.id)
     session.commit()
-    return adjustment
+    return adjustment, True
 
 
 def clear_adjustment(session: Session, actor: Actor, partner_id: int, adjustment_id: int

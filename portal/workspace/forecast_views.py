@@ -19,8 +19,8 @@ from portal.core.types import utc_now
 from portal.db import get_session
 from portal.web.confirm import Confirmation, ConfirmForm, confirm_page
 from portal.web.errors import not_found
-from portal.web.forms import show_service_error
 from portal.web.formatting import month as month_label
+from portal.web.forms import show_service_error
 from portal.web.guards import actor, staff_required
 from portal.workspace import chart, forecast_portfolio, forecast_store, forecast_words, monthly_sales
 from portal.workspace.forecast_forms import AdjustmentForm

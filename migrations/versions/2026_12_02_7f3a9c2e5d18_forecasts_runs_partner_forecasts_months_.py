@@ -1,17 +1,20 @@
 """forecasts: runs, partner forecasts, months, adjustments
 
-Revision ID: 2da783fd793e
+A forecast run (settings, library version, start and end, status); per partner in it the
+next-year total with its 80/95 % bounds, model, status and reason and the stored backtest; the
+12 forecast months with their bounds; and the managers' adjustments, which belong to the
+partner (not to a run) and stay until cleared.
+
+Revision ID: 7f3a9c2e5d18
 Revises: 5b1e9c3d7a42
-Create Date: 2026-12-02 18:27:45.534437
+Create Date: 2026-12-02 18:34:57.054628
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-
-
-revision: str = '2da783fd793e'
+revision: str = '7f3a9c2e5d18'
 down_revision: str | Sequence[str] | None = '5b1e9c3d7a42'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -73,12 +76,15 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('cleared_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cleared_by_id', sa.Integer(), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=100), nullable=True),
+    sa.Column('request_hash', sa.String(length=64), nullable=True),
     sa.CheckConstraint('amount >= 0', name=op.f('ck_forecast_adjustments_amount')),
     sa.ForeignKeyConstraint(['cleared_by_id'], ['users.id'], name=op.f('fk_forecast_adjustments_cleared_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_forecast_adjustments_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_forecast_adjustments_partner_id_partners'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['run_id'], ['forecast_runs.id'], name=op.f('fk_forecast_adjustments_run_id_forecast_runs'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_forecast_adjustments'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_forecast_adjustments')),
+    sa.UniqueConstraint('created_by_id', 'idempotency_key', name=op.f('uq_forecast_adjustments_created_by_id_idempotency_key'))
     )
     with op.batch_alter_table('forecast_adjustments', schema=None) as batch_op:
         batch_op.create_index('ix_forecast_adjustments_partner_id', ['partner_id', 'cleared_at'], unique=False)
