@@ -92,8 +92,10 @@ def build(history: list[tuple[date, Decimal]], bands: list[Band],
     joined = ([history[-1]] if history else []) + [(b.month, b.mean) for b in bands]
     adjusted_line = ([history[-1]] if history and adjusted else []) + list(adjusted or [])
     gridlines = [(y(top * Decimal(share)), top * Decimal(share)) for share in ("0", "0.5", "1")]
-    labels = [(x(m), m, m.month == 1 or i == 0) for i, m in enumerate(months)
-              if m.month in (1, 7) or i == 0]
+    marks = [i for i, m in enumerate(months) if m.month in (1, 7)]
+    if n and (not marks or marks[0] > 2):  # the first month, unless a mark is close by
+        marks.insert(0, 0)
+    labels = [(x(months[i]), months[i], months[i].month == 1 or i == 0) for i in marks]
     return ForecastChart(
         WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, base, line(history), line(joined) if bands else "",
         line(adjusted_line), polygon("lower_80", "upper_80"), polygon("lower_95", "upper_95"),
