@@ -4,8 +4,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
 import forecasting
+from portal.models import AuditEvent, ForecastAdjustment
 from portal.workspace import forecasts
 from tests.portal.forecast_helpers import TZ, add_history
 from tests.portal.helpers import bearer, issue, sign_in
@@ -64,6 +66,21 @@ def test_an_adjustment_through_the_api_needs_a_note_and_a_key_and_replays(api):
     foreign = f"/api/v1/partners/{api['theirs'].id}/forecast/adjustments"
     assert c.post(foreign, json={"amount": "1.00", "note": "n"},
                   headers={**bearer(token), "Idempotency-Key": "adj-3"}).status_code == 404
+
+
+def test_another_managers_partner_is_not_found_audited_and_unchanged(api, db):
+    c, token = api["client"], api["token"]
+    theirs = api["theirs"].id
+    assert c.get(f"/api/v1/partners/{theirs + 1000}/forecast", headers=bearer(token)).status_code == 404
+    assert db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all() == []
+    for method, path, extra in (("GET", "forecast", {}),
+                                ("POST", "forecast/adjustments", {"json": {"amount": "1.00", "note": "n"}})):
+        response = c.open(f"/api/v1/partners/{theirs}/{path}", method=method,
+                          headers={**bearer(token), "Idempotency-Key": "iso"}, **extra)
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert [e.actor_id for e in events] == [api["manager"].id] * 2
+    assert db.scalar(select(func.count(ForecastAdjustment.id))) == 0
 
 
 def test_no_page_or_api_call_fits_a_model(app, api, monkeypatch):
