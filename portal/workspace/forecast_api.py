@@ -29,13 +29,17 @@ class ForecastMonthOut(Schema):
     upper_80 = Money(required=True)
     lower_95 = Money(required=True)
     upper_95 = Money(required=True)
-    adjusted = Money(required=True, allow_none=True, metadata={"description": "The adjusted figure; null without adjustments"})
+    adjusted = Money(required=True, allow_none=True,
+                     metadata={"description": "The adjusted figure; null without adjustments"})
 
 
 class ForecastBacktestOut(Schema):
-    mase = fields.Float(required=True, allow_none=True, metadata={"description": "MASE of the method on the partner's past"})
-    naive_mase = fields.Float(required=True, allow_none=True, metadata={"description": "MASE of seasonal naive (repeating last year)"})
-    relative_mase = fields.Float(required=True, allow_none=True, metadata={"description": "mase / naive_mase: below 1 is better"})
+    mase = fields.Float(required=True, allow_none=True,
+                        metadata={"description": "MASE of the method on the partner's past"})
+    naive_mase = fields.Float(required=True, allow_none=True,
+                              metadata={"description": "MASE of seasonal naive (repeating last year)"})
+    relative_mase = fields.Float(required=True, allow_none=True,
+                                 metadata={"description": "mase / naive_mase: below 1 is better"})
     coverage_80 = fields.Float(required=True, allow_none=True)
     coverage_95 = fields.Float(required=True, allow_none=True)
     windows = fields.Integer(required=True)
@@ -60,7 +64,8 @@ class ForecastRunOut(Schema):
 
 class ForecastOut(Schema):
     partner_id = fields.Integer(required=True)
-    run = fields.Nested(ForecastRunOut, required=True, allow_none=True, metadata={"description": "null: no forecast made yet"})
+    run = fields.Nested(ForecastRunOut, required=True, allow_none=True,
+                        metadata={"description": "null: no forecast made yet"})
     status = fields.String(required=True, allow_none=True, validate=validate.OneOf(FORECAST_STATUSES),
                            metadata={"description": "`ok`, `fallback` or `failed`; null without a forecast"})
     model = fields.String(required=True, allow_none=True)
