@@ -32,6 +32,7 @@ from portal.recurring.models import (
     RecurringSkip,
 )
 from portal.referrals.models import Referral, ReferralEvent
+from portal.workspace.forecast_models import ForecastAdjustment, ForecastMonth, ForecastRun, PartnerForecast
 
 __all__ = [
     "AuditEvent", "ZERO", "MAX_MONEY", "MAX_ROW_ID", "Money", "UTCDateTime", "to_money", "utc_now",
@@ -41,4 +42,5 @@ __all__ = [
     "Invitation", "User", "UserSession", "CartLine", "Notification", "Task",
     "NOTIFICATION_STATUSES", "RecurringOrder", "RecurringLine", "RecurringSkip", "RecurringRun",
     "RecurringDraft", "RecurringSettings", "Referral", "ReferralEvent",
+    "ForecastRun", "PartnerForecast", "ForecastMonth", "ForecastAdjustment",
 ]

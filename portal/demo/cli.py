@@ -1,13 +1,15 @@
 """`flask --app wsgi demo load|logins`"""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.core.errors import ServiceError
-from portal.db import session_scope
+from portal.db import session_factory, session_scope
 from portal.demo import loader as demo
 
 group = click.Group("demo", help="Demo data.")
@@ -19,8 +21,10 @@ group = click.Group("demo", help="Demo data.")
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--force", is_flag=True, help="Wipe a database that has data, then load.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the database has data.")
+@click.option("--forecast/--no-forecast", default=True, show_default=True,
+              help="Make a first forecast run after loading.")
 @with_appcontext
-def load(partners: int, years: int, seed: int, force: bool, if_empty: bool):
+def load(partners: int, years: int, seed: int, force: bool, if_empty: bool, forecast: bool):
     """Fill an empty database with demo partners, catalog, users and order history."""
     with session_scope() as session:
         if if_empty and not demo.database_is_empty(session):
@@ -55,6 +59,29 @@ def load(partners: int, years: int, seed: int, force: bool, if_empty: bool):
         f"Loaded {result.partners} partners, {result.products} products, {result.users} users, "
         f"{result.orders} orders with {result.lines} lines."
     )
+    if forecast:
+        # A first forecast run, so the workspace opens on real forecasts (nightly after that).
+        from portal.workspace import forecasts
+
+        run = forecasts.refresh(session_factory(), time_zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+                                workers=1 if partners <= 20 else min(2, os.cpu_count() or 1), source="demo",
+                                progress=_bar("Forecasting next year per partner"))
+        click.echo(f"Forecast run {run.id}: {run.partner_count} partners, {run.failed_count} failed.")
+
+
+def _bar(label: str):
+    """A progress(done, total) callback drawing a bar on stderr (closed when done)."""
+    state: dict = {}
+
+    def progress(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label=label, show_pos=True, file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state["bar"].pos)
+        if done >= total:
+            state.pop("bar").__exit__(None, None, None)
+
+    return progress
 
 
 @group.command("logins")

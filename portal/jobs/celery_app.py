@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from celery import Celery, Task
+from celery import Celery, Task, chord
 from celery.schedules import crontab
 from flask import Flask, current_app
 
 from portal.db import session_factory, session_scope
 
 CHUNK = 500  # schedules per generation task: small enough to spread, big enough to be cheap
+FORECAST_CHUNK = 100  # partners per forecast task (about a minute of fitting on one core)
 
 
 def make_celery(app: Flask) -> Celery:
@@ -42,6 +43,8 @@ def make_celery(app: Flask) -> Celery:
                                                "schedule": crontab(hour=7, minute=0)},
             "notifications-every-5-minutes": {"task": "trellis.notifications.send",
                                               "schedule": crontab(minute="*/5")},
+            "forecasts-nightly": {"task": "trellis.forecasts.refresh",
+                                  "schedule": crontab(hour=2, minute=30)},
         },
     )
     _register(celery)
@@ -103,3 +106,37 @@ def _register(celery: Celery) -> None:
         with session_scope() as session:
             summary = outbox.send_pending(session, mailer=mailer)
         return {"sent": summary.sent, "tasks": summary.tasks, "failed": summary.failed}
+
+    @celery.task(name="trellis.forecasts.refresh", shared=False)
+    def forecasts_refresh(codes: list[str] | None = None, chunk: int = FORECAST_CHUNK) -> dict:
+        """Start a forecast run and fan its partners out in chunks; the last chunk's callback
+        marks the run complete (the same figures as `flask forecasts refresh`)."""
+        from portal.workspace import forecasts
+
+        with session_scope() as session:
+            run = forecasts.start_run(session, time_zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+                                      codes=codes, source="celery")
+            run_id, ids = run.id, list(run.settings["partner_ids"])
+        chunks = [ids[start:start + chunk] for start in range(0, len(ids), chunk)]
+        if chunks:
+            chord(forecasts_chunk.s(run_id, part) for part in chunks)(forecasts_finish.si(run_id))
+        else:
+            forecasts_finish.delay(run_id)
+        return {"run": run_id, "partners": len(ids), "chunks": len(chunks)}
+
+    @celery.task(name="trellis.forecasts.chunk", shared=False)
+    def forecasts_chunk(run_id: int, ids: list[int]) -> int:
+        """Forecast and store these partners of the run (again: replaces the chunk's rows)."""
+        from portal.workspace import forecasts
+
+        with session_scope() as session:
+            return forecasts.forecast_chunk(session, run_id, ids, workers=1)
+
+    @celery.task(name="trellis.forecasts.finish", shared=False)
+    def forecasts_finish(run_id: int) -> dict:
+        """Mark the run complete once every partner is stored (failed if some are missing)."""
+        from portal.workspace import forecasts
+
+        with session_scope() as session:
+            run = forecasts.finish_run(session, run_id)
+            return {"run": run.id, "status": run.status, "failed": run.failed_count}

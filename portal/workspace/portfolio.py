@@ -161,3 +161,14 @@ def _open_tasks(session: Session, partner_id: int) -> list[Task]:
 def _task_count(session: Session, partner_id: int) -> int:
     return session.scalar(select(func.count(Task.id)).where(Task.partner_id == partner_id,
                                                             Task.status == "open")) or 0
+
+
+# --- Forecast figures for the portfolio (stored runs only; see workspace/forecast_portfolio.py) ---
+
+def forecast_figures(session: Session, actor: Actor, *, manager_id: int | None = None):
+    """The portfolio's next-year total with its 80 % interval (the interval of the sum), each
+    partner's forecast total, interval, adjusted total and trust (``.partners[partner_id]``),
+    and the alerts: forecasts that fell most since the previous run, and failed forecasts."""
+    from portal.workspace import forecast_portfolio
+
+    return forecast_portfolio.portfolio_forecast(session, actor, manager_id=manager_id)

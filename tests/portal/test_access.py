@@ -27,6 +27,7 @@ PAGES = {
     "/manage/orders/export.csv": {"account_manager", "admin"},
     "/manage/tasks": {"account_manager", "admin"},
     "/manage/tasks/new": {"account_manager", "admin"},
+    "/manage/forecasts": {"account_manager", "admin"},
     "/admin/catalog/products": {"admin"},
     "/admin/catalog/products/new": {"admin"},
     "/admin/catalog/products/import": {"admin"},

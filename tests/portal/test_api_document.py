@@ -37,6 +37,8 @@ OPERATION_IDS = {
     ("/api/v1/referrals/{referral_id}", "get"): "getReferral",
     ("/api/v1/referrals/{referral_id}", "patch"): "updateReferral",
     ("/api/v1/referrals/{referral_id}/convert", "post"): "convertReferral",
+    ("/api/v1/partners/{partner_id}/forecast", "get"): "getPartnerForecast",
+    ("/api/v1/partners/{partner_id}/forecast/adjustments", "post"): "createForecastAdjustment",
 }
 
 

@@ -1,10 +1,12 @@
 """A partner never reaches another partner's orders: every page and API route answers 404."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, CartLine, DeliveryAddress, Order, Task
+from portal.models import AuditEvent, CartLine, DeliveryAddress, ForecastAdjustment, Order, Task
 from tests.portal.helpers import bearer, issue, sign_in
 
 # Every route with an order id, for the partner side (pages and API).
@@ -42,6 +44,10 @@ MANAGER_ROUTES = [
     ("POST", "/manage/partners/{partner}/addresses/{address}/default"),
     ("GET", "/manage/partners/{partner}/addresses/{address}/remove"),
     ("POST", "/manage/partners/{partner}/addresses/{address}/remove"),
+    # forecasts (workspace/forecast_views.py, forecast_api.py)
+    ("POST", "/manage/partners/{partner}/forecast/adjustments"),
+    ("GET", "/manage/partners/{partner}/forecast/adjustments/{adjustment}/clear"),
+    ("POST", "/manage/partners/{partner}/forecast/adjustments/{adjustment}/clear"),
 ]
 # Every partner-admin route with a delivery address id: another company's address is not found.
 ADDRESS_ROUTES = [
@@ -84,6 +90,8 @@ COVERED_ELSEWHERE = {
     "/manage/referrals/<int:referral_id>/notes", "/manage/referrals/<int:referral_id>/assign",
     "/api/v1/referrals/<int:referral_id>", "/api/v1/referrals/<int:referral_id>/convert",  # test_referrals_api.py
     "/manage/referrals/<int:referral_id>/convert",  # test_referral_conversion.py
+    # the forecasts API (JSON errors): another manager's partner is 404 and audited in test_forecast_api.py
+    "/api/v1/partners/<int:partner_id>/forecast", "/api/v1/partners/<int:partner_id>/forecast/adjustments",
 }
 
 
@@ -124,6 +132,7 @@ def test_every_id_route_is_in_an_isolation_table(app):
     listed |= {route.replace("{id}", "<int:address_id>") for _m, route in ADDRESS_ROUTES}
     listed |= {route.replace("{partner}", "<int:partner_id>").replace("{order}", "<int:order_id>")
                .replace("{task}", "<int:task_id>").replace("{address}", "<int:address_id>")
+               .replace("{adjustment}", "<int:adjustment_id>")
                .replace("/confirm", "/<action>")
                for _m, route in MANAGER_ROUTES}
     for rule in app.url_map.iter_rules():
@@ -194,9 +203,11 @@ def two_managers(f, db):
     task = Task(partner_id=theirs.id, assignee_id=theirs.account_manager_id, kind="phone", title="Call them")
     address = DeliveryAddress(partner_id=theirs.id, label="Their shop", recipient="Theirs", street="Rynek 1",
                               postal_code="00-950", city="Warszawa", is_default=True)
-    db.add_all([task, address])
+    adjustment = ForecastAdjustment(partner_id=theirs.id, amount=Decimal("100.00"), note="Their note")
+    db.add_all([task, address, adjustment])
     db.commit()
-    return me, {"partner": theirs.id, "order": order.id, "task": task.id, "address": address.id}
+    return me, {"partner": theirs.id, "order": order.id, "task": task.id, "address": address.id,
+                "adjustment": adjustment.id}
 
 
 @pytest.mark.parametrize(("method", "route"), MANAGER_ROUTES)
@@ -219,6 +230,8 @@ def test_another_managers_rows_are_not_found_unchanged_and_audited(app, db, two_
     address = db.get(DeliveryAddress, ids["address"])
     assert (address.label, address.is_default) == ("Their shop", True)
     assert db.scalar(select(func.count(DeliveryAddress.id))) == 1
+    assert db.scalar(select(func.count(ForecastAdjustment.id))) == 1
+    assert db.scalar(select(ForecastAdjustment.cleared_at)) is None
 
 
 def test_every_audit_event_of_a_request_records_the_client_address(app, db, f):
