@@ -23,6 +23,7 @@ from portal.core.types import utc_now
 from portal.core.vat import VatSummary, summarise
 from portal.notifications import outbox as notifications
 from portal.ordering import cart, packs
+from portal.ordering.batch import Prefetched
 from portal.ordering.models import Order
 from portal.ordering.queries import get_for_staff, get_order
 from portal.ordering.store import store_order
@@ -60,11 +61,8 @@ class PlacedLine:
 
 @dataclass(frozen=True)
 class PlacedOrder:
-    """An order just stored, with the values written (read like an Order).
-
-    Plain values rather than ORM objects: on the place-order path, building and instrumenting
-    the Order and its lines cost more CPU than the statement that stored them.
-    """
+    """An order just stored, with the values written (read like an Order): plain values, as
+    building and instrumenting ORM objects cost more CPU than the statement that stored them."""
     id: int
     partner_id: int
     placed_by_id: int
@@ -170,8 +168,8 @@ def place_order(
     session: Session, actor: Actor, lines: Sequence[LineRequest], *, key: str,
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
     strict_key: bool = False, from_cart: dict[int, int] | None = None, operation: str = "place",
-    before_commit: Callable[[int], None] | None = None,
-    po_reference: str | None = None, address_id: int | None = None,
+    before_commit: Callable[[int], None] | None = None, po_reference: str | None = None,
+    address_id: int | None = None, prefetched: Prefetched | None = None, commit: bool = True,
 ) -> PlaceResult:
     """Price and store an order in one transaction; a repeated key returns the first order.
 
@@ -182,9 +180,9 @@ def place_order(
     ``operation`` (e.g. ``reorder:12``) raises Conflict. With ``from_cart`` (product id ->
     quantity, as read), the cart is emptied in the same transaction, and CartChanged is raised if
     it no longer holds exactly that (another tab ordered or changed it meanwhile).
-    ``before_commit(order_id)`` runs in the order's transaction before its commit (a standing
-    order's run row is written there: the order and its run exist together or not at all).
-    """
+    ``before_commit(order_id)`` runs before the commit. Batches (standing orders) pass
+    ``prefetched`` prices and addresses (``ordering.batch``) and ``commit=False`` (they commit many
+    orders at once; a refusal raises before anything is written)."""
     if actor.partner_id is None:
         raise ServiceError(_("Only partner users can place orders."))
     key = (key or "").strip()
@@ -195,8 +193,9 @@ def place_order(
     try:
         _validate(lines, requested_delivery_date, note, key)
         reference = clean_po_reference(reference)
-        priced, rounded = _price_lines(session, actor, lines)
-        delivery = addresses.for_order(session, actor, address_id)
+        priced, rounded = _price_lines(session, actor, lines, prefetched)
+        delivery = (prefetched.address(actor.partner_id) if prefetched is not None and address_id is None
+                    else addresses.for_order(session, actor, address_id))
     except ServiceError:
         # A retry of an order placed earlier is answered with it, even if, say, a product
         # has been withdrawn since.
@@ -240,17 +239,19 @@ def place_order(
         )
     if before_commit is not None:
         before_commit(order_id)
-    session.commit()
+    if commit:
+        session.commit()
     order = PlacedOrder(id=order_id, **values,
                         lines=tuple(PlacedLine(**line) for line in priced))
     return PlaceResult(order, created=True, thank_you=thank_you, rounded=rounded)
 
 
-def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest]
-                 ) -> tuple[list[dict], list[packs.Rounded]]:
+def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest],
+                 prefetched: Prefetched | None = None) -> tuple[list[dict], list[packs.Rounded]]:
     """Merge lines per product, round them up to whole packs and price them at the partner's
-    prices, with each product's VAT rate; raises on bad lines."""
-    products = catalog.priced_by_sku(session, actor.partner, [line.sku for line in lines])
+    prices (read now, or ``prefetched``), with each product's VAT rate; raises on bad lines."""
+    products = (prefetched.products(actor.partner) if prefetched is not None
+                else catalog.priced_by_sku(session, actor.partner, [line.sku for line in lines]))
     merged: dict[int, int] = {}
     by_id: dict[int, catalog.PricedProduct] = {}
     for n, line in enumerate(lines, start=1):
@@ -393,8 +394,7 @@ def _cannot_move(status: str, target: str) -> Conflict:
                       status=_status_label(status), target=_status_label(target)))
 
 
-def _status_label(status: str) -> str:
-    return label(status)
+_status_label = label  # the status in the reader's language (pages call it too)
 
 
 __all__ = ["LineRequest", "PlacedOrder", "PlaceResult", "place_order", "checkout", "cancel", "advance"]
