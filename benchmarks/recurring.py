@@ -228,7 +228,8 @@ def main() -> int:
         build(engine, schedules, partners)
         for workers in args.workers:
             reset(engine)
-            wall, occurrences = run(url, engine, workers, args.mode, args.profile if workers == args.workers[0] else None)
+            profile = args.profile if workers == args.workers[0] else None
+            wall, occurrences = run(url, engine, workers, args.mode, profile)
             problems = check(engine, schedules)
             if problems:
                 failed = True
