@@ -126,13 +126,15 @@ def register_blueprints(app: Flask) -> None:
     from portal.ordering.staff_views import bp as manage_bp
     from portal.ordering.views import bp as orders_bp
     from portal.recurring import api as recurring_api
+    from portal.recurring.staff_views import bp as standing_runs_bp
     from portal.recurring.views import bp as recurring_bp
     from portal.web.api import register_api
     from portal.workspace.partner_views import bp as workspace_bp
     from portal.workspace.views import bp as tasks_bp
 
     for blueprint in (main_bp, auth_bp, people_bp, addresses_bp, catalog_bp, orders_bp, manage_bp,
-                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp):
+                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp,
+                      standing_runs_bp):
         app.register_blueprint(blueprint)
     from portal.accounts import tokens
 

@@ -37,3 +37,23 @@ class NewScheduleForm(ScheduleForm):
 
 class PauseForm(FlaskForm):
     until = DateField(_l("Resume on (optional)"), validators=[Optional()])
+
+
+def _optional_id(value):
+    return int(value) if value not in (None, "") else None
+
+
+class RunFilterForm(FlaskForm):
+    """The staff page of runs: occurrence dates, a partner (the view sets the choices), an outcome."""
+
+    class Meta:
+        csrf = False  # a GET filter form changes nothing
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    partner = SelectField(_l("Partner"), choices=[], coerce=_optional_id, validators=[Optional()])
+    outcome = SelectField(_l("What happened"), choices=[], validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))

@@ -33,6 +33,8 @@ PAGES = {
     "/admin/catalog/tiers": {"admin"},
     "/standing-orders": {"buyer", "partner_admin"},
     "/standing-orders/new": {"buyer", "partner_admin"},
+    "/manage/standing-runs": {"account_manager", "admin"},
+    "/manage/standing-runs/export.csv": {"account_manager", "admin"},
 }
 # Allowed, but answered with a redirect (an empty cart has nothing to check out).
 REDIRECTS = {"/checkout": "/cart"}
