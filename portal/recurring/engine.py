@@ -232,12 +232,30 @@ def _place_all(session: Session, to_place: list[tuple[RecurringOrder, date]]) ->
     product_ids = {line.product_id for schedule, _day in to_place for line in schedule.lines}
     products = catalog.priced_by_id(session, None, product_ids)  # sold or not, names, SKUs
     prefetched = order_batch.prefetch(session, refs.values(), (p.sku for p in products.values()))
-    runs = []
+    runs: list[_Run | None] = []
+    requests, placing, unavailable_of = [], [], {}
     for schedule, day in to_place:
         if partners[schedule.partner_id].status != "active":
             runs.append(_failed(schedule, day, "partner_inactive", []))
             continue
-        runs.append(_place(session, schedule, day, refs[schedule.partner_id], products, prefetched))
+        wanted, unavailable, options = order_request(schedule, day, products)
+        if not wanted:
+            runs.append(_failed(schedule, day, "nothing_orderable", unavailable))
+            continue
+        ref = refs[schedule.partner_id]
+        requests.append(order_batch.OrderRequest(Actor(None, "system", ref.id, partner=ref), wanted, {
+            "key": order_key(schedule.id, day), "source": "recurring", **options}))
+        placing.append((len(runs), schedule, day))
+        unavailable_of[len(runs)] = unavailable
+        runs.append(None)
+    for (n, schedule, day), result in zip(placing, order_batch.place_orders(session, requests, prefetched),
+                                          strict=True):
+        unavailable = unavailable_of[n]
+        if isinstance(result, ServiceError):
+            runs[n] = _failed(schedule, day, result.code or "order_refused", unavailable, message=str(result))
+        else:  # not created: the order of this key exists (an earlier run that lost its row): link it
+            runs[n] = _Run(schedule, day, "created", order_id=result.order.id,
+                           detail={"unavailable": unavailable} if unavailable else {})
     return runs
 
 
@@ -254,23 +272,6 @@ def order_request(schedule: RecurringOrder, day: date, products: dict[int, catal
         else:
             wanted.append(orders.LineRequest(product.sku, line.quantity))
     return wanted, unavailable, {"note": schedule.note}
-
-
-def _place(session: Session, schedule: RecurringOrder, day: date, ref: PartnerRef,
-           products: dict[int, catalog.PricedProduct], prefetched: order_batch.Prefetched) -> _Run:
-    wanted, unavailable, options = order_request(schedule, day, products)
-    if not wanted:
-        return _failed(schedule, day, "nothing_orderable", unavailable)
-    actor = Actor(None, "system", ref.id, partner=ref)
-    try:
-        # Refusals raise before anything is written, so the batch's transaction stays usable.
-        result = orders.place_order(session, actor, wanted, key=order_key(schedule.id, day),
-                                    source="recurring", prefetched=prefetched, commit=False, **options)
-    except ServiceError as err:
-        return _failed(schedule, day, err.code or "order_refused", unavailable, message=str(err))
-    # Not created: the order of this key exists already (an earlier run that lost its row): link it.
-    detail = {"unavailable": unavailable} if unavailable else {}
-    return _Run(schedule, day, "created", order_id=result.order.id, detail=detail)
 
 
 def _failed(schedule: RecurringOrder, day: date, reason: str, unavailable: list[dict],

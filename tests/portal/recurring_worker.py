@@ -2,8 +2,9 @@
 
 ``python -m tests.portal.recurring_worker URL DAY [HANG_AT]`` builds the app on URL, prints
 ``READY``, waits for a line on stdin, runs ``engine.generate_due`` for DAY and prints the summary
-as JSON. With HANG_AT, the HANG_AT-th order placed prints ``HANG`` and the process sleeps inside
-its batch's open transaction, to be killed there.
+as JSON. With HANG_AT, once the HANG_AT-th batch's orders are stored (lines, counters, audit
+events: not yet their runs, not committed) it prints ``HANG`` and sleeps in that open
+transaction, to be killed there.
 """
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from datetime import date
 def main(url: str, day: str, hang_at: int | None = None) -> None:
     from portal import create_app
     from portal.db import session_factory
-    from portal.ordering import orders
+    from portal.ordering import batch
     from portal.recurring import engine
     from tests.portal.helpers import BASE_CONFIG
 
     if hang_at is not None:
-        place, placed = orders.place_order, [0]
+        place, placed = batch.place_orders, [0]
 
         def place_then_hang(*args, **kwargs):
             result = place(*args, **kwargs)
@@ -31,7 +32,7 @@ def main(url: str, day: str, hang_at: int | None = None) -> None:
                 time.sleep(600)
             return result
 
-        orders.place_order = place_then_hang
+        batch.place_orders = place_then_hang
     app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
     with app.app_context():
         print("READY", flush=True)
