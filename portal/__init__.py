@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.ordering.staff_views import bp as manage_bp
     from portal.ordering.views import bp as orders_bp
     from portal.recurring import api as recurring_api
+    from portal.recurring.staff_views import bp as standing_runs_bp
     from portal.recurring.views import bp as recurring_bp
     from portal.referrals import api as referrals_api
     from portal.referrals.staff_views import bp as referral_pipeline_bp
@@ -138,7 +139,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, people_bp, addresses_bp, catalog_bp, orders_bp, manage_bp,
                       admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp, referrals_bp,
-                      referral_pipeline_bp, forecasts_bp):
+                      referral_pipeline_bp, forecasts_bp, standing_runs_bp):
         app.register_blueprint(blueprint)
     from portal.accounts import tokens
 

@@ -218,6 +218,17 @@ _DEFAULT_COPY = (select(_A.id, *(_A[name] for name in SNAPSHOT_FIELDS))
                  .where(_A.partner_id == bindparam("partner"), _A.is_default))
 
 
+def default_copies(session: Session, partner_ids) -> dict[int, dict]:
+    """The copies ``for_order`` gives of several companies' default addresses, by partner id
+    (none for a company without one): one query for a batch of orders (helper, no commit)."""
+    ids = sorted(set(partner_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(_A.partner_id, *_DEFAULT_COPY.selected_columns)
+                           .where(_A.partner_id.in_(ids), _A.is_default))
+    return {row.partner_id: {k: v for k, v in row._mapping.items() if k != "partner_id"} for row in rows}
+
+
 def for_order(session: Session, actor: Actor, address_id: int | None) -> dict | None:
     """The copy of the address an order of the actor's company goes to (helper, no commit).
 

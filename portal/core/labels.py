@@ -39,6 +39,7 @@ LABELS = {
     "later_occurrence_due": _l("a later date was due too (catch-up after downtime)"),
     "partner_inactive": _l("the partner account is not active"),
     "nothing_orderable": _l("none of its products is sold any more"),
+    "order_refused": _l("the order was refused"),
 }
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -20,12 +20,16 @@ from portal.core.errors import Conflict, ServiceError
 from portal.core.labels import label
 from portal.core.money import MAX_MONEY, to_money
 from portal.core.types import utc_now
-from portal.core.vat import VatSummary, summarise
+from portal.core.vat import summarise
 from portal.notifications import outbox as notifications
 from portal.ordering import cart, packs
 from portal.ordering.models import Order
+from portal.ordering.placed import PlacedLine, PlacedOrder, PlaceResult
 from portal.ordering.queries import get_for_staff, get_order
 from portal.ordering.store import store_order
+
+if TYPE_CHECKING:  # batch builds on this module
+    from portal.ordering.batch import Prefetched
 
 MAX_NOTE = 1000
 MAX_REASON = 500  # as the confirmation form allows
@@ -45,62 +49,6 @@ MILESTONE_EVERY = 10
 class LineRequest:
     sku: str
     quantity: int
-
-
-@dataclass(frozen=True)
-class PlacedLine:
-    product_id: int
-    sku: str
-    name: str
-    quantity: int
-    unit_price: Decimal
-    line_total: Decimal
-    vat_rate: int
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    """An order just stored, with the values written (read like an Order).
-
-    Plain values rather than ORM objects: on the place-order path, building and instrumenting
-    the Order and its lines cost more CPU than the statement that stored them.
-    """
-    id: int
-    partner_id: int
-    placed_by_id: int
-    source: str
-    status: str
-    idempotency_key: str
-    request_hash: str
-    requested_delivery_date: date | None
-    note: str
-    po_reference: str | None
-    delivery_address: dict | None
-    total: Decimal  # net
-    vat_total: Decimal
-    gross_total: Decimal
-    created_at: datetime
-    updated_at: datetime
-    lines: tuple[PlacedLine, ...]
-    promised_date: date | None = None
-    delivered_at: datetime | None = None
-
-    @property
-    def net_total(self) -> Decimal:
-        return self.total
-
-    @property
-    def vat_summary(self) -> VatSummary:
-        return summarise((line.vat_rate, line.line_total) for line in self.lines)
-
-
-@dataclass
-class PlaceResult:
-    order: Order | PlacedOrder  # a replay answers with the stored Order
-    created: bool
-    thank_you: bool = False
-    message: str | None = None  # why an earlier order answers instead of a new one
-    rounded: list[packs.Rounded] = field(default_factory=list)  # lines the pack rule changed
 
 
 class CartChanged(ServiceError):
@@ -170,8 +118,8 @@ def place_order(
     session: Session, actor: Actor, lines: Sequence[LineRequest], *, key: str,
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
     strict_key: bool = False, from_cart: dict[int, int] | None = None, operation: str = "place",
-    before_commit: Callable[[int], None] | None = None,
-    po_reference: str | None = None, address_id: int | None = None,
+    before_commit: Callable[[int], None] | None = None, po_reference: str | None = None,
+    address_id: int | None = None,
 ) -> PlaceResult:
     """Price and store an order in one transaction; a repeated key returns the first order.
 
@@ -182,9 +130,53 @@ def place_order(
     ``operation`` (e.g. ``reorder:12``) raises Conflict. With ``from_cart`` (product id ->
     quantity, as read), the cart is emptied in the same transaction, and CartChanged is raised if
     it no longer holds exactly that (another tab ordered or changed it meanwhile).
-    ``before_commit(order_id)`` runs in the order's transaction before its commit (a standing
-    order's run row is written there: the order and its run exist together or not at all).
-    """
+    ``before_commit(order_id)`` runs in the order's transaction before its commit. Many orders
+    at once (standing orders): ``ordering.batch.place_orders``, the same steps."""
+    prepared = prepare(session, actor, lines, key=key, requested_delivery_date=requested_delivery_date,
+                       note=note, source=source, strict_key=strict_key, operation=operation,
+                       po_reference=po_reference, address_id=address_id)
+    if isinstance(prepared, PlaceResult):
+        return prepared
+    if from_cart is not None and not cart.consume(session, actor, from_cart):
+        session.rollback()
+        raise CartChanged(_("Your cart changed while you were checking out. Check it and place "
+                            "the order again."))
+    stored = store_order(session, prepared.values, prepared.lines, prepared.audit_detail)
+    if stored is None:
+        if from_cart is not None:
+            session.rollback()  # the cart stays as it was
+        # The key is taken: a retry, a double click, or a concurrent twin that committed first
+        # (PostgreSQL made this insert wait for it). Nothing was written, so just read it.
+        return replay_taken(session, actor, prepared)
+    result = placed(session, actor, prepared, *stored)
+    if before_commit is not None:
+        before_commit(result.order.id)
+    session.commit()
+    return result
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An order checked and priced, not yet stored: the row's values and its lines."""
+
+    values: dict
+    lines: list[dict]
+    rounded: list[packs.Rounded]
+    strict_key: bool
+
+    @property
+    def audit_detail(self) -> dict:
+        return {"source": self.values["source"], "total": str(self.values["total"]),
+                "gross_total": str(self.values["gross_total"])}
+
+
+def prepare(session: Session, actor: Actor, lines: Sequence[LineRequest], *, key: str,
+            requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
+            strict_key: bool = False, operation: str = "place", po_reference: str | None = None,
+            address_id: int | None = None, prefetched: Prefetched | None = None
+            ) -> Prepared | PlaceResult:
+    """Check and price an order, writing nothing (helper): what to store, or the earlier order of
+    the same key. Raises ServiceError on a refusal; ``prefetched``: a batch's prices and addresses."""
     if actor.partner_id is None:
         raise ServiceError(_("Only partner users can place orders."))
     key = (key or "").strip()
@@ -195,8 +187,9 @@ def place_order(
     try:
         _validate(lines, requested_delivery_date, note, key)
         reference = clean_po_reference(reference)
-        priced, rounded = _price_lines(session, actor, lines)
-        delivery = addresses.for_order(session, actor, address_id)
+        priced, rounded = _price_lines(session, actor, lines, prefetched)
+        delivery = (prefetched.address(actor.partner_id) if prefetched is not None and address_id is None
+                    else addresses.for_order(session, actor, address_id))
     except ServiceError:
         # A retry of an order placed earlier is answered with it, even if, say, a product
         # has been withdrawn since.
@@ -206,30 +199,26 @@ def place_order(
         return _replay(existing, fingerprint, strict_key)
     now = utc_now()
     vat = summarise((line["vat_rate"], line["line_total"]) for line in priced)
-    values = {
+    return Prepared({
         "partner_id": actor.partner_id, "placed_by_id": actor.user_id, "source": source,
         "status": "submitted", "idempotency_key": key, "request_hash": fingerprint,
         "requested_delivery_date": requested_delivery_date, "note": note,
         "po_reference": reference, "delivery_address": delivery,
         "total": vat.net, "vat_total": vat.vat, "gross_total": vat.gross,
         "created_at": now, "updated_at": now,
-    }
-    if from_cart is not None and not cart.consume(session, actor, from_cart):
-        session.rollback()
-        raise CartChanged(_("Your cart changed while you were checking out. Check it and place "
-                            "the order again."))
-    stored = store_order(session, values, priced, {"source": source, "total": str(vat.net),
-                                                   "gross_total": str(vat.gross)})
-    if stored is None:
-        if from_cart is not None:
-            session.rollback()  # the cart stays as it was
-        # The key is taken: a retry, a double click, or a concurrent twin that committed first
-        # (PostgreSQL made this insert wait for it). Nothing was written, so just read it.
-        existing = _existing(session, actor.partner_id, key)
-        if existing is None:  # pragma: no cover - the conflicting row was rolled back meanwhile
-            raise Conflict(_("The order could not be placed. Try again."))
-        return _replay(existing, fingerprint, strict_key)
-    order_id, count = stored
+    }, priced, rounded, strict_key)
+
+
+def replay_taken(session: Session, actor: Actor, prepared: Prepared) -> PlaceResult:
+    """The answer when the order's key turned out taken on storing: the order stored under it."""
+    existing = _existing(session, actor.partner_id, prepared.values["idempotency_key"])
+    if existing is None:  # pragma: no cover - the conflicting row was rolled back meanwhile
+        raise Conflict(_("The order could not be placed. Try again."))
+    return _replay(existing, prepared.values["request_hash"], prepared.strict_key)
+
+
+def placed(session: Session, actor: Actor, prepared: Prepared, order_id: int, count: int) -> PlaceResult:
+    """An order just stored as the partner's ``count``-th: its thank-you milestone (helper)."""
     thank_you = count == 1 or count % MILESTONE_EVERY == 0
     if thank_you:
         notifications.queue(
@@ -238,19 +227,17 @@ def place_order(
             subject_key=f"partner:{actor.partner_id}:orders:{count}",
             payload={"order_id": order_id, "order_count": count, "partner_name": actor.partner.name},
         )
-    if before_commit is not None:
-        before_commit(order_id)
-    session.commit()
-    order = PlacedOrder(id=order_id, **values,
-                        lines=tuple(PlacedLine(**line) for line in priced))
-    return PlaceResult(order, created=True, thank_you=thank_you, rounded=rounded)
+    order = PlacedOrder(id=order_id, **prepared.values,
+                        lines=tuple(PlacedLine(**line) for line in prepared.lines))
+    return PlaceResult(order, created=True, thank_you=thank_you, rounded=prepared.rounded)
 
 
-def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest]
-                 ) -> tuple[list[dict], list[packs.Rounded]]:
+def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest],
+                 prefetched: Prefetched | None = None) -> tuple[list[dict], list[packs.Rounded]]:
     """Merge lines per product, round them up to whole packs and price them at the partner's
-    prices, with each product's VAT rate; raises on bad lines."""
-    products = catalog.priced_by_sku(session, actor.partner, [line.sku for line in lines])
+    prices (read now, or ``prefetched``), with each product's VAT rate; raises on bad lines."""
+    products = (prefetched.products(actor.partner) if prefetched is not None
+                else catalog.priced_by_sku(session, actor.partner, [line.sku for line in lines]))
     merged: dict[int, int] = {}
     by_id: dict[int, catalog.PricedProduct] = {}
     for n, line in enumerate(lines, start=1):
@@ -393,8 +380,7 @@ def _cannot_move(status: str, target: str) -> Conflict:
                       status=_status_label(status), target=_status_label(target)))
 
 
-def _status_label(status: str) -> str:
-    return label(status)
+_status_label = label  # the status in the reader's language (pages call it too)
 
 
 __all__ = ["LineRequest", "PlacedOrder", "PlaceResult", "place_order", "checkout", "cancel", "advance"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Text, bindparam, cast, column, exists, func, insert, select, true, update
+from sqlalchemy import Text, bindparam, cast, column, exists, func, insert, select, text, true, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -119,3 +119,69 @@ def store_order(session: Session, values: dict, lines: list[dict], audit_detail:
     return order_id, count
 
 
+
+
+# Many orders in one statement (standing orders' batches): the same rows as store_order, one
+# round trip for the whole batch instead of one per order.
+_STORE_MANY_POSTGRESQL = text("""
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset(CAST(:orders AS jsonb)) AS i(
+    n int, partner_id int, placed_by_id int, source varchar, status varchar, idempotency_key varchar,
+    request_hash varchar, requested_delivery_date date, note text, po_reference varchar,
+    delivery_address json, total numeric, vat_total numeric, gross_total numeric,
+    created_at timestamptz, updated_at timestamptz, lines jsonb, audit_detail json)
+), new_orders AS (
+  INSERT INTO orders (partner_id, placed_by_id, source, status, idempotency_key, request_hash,
+                      requested_delivery_date, note, po_reference, delivery_address, total,
+                      vat_total, gross_total, created_at, updated_at)
+  SELECT partner_id, placed_by_id, source, status, idempotency_key, request_hash,
+         requested_delivery_date, note, po_reference, delivery_address, total, vat_total,
+         gross_total, created_at, updated_at FROM input ORDER BY n
+  ON CONFLICT (partner_id, idempotency_key) DO NOTHING
+  RETURNING id, partner_id, idempotency_key
+), matched AS (
+  SELECT o.id, i.n, i.partner_id, i.placed_by_id, i.created_at, i.lines, i.audit_detail
+  FROM new_orders o JOIN input i ON i.partner_id = o.partner_id AND i.idempotency_key = o.idempotency_key
+), new_lines AS (
+  INSERT INTO order_lines (order_id, product_id, sku, name, quantity, unit_price, line_total, vat_rate)
+  SELECT m.id, l.product_id, l.sku, l.name, l.quantity, l.unit_price, l.line_total, l.vat_rate
+  FROM matched m CROSS JOIN jsonb_to_recordset(m.lines) AS l(
+    product_id int, sku varchar, name varchar, quantity int, unit_price numeric, line_total numeric,
+    vat_rate int)
+), counted AS (
+  UPDATE partners p SET order_count = p.order_count + c.k
+  FROM (SELECT partner_id, count(*) AS k FROM new_orders GROUP BY partner_id) c
+  WHERE p.id = c.partner_id RETURNING p.id, p.order_count
+), audited AS (
+  INSERT INTO audit_events (at, actor_id, action, target_type, target_id, partner_id, detail, ip)
+  SELECT m.created_at, m.placed_by_id, 'order_placed', 'orders', m.id, m.partner_id, m.audit_detail,
+         CAST(:ip AS varchar)
+  FROM matched m
+)
+SELECT m.n, m.id, m.partner_id, c.order_count FROM matched m JOIN counted c ON c.id = m.partner_id
+""")
+
+
+def store_orders(session: Session, orders: list[tuple[dict, list[dict], dict]]
+                 ) -> list[tuple[int, int] | None]:
+    """store_order for many (values, lines, audit detail) at once, in their order (no commit).
+
+    Each stored order gets its own place in its partner's count, in the list's order, as if
+    stored one by one; None where the idempotency key is taken.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or len(orders) < 2:
+        return [store_order(session, *order) for order in orders]
+    payload = [{**values, "n": n, "lines": lines, "audit_detail": detail}
+               for n, (values, lines, detail) in enumerate(orders)]
+    rows = sorted(connection.execute(_STORE_MANY_POSTGRESQL, {
+        "orders": json.dumps(payload, default=str), "ip": audit.client_address.get()}).all())
+    per_partner: dict[int, int] = {}
+    for row in rows:
+        per_partner[row.partner_id] = per_partner.get(row.partner_id, 0) + 1
+    result: list[tuple[int, int] | None] = [None] * len(orders)
+    seen: dict[int, int] = {}
+    for row in rows:  # the partner's count after the batch, less its orders stored after this one
+        seen[row.partner_id] = seen.get(row.partner_id, 0) + 1
+        result[row.n] = (row.id, row.order_count - (per_partner[row.partner_id] - seen[row.partner_id]))
+    return result

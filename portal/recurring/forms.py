@@ -63,3 +63,21 @@ class SettingsForm(FlaskForm):
     reminder_days = IntegerField(
         _l("Reminders: days before each date"), validators=[InputRequired(), NumberRange(*REMINDER_DAYS)],
         description=_l("A reminder with links to skip or change goes out this many days before (1 to 14)."))
+def _optional_id(value):
+    return int(value) if value not in (None, "") else None
+
+
+class RunFilterForm(FlaskForm):
+    """The staff page of runs: occurrence dates, a partner (the view sets the choices), an outcome."""
+
+    class Meta:
+        csrf = False  # a GET filter form changes nothing
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    partner = SelectField(_l("Partner"), choices=[], coerce=_optional_id, validators=[Optional()])
+    outcome = SelectField(_l("What happened"), choices=[], validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))

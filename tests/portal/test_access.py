@@ -40,6 +40,8 @@ PAGES = {
     "/manage/referrals": {"account_manager", "admin"},
     "/manage/referrals/report": {"account_manager", "admin"},
     "/manage/referrals/report.csv": {"account_manager", "admin"},
+    "/manage/standing-runs": {"account_manager", "admin"},
+    "/manage/standing-runs/export.csv": {"account_manager", "admin"},
 }
 # Allowed, but answered with a redirect (an empty cart has nothing to check out).
 REDIRECTS = {"/checkout": "/cart"}
