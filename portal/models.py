@@ -24,6 +24,7 @@ from portal.core.types import MAX_ROW_ID, Money, UTCDateTime, utc_now
 from portal.notifications.models import NOTIFICATION_STATUSES, Notification, Task
 from portal.ordering.models import ORDER_SOURCES, ORDER_STATUSES, CartLine, Order, OrderLine
 from portal.recurring.models import RecurringLine, RecurringOrder, RecurringRun, RecurringSkip
+from portal.workspace.relationship_models import Feedback, Interaction, StageChange
 
 __all__ = [
     "AuditEvent", "ZERO", "MAX_MONEY", "MAX_ROW_ID", "Money", "UTCDateTime", "to_money", "utc_now",
@@ -32,4 +33,5 @@ __all__ = [
     "STAGES", "Partner", "PriceTier", "PARTNER_ROLES", "ROLES", "STAFF_ROLES", "ApiToken", "DeliveryAddress",
     "Invitation", "User", "UserSession", "CartLine", "Notification", "Task",
     "NOTIFICATION_STATUSES", "RecurringOrder", "RecurringLine", "RecurringSkip", "RecurringRun",
+    "Feedback", "Interaction", "StageChange",
 ]
