@@ -129,10 +129,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.recurring.views import bp as recurring_bp
     from portal.web.api import register_api
     from portal.workspace.partner_views import bp as workspace_bp
+    from portal.workspace.relationship_views import bp as relationship_bp
     from portal.workspace.views import bp as tasks_bp
 
     for blueprint in (main_bp, auth_bp, people_bp, addresses_bp, catalog_bp, orders_bp, manage_bp,
-                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp):
+                      admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp, relationship_bp):
         app.register_blueprint(blueprint)
     from portal.accounts import tokens
 

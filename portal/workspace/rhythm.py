@@ -68,7 +68,7 @@ class Rhythm:
 def gaps(days: Sequence[date]) -> list[int]:
     """Days between consecutive distinct order days, oldest first."""
     distinct = sorted(set(days))
-    return [(b - a).days for a, b in zip(distinct, distinct[1:])]
+    return [(b - a).days for a, b in zip(distinct, distinct[1:], strict=False)]
 
 
 def rhythm(days: Sequence[date], today: date) -> Rhythm:
