@@ -128,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.recurring import api as recurring_api
     from portal.recurring.views import bp as recurring_bp
     from portal.web.api import register_api
+    from portal.workspace import api as workspace_api
     from portal.workspace.partner_views import bp as workspace_bp
     from portal.workspace.relationship_views import bp as relationship_bp
     from portal.workspace.views import bp as tasks_bp
@@ -143,7 +144,8 @@ def register_blueprints(app: Flask) -> None:
 
     # Accounts (reset links, invitations) queue emails in the outbox without importing it.
     app.extensions["trellis.queue_email"] = outbox.queue_email
-    register_api(app, accounts_api.blueprints + ordering_api.blueprints + recurring_api.blueprints)
+    register_api(app, accounts_api.blueprints + ordering_api.blueprints + recurring_api.blueprints
+                 + workspace_api.blueprints)
 
 
 def register_security_headers(app: Flask) -> None:

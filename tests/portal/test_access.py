@@ -33,6 +33,9 @@ PAGES = {
     "/admin/catalog/tiers": {"admin"},
     "/standing-orders": {"buyer", "partner_admin"},
     "/standing-orders/new": {"buyer", "partner_admin"},
+    "/manage/portfolio": {"account_manager", "admin"},
+    "/manage/portfolio/export.csv": {"account_manager", "admin"},
+    "/feedback": {"buyer", "partner_admin"},
 }
 # Allowed, but answered with a redirect (an empty cart has nothing to check out).
 REDIRECTS = {"/checkout": "/cart"}
@@ -68,7 +71,8 @@ def test_role_matrix(signed_in, role, path):
 def test_every_get_page_is_in_the_matrix(app):
     public = {"/", "/login", "/healthz", "/api/v1/openapi.json", "/api/v1/me", "/api/v1/products",
               "/api/v1/orders", "/forgot-password", "/forgot-password/sent",  # test_password_reset.py
-              "/api/v1/recurring-orders"}  # test_recurring_api.py
+              "/api/v1/recurring-orders",  # test_recurring_api.py
+              "/api/v1/partners"}  # staff only: test_relationship_api.py
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.arguments or rule.endpoint == "static":
             continue

@@ -33,6 +33,8 @@ OPERATION_IDS = {
     ("/api/v1/recurring-orders/{schedule_id}/resume", "post"): "resumeRecurringOrder",
     ("/api/v1/recurring-orders/{schedule_id}/skip", "post"): "skipRecurringOrderDate",
     ("/api/v1/recurring-orders/{schedule_id}/runs", "get"): "listRecurringOrderRuns",
+    ("/api/v1/partners", "get"): "listPartners", ("/api/v1/partners/{partner_id}", "get"): "getPartner",
+    ("/api/v1/feedback", "post"): "giveFeedback",
 }
 
 

@@ -42,6 +42,8 @@ MANAGER_ROUTES = [
     ("POST", "/manage/partners/{partner}/addresses/{address}/default"),
     ("GET", "/manage/partners/{partner}/addresses/{address}/remove"),
     ("POST", "/manage/partners/{partner}/addresses/{address}/remove"),
+    ("POST", "/manage/partners/{partner}/stage"),
+    ("POST", "/manage/partners/{partner}/interactions"),
 ]
 # Every partner-admin route with a delivery address id: another company's address is not found.
 ADDRESS_ROUTES = [
@@ -74,6 +76,8 @@ COVERED_ELSEWHERE = {
     "/api/v1/recurring-orders/<int:schedule_id>", "/api/v1/recurring-orders/<int:schedule_id>/pause",
     "/api/v1/recurring-orders/<int:schedule_id>/resume", "/api/v1/recurring-orders/<int:schedule_id>/skip",
     "/api/v1/recurring-orders/<int:schedule_id>/runs",
+    # staff partner API: test_relationship_api.py (another manager's partner: 404)
+    "/api/v1/partners/<int:partner_id>",
 }
 
 

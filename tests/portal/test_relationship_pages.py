@@ -24,8 +24,10 @@ def _manager_with_partners(f):
     lapsed = f.partner(name="=Lapsed Shop", account_manager_id=manager.id)
     today = datetime.now(UTC).date()
     for i in range(12):
-        f.order(regular, lines=[(product, 2)], status="delivered", created_at=at_noon(today - timedelta(days=7 * i + 1)))
-        f.order(lapsed, lines=[(product, 5)], status="delivered", created_at=at_noon(today - timedelta(days=200 + 7 * i)))
+        f.order(regular, lines=[(product, 2)], status="delivered",
+                created_at=at_noon(today - timedelta(days=7 * i + 1)))
+        f.order(lapsed, lines=[(product, 5)], status="delivered",
+                created_at=at_noon(today - timedelta(days=200 + 7 * i)))
     other = f.partner(name="Not Mine", account_manager_id=f.user(role="account_manager").id)
     f.order(other, lines=[(product, 1)])
     return manager, regular, lapsed, other
@@ -164,3 +166,22 @@ def test_feedback_is_asked_only_after_a_delivered_order_and_quarters_turn(f, db)
     assert not feedback.may_answer(db, me, today)
     assert feedback.may_answer(db, me, today + timedelta(days=1))  # 1 April: a new quarter
     assert feedback.quarter_of(today) == "2026Q1" and feedback.next_quarter_starts(today).isoformat() == "2026-04-01"
+
+
+def test_a_manager_never_sees_another_managers_partners_on_the_portfolio(app, f, db):
+    manager, regular, lapsed, other = _manager_with_partners(f)
+    client = _client(app, manager)
+    for query in ("", f"?manager={other.account_manager_id}", "?q=Not+Mine"):
+        assert f"/manage/partners/{other.id}\"" not in client.get(f"/manage/portfolio{query}").text
+        assert other.code not in client.get(f"/manage/portfolio/export.csv{query}").text
+
+
+def test_partner_users_reach_no_staff_relationship_page(app, f):
+    manager, regular, *_ = _manager_with_partners(f)
+    client = _client(app, f.user(partner=regular, role="partner_admin"))
+    for method, path in [("GET", "/manage/portfolio"), ("GET", "/manage/portfolio/export.csv"),
+                         ("POST", f"/manage/partners/{regular.id}/stage"),
+                         ("POST", f"/manage/partners/{regular.id}/interactions")]:
+        assert client.open(path, method=method).status_code == 403, path
+    staff = _client(app, manager)
+    assert staff.get("/feedback").status_code == 403
