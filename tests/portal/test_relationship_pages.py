@@ -185,3 +185,49 @@ def test_partner_users_reach_no_staff_relationship_page(app, f):
         assert client.open(path, method=method).status_code == 403, path
     staff = _client(app, manager)
     assert staff.get("/feedback").status_code == 403
+
+
+def test_the_portfolio_page_issues_the_same_number_of_queries_for_few_and_many_partners(app, f, db):
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from portal.models import Feedback, RecurringOrder
+
+    @contextmanager
+    def counting():
+        engine = app.extensions["trellis.session_factory"].kw["bind"]
+        statements = []
+
+        def count(*_args):
+            statements.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+
+    manager = f.user(role="account_manager")
+    product = f.product()
+    today = datetime.now(UTC).date()
+
+    def add_partners(n):
+        for _ in range(n):
+            p = f.partner(account_manager_id=manager.id)
+            for i in range(4):
+                f.order(p, lines=[(product, 1)], status="delivered", promised_date=today,
+                        created_at=at_noon(today - timedelta(days=9 * i + 3)), delivered_at=datetime.now(UTC))
+            db.add_all([RecurringOrder(partner_id=p.id, cadence="monthly", start_date=today, status="active"),
+                        Feedback(partner_id=p.id, quarter="2026Q1", score=5)])
+        db.commit()
+
+    client = _client(app, manager)
+    add_partners(2)
+    client.get("/manage/portfolio")
+    with counting() as few:
+        assert client.get("/manage/portfolio").status_code == 200
+    add_partners(10)
+    with counting() as many:
+        assert client.get("/manage/portfolio").status_code == 200
+    assert len(few) == len(many)
