@@ -163,6 +163,10 @@ def load(
     from portal.demo.standing import load_standing_orders  # (it places orders: after the history)
 
     load_standing_orders(session, seed=seed, today=today, progress=report)
+    from portal.demo import relationship as demo_relationship  # reads the standing orders too
+
+    demo_relationship.add(session, seed=seed, today=today)
+    session.commit()
     return DemoResult(len(partner_rows), len(products), users + len(staff), orders, lines)
 
 

@@ -68,12 +68,13 @@ def _risk_rank(row: Row):
     return RISKS.index(row.k.churn_risk) if row.k.churn_risk else None
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+def _money(value: Decimal | None):
+    # Numbers stay numbers (not text): ``neutralise`` leaves them alone, so "-0.25" is no formula.
+    return None if value is None else value.quantize(Decimal("0.01"))
 
 
-def _ratio(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+def _ratio(value: Decimal | None):
+    return None if value is None else value.quantize(Decimal("0.0001"))
 
 
 COLUMNS: list[Column] = [

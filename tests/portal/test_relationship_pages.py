@@ -231,3 +231,14 @@ def test_the_portfolio_page_issues_the_same_number_of_queries_for_few_and_many_p
     with counting() as many:
         assert client.get("/manage/portfolio").status_code == 200
     assert len(few) == len(many)
+
+
+def test_numbers_in_the_csv_stay_numbers_even_when_negative(app, f):
+    manager = f.user(role="account_manager")
+    shrinking = f.partner(name="Shrinking", account_manager_id=manager.id)
+    product = f.product()
+    now = datetime.now(UTC)
+    f.order(shrinking, lines=[(product, 10)], created_at=now - timedelta(days=400))
+    f.order(shrinking, lines=[(product, 5)], created_at=now - timedelta(days=10))
+    text = _client(app, manager).get("/manage/portfolio/export.csv").text
+    assert ",-0.5000," in text and "'-" not in text
