@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -81,9 +82,12 @@ def give(session: Session, actor: Actor, *, score: int, comment: str, today: dat
         raise AlreadyAnswered(_("You have answered this quarter already; thank you.")) from None
     if score <= FOLLOW_UP_AT:
         partner = session.get(Partner, actor.partner_id)
+        manager = partner.account_manager
+        with force_locale(manager.locale if manager is not None else "en"):  # the manager reads it
+            title = _("Follow up on feedback: %(score)d of 10 from %(partner)s", score=score,
+                      partner=partner.name)
         task = Task(partner_id=partner.id, assignee_id=partner.account_manager_id, kind="feedback",
-                    title=_("Follow up on feedback: %(score)d of 10 from %(partner)s", score=score,
-                            partner=partner.name),
+                    title=title,
                     note=comment, due_on=today + timedelta(days=FOLLOW_UP_DAYS), status="open")
         session.add(task)
         session.flush()

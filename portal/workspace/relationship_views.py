@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from portal.core.errors import Conflict, NotFound, ServiceError
+from portal.core.labels import label
 from portal.db import get_session
 from portal.web.errors import not_found
 from portal.web.forms import show_service_error
@@ -95,7 +96,7 @@ def set_stage(partner_id: int):
         except ServiceError as err:
             show_service_error(form, err)
         else:
-            flash(_("Stage set: %(stage)s.", stage=form.stage.data), "success")
+            flash(_("Stage set: %(stage)s.", stage=label(form.stage.data)), "success")
             return redirect(url_for("workspace.partner", partner_id=partner_id, _anchor="relationship"))
     return _page(overview, settings_form(overview), 422, stage_form=form)
 
