@@ -132,14 +132,16 @@ def register_blueprints(app: Flask) -> None:
     from portal.referrals.staff_views import bp as referral_pipeline_bp
     from portal.referrals.views import bp as referrals_bp
     from portal.web.api import register_api
+    from portal.workspace import api as workspace_api
     from portal.workspace import forecast_api
     from portal.workspace.forecast_views import bp as forecasts_bp
     from portal.workspace.partner_views import bp as workspace_bp
+    from portal.workspace.relationship_views import bp as relationship_bp
     from portal.workspace.views import bp as tasks_bp
 
     for blueprint in (main_bp, auth_bp, people_bp, addresses_bp, catalog_bp, orders_bp, manage_bp,
                       admin_bp, catalog_admin_bp, workspace_bp, tasks_bp, recurring_bp, referrals_bp,
-                      referral_pipeline_bp, forecasts_bp, standing_runs_bp):
+                      referral_pipeline_bp, forecasts_bp, standing_runs_bp, relationship_bp):
         app.register_blueprint(blueprint)
     from portal.accounts import tokens
 
@@ -150,7 +152,7 @@ def register_blueprints(app: Flask) -> None:
     # Accounts (reset links, invitations) queue emails in the outbox without importing it.
     app.extensions["trellis.queue_email"] = outbox.queue_email
     register_api(app, accounts_api.blueprints + ordering_api.blueprints + recurring_api.blueprints
-                 + referrals_api.blueprints + forecast_api.blueprints)
+                 + referrals_api.blueprints + forecast_api.blueprints + workspace_api.blueprints)
 
 
 def register_security_headers(app: Flask) -> None:

@@ -33,6 +33,7 @@ from portal.recurring.models import (
 )
 from portal.referrals.models import Referral, ReferralEvent
 from portal.workspace.forecast_models import ForecastAdjustment, ForecastMonth, ForecastRun, PartnerForecast
+from portal.workspace.relationship_models import Feedback, Interaction, StageChange
 
 __all__ = [
     "AuditEvent", "ZERO", "MAX_MONEY", "MAX_ROW_ID", "Money", "UTCDateTime", "to_money", "utc_now",
@@ -43,4 +44,5 @@ __all__ = [
     "NOTIFICATION_STATUSES", "RecurringOrder", "RecurringLine", "RecurringSkip", "RecurringRun",
     "RecurringDraft", "RecurringSettings", "Referral", "ReferralEvent",
     "ForecastRun", "PartnerForecast", "ForecastMonth", "ForecastAdjustment",
+    "Feedback", "Interaction", "StageChange",
 ]

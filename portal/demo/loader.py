@@ -166,6 +166,10 @@ def load(
     from portal.demo.referrals import load_referrals
 
     load_referrals(session, seed=seed, today=today, progress=report)
+    from portal.demo import relationship as demo_relationship  # reads the standing orders too
+
+    demo_relationship.add(session, seed=seed, today=today)
+    session.commit()
     return DemoResult(len(partner_rows), len(products), users + len(staff), orders, lines)
 
 

@@ -14,6 +14,7 @@ from portal.recurring import engine
 from portal.recurring import ledger as standing_ledger
 from portal.web.forms import ActionForm
 from portal.web.guards import actor
+from portal.workspace import feedback as nps_feedback
 
 bp = Blueprint("main", __name__)
 
@@ -33,17 +34,19 @@ def dashboard():
     me = actor()
     db = get_session()
     standing_next = None
+    ask_feedback = False
     if me.partner is not None:
         zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
         board = dashboards.for_buyer(db, me, time_zone=zone)
         standing_next = standing_ledger.next_standing_order(db, me, engine.today_in(zone))
+        ask_feedback = nps_feedback.may_answer(db, me, engine.today_in(zone))
         kind = "partner"
     elif me.role == "admin":
         board, kind = dashboards.for_admin(db, me), "admin"
     else:
         board, kind = dashboards.for_manager(db, me), "manager"
     return render_template("home/dashboard.html", kind=kind, board=board, quiet=quiet,
-                           standing_next=standing_next,
+                           standing_next=standing_next, ask_feedback=ask_feedback,
                            action_form=ActionForm(), new_partner_days=dashboards.NEW_PARTNER_DAYS,
                            notification_kinds=dashboards.NOTIFICATION_KINDS,
                            max_attempts=outbox.MAX_ATTEMPTS)

@@ -42,7 +42,7 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-TASK_KINDS = ("phone", "visit", "manual")  # from the outbox by channel, or added by hand
+TASK_KINDS = ("phone", "visit", "manual", "feedback")  # outbox by channel, by hand, or a low NPS score
 
 
 class Task(Base):

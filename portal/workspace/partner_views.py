@@ -12,7 +12,7 @@ from portal.db import get_session
 from portal.web.errors import not_found
 from portal.web.forms import show_service_error
 from portal.web.guards import actor, staff_required
-from portal.workspace import partner_settings, portfolio
+from portal.workspace import partner_settings, portfolio, relationship_page
 from portal.workspace.forms import PartnerSearchForm, PartnerSettingsForm
 
 bp = Blueprint("workspace", __name__, url_prefix="/manage")
@@ -62,10 +62,11 @@ def settings_form(overview: portfolio.PartnerOverview, formdata=None) -> Partner
     return form
 
 
-def _page(overview: portfolio.PartnerOverview, form: PartnerSettingsForm, status: int = 200):
+def _page(overview: portfolio.PartnerOverview, form: PartnerSettingsForm, status: int = 200, **forms):
     addresses = delivery_addresses.list_for(get_session(), actor(), overview.partner.id)
     return render_template("workspace/partner.html", o=overview, partner=overview.partner,
-                           form=form, addresses=addresses), status
+                           form=form, addresses=addresses,
+                           **relationship_page.context(overview.partner, **forms)), status
 
 
 @bp.get("/partners/<int:partner_id>")

@@ -42,6 +42,9 @@ PAGES = {
     "/manage/referrals/report.csv": {"account_manager", "admin"},
     "/manage/standing-runs": {"account_manager", "admin"},
     "/manage/standing-runs/export.csv": {"account_manager", "admin"},
+    "/manage/portfolio": {"account_manager", "admin"},
+    "/manage/portfolio/export.csv": {"account_manager", "admin"},
+    "/feedback": {"buyer", "partner_admin"},
 }
 # Allowed, but answered with a redirect (an empty cart has nothing to check out).
 REDIRECTS = {"/checkout": "/cart"}
@@ -79,6 +82,7 @@ def test_every_get_page_is_in_the_matrix(app):
               "/api/v1/orders", "/forgot-password", "/forgot-password/sent",  # test_password_reset.py
               "/api/v1/recurring-orders",  # test_recurring_api.py
               "/api/v1/referrals"}  # test_referrals_api.py
+              "/api/v1/partners"}  # staff only: test_relationship_api.py
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.arguments or rule.endpoint == "static":
             continue

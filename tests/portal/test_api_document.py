@@ -39,6 +39,8 @@ OPERATION_IDS = {
     ("/api/v1/referrals/{referral_id}/convert", "post"): "convertReferral",
     ("/api/v1/partners/{partner_id}/forecast", "get"): "getPartnerForecast",
     ("/api/v1/partners/{partner_id}/forecast/adjustments", "post"): "createForecastAdjustment",
+    ("/api/v1/partners", "get"): "listPartners", ("/api/v1/partners/{partner_id}", "get"): "getPartner",
+    ("/api/v1/feedback", "post"): "giveFeedback",
 }
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -115,3 +115,25 @@ def test_no_demo_order_is_dated_today_or_later(app, db, today):
         demo.load(db, partners=4, years=1, today=today)
     newest = db.scalar(select(func.max(Order.created_at)))
     assert newest is not None and newest < datetime.combine(today, time(0), tzinfo=UTC)
+
+
+def test_demo_relationship_data_matches_behaviour(app, db):
+    from portal.core.access import SYSTEM
+    from portal.models import Feedback, Interaction, StageChange, Task
+    from portal.workspace import kpis
+
+    demo.load(db, partners=12, years=3, seed=1, today=TODAY)
+    answers = db.scalars(select(Feedback)).all()
+    assert len(answers) >= 10 and len({a.quarter for a in answers}) >= 3
+    detractors = [a for a in answers if a.score <= 6]
+    assert detractors and all(a.task_id for a in detractors)
+    assert all(a.task_id is None for a in answers if a.score > 6)
+    tasks = [db.get(Task, a.task_id) for a in detractors]
+    assert {t.status for t in tasks} >= {"done"} and all(t.kind == "feedback" for t in tasks)
+    assert all(t.done_by_id and t.done_at > t.created_at for t in tasks if t.status == "done")
+    assert db.scalar(select(func.count(Interaction.id))) >= 12
+    assert db.scalar(select(func.count(StageChange.id))) >= 12
+    partners = db.scalars(select(Partner)).all()
+    figures = kpis.compute(db, [p.id for p in partners], now=datetime.combine(TODAY, time(9), tzinfo=UTC))
+    matching = sum(1 for p in partners if p.stage == figures[p.id].suggested_stage)
+    assert matching >= len(partners) // 2 and SYSTEM.sees_all

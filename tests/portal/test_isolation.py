@@ -51,6 +51,8 @@ MANAGER_ROUTES = [
     ("POST", "/manage/partners/{partner}/forecast/adjustments"),
     ("GET", "/manage/partners/{partner}/forecast/adjustments/{adjustment}/clear"),
     ("POST", "/manage/partners/{partner}/forecast/adjustments/{adjustment}/clear"),
+    ("POST", "/manage/partners/{partner}/stage"),
+    ("POST", "/manage/partners/{partner}/interactions"),
 ]
 # Every partner-admin route with a delivery address id: another company's address is not found.
 ADDRESS_ROUTES = [
@@ -95,6 +97,8 @@ COVERED_ELSEWHERE = {
     "/manage/referrals/<int:referral_id>/convert",  # test_referral_conversion.py
     # the forecasts API (JSON errors): another manager's partner is 404 and audited in test_forecast_api.py
     "/api/v1/partners/<int:partner_id>/forecast", "/api/v1/partners/<int:partner_id>/forecast/adjustments",
+    # staff partner API: test_relationship_api.py (another manager's partner: 404)
+    "/api/v1/partners/<int:partner_id>",
 }
 
 

@@ -61,7 +61,7 @@ def test_an_invalid_form_answers_422_and_never_200(app, rows):
 
 
 @pytest.mark.parametrize("path", ["/catalog", "/orders", "/admin/catalog/products", "/manage/orders",
-                                  "/manage/partners", "/manage/tasks"])
+                                  "/manage/partners", "/manage/tasks", "/manage/portfolio"])
 def test_list_pages_take_only_typed_query_arguments(app, rows, path):
     """Odd page numbers and over-long filters are ignored, never a 500 (and never passed on raw)."""
     role = next((r for prefix, r in ROLE_FOR.items() if path.startswith(prefix)), "buyer")
