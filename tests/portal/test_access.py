@@ -81,7 +81,7 @@ def test_every_get_page_is_in_the_matrix(app):
     public = {"/", "/login", "/healthz", "/api/v1/openapi.json", "/api/v1/me", "/api/v1/products",
               "/api/v1/orders", "/forgot-password", "/forgot-password/sent",  # test_password_reset.py
               "/api/v1/recurring-orders",  # test_recurring_api.py
-              "/api/v1/referrals"}  # test_referrals_api.py
+              "/api/v1/referrals",  # test_referrals_api.py
               "/api/v1/partners"}  # staff only: test_relationship_api.py
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.arguments or rule.endpoint == "static":
