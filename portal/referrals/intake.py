@@ -72,7 +72,7 @@ def company_key(name: str) -> str:
         for form in LEGAL_FORMS:
             if len(words) > len(form) and tuple(words[-len(form):]) == form:
                 words, stripped = words[:-len(form)], True
-    return " ".join(words)
+    return " ".join(words)[:MAX_NAME]  # NFKD can lengthen a name many times (the column's size)
 
 
 def website_host(website: str) -> str:
@@ -83,13 +83,14 @@ def website_host(website: str) -> str:
     text = website.strip()
     if not text:
         return ""
-    parts = urlsplit(text if "//" in text else "//" + text)
-    if parts.scheme not in ("", "http", "https"):
-        raise ServiceError(_("Enter the website as an address such as www.example.pl."), field="website")
-    try:
+    try:  # urlsplit itself refuses some text ("http://[::1", NFKC-changing characters)
+        parts = urlsplit(text if "//" in text else "//" + text)
+        scheme = parts.scheme
         host = (parts.hostname or "").encode("idna").decode("ascii").lower()
     except (UnicodeError, ValueError):
-        host = ""
+        scheme, host = "", ""
+    if scheme not in ("", "http", "https"):
+        raise ServiceError(_("Enter the website as an address such as www.example.pl."), field="website")
     host = host.removeprefix("www.")
     if not HOST_RE.match(host):
         raise ServiceError(_("Enter the website as an address such as www.example.pl."), field="website")
@@ -102,7 +103,8 @@ def company_domain(email_key: str, website: str) -> str:
     if host:
         return host
     domain = email_key.rpartition("@")[2]
-    return "" if domain in FREE_MAIL else domain
+    # only a real host name (never "%" or "_", which a LIKE would read as wildcards)
+    return "" if domain in FREE_MAIL or not HOST_RE.match(domain) else domain
 
 
 def check(data: ReferralData) -> ReferralData:

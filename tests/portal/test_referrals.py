@@ -53,10 +53,19 @@ def test_website_hosts(typed, host):
     assert intake.website_host(typed) == host
 
 
-@pytest.mark.parametrize("typed", ["javascript:alert(1)", "not a site", "http://localhost", "ftp://x.pl"])
+@pytest.mark.parametrize("typed", ["javascript:alert(1)", "not a site", "http://localhost", "ftp://x.pl",
+                                   "http://[::1", "ex\u2100ample.pl"])
 def test_what_is_not_a_website_is_refused(typed):
     with pytest.raises(intake.ServiceError):
         intake.website_host(typed)
+
+
+def test_a_name_that_normalises_longer_still_fits_its_column():
+    assert len(intake.company_key("\ufdfa" * 200)) <= intake.MAX_NAME
+
+
+def test_an_email_domain_with_wildcards_is_no_domain():
+    assert intake.company_domain("x@%.%", "") == ""
 
 
 def test_free_mail_says_nothing_about_the_company():
