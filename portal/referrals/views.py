@@ -66,7 +66,9 @@ def new():
 
 def _referrer(code: str) -> Partner:
     """The active partner whose referral link this is; 404 for an unknown or disabled one."""
-    partner = get_session().scalar(select(Partner).where(Partner.referral_code == code[:20]))
+    if len(code) > 20:  # no code is longer: never match a prefix of what was typed
+        abort(404)
+    partner = get_session().scalar(select(Partner).where(Partner.referral_code == code))
     if partner is None or partner.status != "active":
         abort(404)
     return partner

@@ -225,7 +225,8 @@ def test_a_filled_honeypot_is_thanked_and_dropped(app, f, db):
 def test_an_unknown_or_disabled_code_is_not_found(app, f, db, status):
     f.partner(referral_code="gone0001", status=status)
     client = app.test_client()
-    for path in ("/r/nosuchcode", "/r/gone0001", "/r/gone0001/thanks"):
+    f.partner(referral_code="k" * 20)  # a live code of the longest length, typed with more after it
+    for path in ("/r/nosuchcode", "/r/gone0001", "/r/gone0001/thanks", "/r/" + "k" * 20 + "zz"):
         assert client.get(path).status_code == 404
     assert client.post("/r/gone0001", data=PUBLIC).status_code == 404
     assert count(db) == 0
