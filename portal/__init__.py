@@ -151,6 +151,10 @@ def register_blueprints(app: Flask) -> None:
 
     # Accounts (reset links, invitations) queue emails in the outbox without importing it.
     app.extensions["trellis.queue_email"] = outbox.queue_email
+    from portal.referrals import rewards
+
+    # A referred partner's delivered order grants its referrer's reward (ordering calls back).
+    rewards.install()
     register_api(app, accounts_api.blueprints + ordering_api.blueprints + recurring_api.blueprints
                  + referrals_api.blueprints + forecast_api.blueprints + workspace_api.blueprints)
 
@@ -184,8 +188,9 @@ def register_commands(app: Flask) -> None:
     from portal.notifications import cli as notifications_cli
     from portal.ordering import cli as ordering_cli
     from portal.recurring import cli as recurring_cli
+    from portal.referrals import cli as referrals_cli
     from portal.workspace import cli as forecasts_cli
 
     for group in (*accounts_cli.groups, demo_cli.group, ordering_cli.group, notifications_cli.group,
-                  recurring_cli.group, forecasts_cli.group):
+                  recurring_cli.group, referrals_cli.group, forecasts_cli.group):
         app.cli.add_command(group)

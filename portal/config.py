@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from portal.core.money import MAX_MONEY
 
 ENVIRONMENTS = ("development", "production", "testing")
 
@@ -76,6 +79,20 @@ def _whole_number(name: str, default: int, *, minimum: int = 1) -> int:
     return value
 
 
+def _amount(name: str, default: str, *, minimum: str = "0") -> Decimal:
+    """A money setting (PLN, net) from the environment, or a ConfigError that says what is wrong."""
+    raw = (os.environ.get(name) or "").strip() or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < Decimal(minimum) or value > MAX_MONEY \
+            or value != value.quantize(Decimal("0.01")):
+        raise ConfigError(f"{name} must be an amount of at least {minimum} with at most two "
+                          f"decimals, not {raw!r}")
+    return value
+
+
 SMTP_SETTINGS = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM")
 
 
@@ -110,6 +127,12 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # The public referral form: per client address and per referral link (any address).
         "REFERRAL_RATE_LIMIT_IP": os.environ.get("REFERRAL_RATE_LIMIT_IP", "10 per hour"),
         "REFERRAL_RATE_LIMIT_CODE": os.environ.get("REFERRAL_RATE_LIMIT_CODE", "30 per hour"),
+        # A referral's reward (portal.referrals.rewards): a credit of this net amount for the
+        # referrer, earned when the referred partner has this many delivered orders worth at
+        # least this much (net) in all.
+        "REFERRAL_REWARD_AMOUNT": _amount("REFERRAL_REWARD_AMOUNT", "200.00", minimum="0.01"),
+        "REFERRAL_REWARD_ORDERS": _whole_number("REFERRAL_REWARD_ORDERS", 1),
+        "REFERRAL_REWARD_REVENUE": _amount("REFERRAL_REWARD_REVENUE", "0"),
         "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0, minimum=0),
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

@@ -22,6 +22,7 @@ from portal.core.models import AuditEvent
 from portal.core.money import MAX_MONEY, ZERO, to_money
 from portal.core.types import MAX_ROW_ID, Money, UTCDateTime, utc_now
 from portal.notifications.models import NOTIFICATION_STATUSES, Notification, Task
+from portal.ordering.credits import Credit, CreditUse
 from portal.ordering.models import ORDER_SOURCES, ORDER_STATUSES, CartLine, Order, OrderLine
 from portal.recurring.models import (
     RecurringDraft,
@@ -31,7 +32,7 @@ from portal.recurring.models import (
     RecurringSettings,
     RecurringSkip,
 )
-from portal.referrals.models import Referral, ReferralEvent
+from portal.referrals.models import Referral, ReferralEvent, ReferralReward
 from portal.workspace.forecast_models import ForecastAdjustment, ForecastMonth, ForecastRun, PartnerForecast
 from portal.workspace.relationship_models import Feedback, Interaction, StageChange
 
@@ -42,7 +43,7 @@ __all__ = [
     "STAGES", "Partner", "PriceTier", "PARTNER_ROLES", "ROLES", "STAFF_ROLES", "ApiToken", "DeliveryAddress",
     "Invitation", "User", "UserSession", "CartLine", "Notification", "Task",
     "NOTIFICATION_STATUSES", "RecurringOrder", "RecurringLine", "RecurringSkip", "RecurringRun",
-    "RecurringDraft", "RecurringSettings", "Referral", "ReferralEvent",
+    "RecurringDraft", "RecurringSettings", "Referral", "ReferralEvent", "ReferralReward", "Credit", "CreditUse",
     "ForecastRun", "PartnerForecast", "ForecastMonth", "ForecastAdjustment",
     "Feedback", "Interaction", "StageChange",
 ]

@@ -9,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.types import UTCDateTime, utc_now
+from portal.core.money import ZERO
+from portal.core.types import Money, UTCDateTime, utc_now
 from portal.db import Base
 
 PARTNER_ROLES = ("buyer", "partner_admin")
@@ -192,6 +193,10 @@ class Partner(Base):
     # Every order ever stored for the partner (any source); bumped in the transaction that adds
     # one, so concurrent orders get distinct numbers (thank-you milestones) without a count(*).
     order_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # What the partner's credits (referral rewards; portal.ordering.credits) have left to spend,
+    # kept in the transactions that change them, so placing an order knows without a query
+    # that there is none.
+    credit_balance: Mapped[Decimal] = mapped_column(Money, default=ZERO, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     price_tier: Mapped[PriceTier | None] = relationship()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
@@ -63,6 +64,7 @@ _T, _U, _P = ApiToken.__table__.c, User.__table__.c, Partner.__table__.c
 _LIVE_TOKEN = (
     select(_U.id, _U.email, _U.name, _U.role, _U.locale, _U.active,
            _P.id.label("p_id"), _P.code, _P.name.label("p_name"), _P.price_tier_id, _P.status,
+           _P.credit_balance,
            _T.revoked_at, _T.expires_at)
     .select_from(ApiToken.__table__)
     .join(User.__table__, _U.id == _T.user_id)
@@ -80,7 +82,8 @@ def user_for(session: Session, token: str) -> Caller | None:
         return None
     partner = None
     if row.p_id is not None:
-        partner = access.PartnerRef(row.p_id, row.code, row.p_name, row.price_tier_id)
+        partner = access.PartnerRef(row.p_id, row.code, row.p_name, row.price_tier_id,
+                                     row.credit_balance or Decimal("0"))
     return Caller(row.id, row.email, row.name, row.role, row.locale, partner)
 
 

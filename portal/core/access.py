@@ -11,6 +11,7 @@ accounts model, so ``core`` imports no feature (import-linter checks it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, column, select, table
@@ -40,6 +41,7 @@ class PartnerRef:
     code: str
     name: str
     price_tier_id: int | None
+    credit_balance: Decimal = Decimal("0")  # credit to spend at checkout (ordering.credits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,8 @@ class Actor:
         ref = None
         if company is not None:
             ref = company if isinstance(company, PartnerRef) else PartnerRef(
-                company.id, company.code, company.name, company.price_tier_id)
+                company.id, company.code, company.name, company.price_tier_id,
+                getattr(company, "credit_balance", None) or Decimal("0"))
         return cls(user.id, user.role, user.partner_id, ip, ref)
 
     @classmethod

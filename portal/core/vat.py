@@ -30,7 +30,13 @@ class RateAmount:
 
 @dataclass(frozen=True)
 class VatSummary:
-    rates: tuple[RateAmount, ...]  # highest rate first
+    rates: tuple[RateAmount, ...]  # highest rate first, nets after the credit
+    credit: Decimal = ZERO  # a credit taken off the net total (a referral reward), else 0
+
+    @property
+    def subtotal(self) -> Decimal:
+        """The lines' net sum before the credit."""
+        return self.net + self.credit
 
     @property
     def net(self) -> Decimal:
@@ -50,10 +56,37 @@ def vat_of(net: Decimal, rate: int | Decimal) -> Decimal:
     return to_money(Decimal(net) * Decimal(rate) / Decimal(100))
 
 
-def summarise(lines: Iterable[tuple[int, Decimal]]) -> VatSummary:
-    """The per-rate summary of (rate, net amount) lines."""
+def summarise(lines: Iterable[tuple[int, Decimal]], credit: Decimal = ZERO) -> VatSummary:
+    """The per-rate summary of (rate, net amount) lines, less ``credit`` off the net total.
+
+    A credit (a discount on the whole order) lowers the taxable amount of every rate in
+    proportion to its net sum, rounded to the grosz, the rounding's remainder on the highest
+    rate that can take it; it is at most the lines' net sum (``credit_for`` caps it), so no
+    rate's net goes below zero.
+    """
     sums: dict[int, Decimal] = {}
     for rate, net in lines:
         sums[rate] = sums.get(rate, ZERO) + net
-    return VatSummary(tuple(RateAmount(rate, net, vat_of(net, rate))
-                            for rate, net in sorted(sums.items(), reverse=True)))
+    ordered = sorted(sums.items(), reverse=True)
+    if credit:
+        ordered = _less_credit(ordered, Decimal(credit))
+    return VatSummary(tuple(RateAmount(rate, net, vat_of(net, rate)) for rate, net in ordered),
+                      credit=Decimal(credit) if credit else ZERO)
+
+
+def _less_credit(sums: list[tuple[int, Decimal]], credit: Decimal) -> list[tuple[int, Decimal]]:
+    total = sum((net for _rate, net in sums), ZERO)
+    if credit < 0 or credit > total:
+        raise ValueError("a credit is between 0 and the net total")
+    shares = [min(net, to_money(credit * net / total)) for _rate, net in sums]
+    left = credit - sum(shares, ZERO)
+    for i, (_rate, net) in enumerate(sums):  # the rounding's remainder, a grosz or two either way
+        step = max(min(left, net - shares[i]), -shares[i])
+        shares[i] += step
+        left -= step
+    return [(rate, net - share) for (rate, net), share in zip(sums, shares, strict=True)]
+
+
+def credit_for(net_total: Decimal, available: Decimal) -> Decimal:
+    """How much of an available credit an order of ``net_total`` takes: never below a zero total."""
+    return max(ZERO, min(Decimal(net_total), Decimal(available)))

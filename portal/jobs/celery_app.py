@@ -43,6 +43,9 @@ def make_celery(app: Flask) -> Celery:
                                                "schedule": crontab(hour=7, minute=0)},
             "notifications-every-5-minutes": {"task": "trellis.notifications.send",
                                               "schedule": crontab(minute="*/5")},
+            # Deliveries grant their rewards at once; this catches up rule changes and old data.
+            "referral-rewards-daily": {"task": "trellis.referrals.rewards",
+                                       "schedule": crontab(hour=6, minute=0)},
             "forecasts-nightly": {"task": "trellis.forecasts.refresh",
                                   "schedule": crontab(hour=2, minute=30)},
         },
@@ -96,6 +99,14 @@ def _register(celery: Celery) -> None:
         summary = reminders.send_reminders(session_factory(), _day(today))
         return {"schedules": summary.schedules, "queued": summary.queued, "already": summary.already,
                 "silent": summary.silent}
+
+    @celery.task(name="trellis.referrals.rewards", shared=False)
+    def referral_rewards() -> dict:
+        """Grant the referral rewards whose rule is met (`flask referrals rewards`); idempotent."""
+        from portal.referrals import rewards
+
+        with session_scope() as session:
+            return {"granted": rewards.grant_due(session)}
 
     @celery.task(name="trellis.notifications.send", shared=False)
     def send_notifications() -> dict:

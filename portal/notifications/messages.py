@@ -4,10 +4,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
+
+from portal.web.formatting import money
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,14 @@ def _day(p: dict[str, Any]) -> str:
         return format_date(date.fromisoformat(p["occurrence_date"]), "long")
     except (KeyError, TypeError, ValueError):
         return str(p.get("occurrence_date", ""))
+
+
+def _amount(p: dict[str, Any]) -> str:
+    """The payload's ``amount`` as the reader's locale writes money (200,00 zł)."""
+    try:
+        return money(Decimal(p["amount"]))
+    except (KeyError, TypeError, ArithmeticError):
+        return str(p.get("amount", ""))
 
 
 def _no_task(_p: dict[str, Any]) -> str:
@@ -93,6 +104,18 @@ TEMPLATES: dict[str, Template] = {
             "Kind regards,\nThe Trellis team", company=p.get("company", "")),
         task=lambda p: _("Tell %(partner)s that %(company)s, whom they recommended, is now a partner",
                          partner=p.get("partner_name", ""), company=p.get("company", "")),
+    ),
+    "referral_reward_granted": Template(
+        subject=lambda p: _("Your reward for recommending %(company)s: %(amount)s off your next order",
+                            company=p.get("company", ""), amount=_amount(p)),
+        body=lambda p: _(
+            "Hello,\n\n%(company)s, whom you recommended, now orders from us, so you have earned a "
+            "credit of %(amount)s (net). It is taken off the net total of your next "
+            "order automatically; what the order does not use stays for the one after.\n\n"
+            "Kind regards,\nThe Trellis team", company=p.get("company", ""), amount=_amount(p)),
+        task=lambda p: _("Tell %(partner)s about their referral reward of %(amount)s for %(company)s",
+                         partner=p.get("partner_name", ""), amount=_amount(p),
+                         company=p.get("company", "")),
     ),
     "recurring_order_partial": Template(
         subject=lambda p: _("Standing order %(name)s: some products were left out on %(date)s",

@@ -16,7 +16,7 @@ from portal.catalog import browse as catalog
 from portal.core.access import Actor
 from portal.core.errors import ServiceError
 from portal.core.money import ZERO, to_money
-from portal.core.vat import VatSummary, summarise
+from portal.core.vat import VatSummary, credit_for, summarise
 from portal.ordering import packs
 from portal.ordering.models import CartLine
 
@@ -51,16 +51,19 @@ class CartItem:
 class CartView:
     items: list[CartItem]
     unavailable: list[CartItem]  # products deactivated since they were added
+    credit_available: Decimal = ZERO  # the partner's credit (ordering.credits), taken at checkout
 
     @property
     def total(self) -> Decimal:
-        """Net of VAT."""
+        """Net of VAT, before any credit."""
         return sum((item.line_total for item in self.items), ZERO)
 
     @property
     def vat(self) -> VatSummary:
-        """VAT per rate on the net sums (core.vat), and the gross total."""
-        return summarise((item.product.vat_rate, item.line_total) for item in self.items)
+        """VAT per rate on the net sums (core.vat) less the credit checkout will take, and the
+        gross total."""
+        return summarise(((item.product.vat_rate, item.line_total) for item in self.items),
+                         credit_for(self.total, self.credit_available))
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def view(session: Session, actor: Actor) -> CartView:
     for product_id, quantity in rows:
         item = CartItem(priced[product_id], quantity)
         (items if item.product.active else unavailable).append(item)
-    return CartView(items, unavailable)
+    return CartView(items, unavailable, actor.partner.credit_balance or ZERO)
 
 
 def add_lines(session: Session, actor: Actor, wanted: Sequence[tuple[catalog.PricedProduct, int]]

@@ -24,12 +24,13 @@ BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Amounts are net of VAT unless named vat or gross: line_total and order_total are net (as before
 # VAT was added); vat_23 ... vat_0 are the order's VAT per rate (core.vat), blank for a rate it has
-# no lines at.
+# no lines at. order_subtotal is the lines' net sum; order_credit what a credit (a referral reward)
+# took off it, so order_total = order_subtotal - order_credit.
 ORDER_COLUMNS = (
     "order_id", "ordered_at", "partner_code", "partner_name", "status", "source", "sku",
     "product_name", "quantity", "unit_price", "line_total", "order_total", "note",
     "po_reference", "vat_rate", "order_vat_total", "order_gross_total",
-    *(f"vat_{rate}" for rate in VAT_RATES), "delivery_address",
+    *(f"vat_{rate}" for rate in VAT_RATES), "delivery_address", "order_subtotal", "order_credit",
 )
 CHUNK = 500  # orders fetched per round trip
 FLUSH_AT = 64 * 1024  # characters buffered before a chunk is yielded
@@ -77,7 +78,7 @@ def orders_csv(session: Session, stmt: Select[tuple[Order]]) -> Iterator[str]:
         per_rate = {r.rate: r.vat for r in order.vat_summary.rates}
         tail = [order.total, neutralise(order.note), neutralise(order.po_reference)]
         totals = [order.vat_total, order.gross_total, *(per_rate.get(rate, "") for rate in VAT_RATES),
-                  neutralise(address_line(order.delivery_address))]
+                  neutralise(address_line(order.delivery_address)), order.subtotal, order.credit_applied]
         for line in order.lines or [None]:  # an order without lines still shows up
             if line is None:
                 out.writerow([*head, "", "", "", "", "", *tail, "", *totals])

@@ -25,6 +25,7 @@ class Order(Base):
         CheckConstraint(f"status IN {ORDER_STATUSES}", name="status"),
         CheckConstraint("total >= 0", name="total"),
         CheckConstraint("vat_total >= 0", name="vat_total"),
+        CheckConstraint("credit_applied >= 0", name="credit_applied"),
         UniqueConstraint("partner_id", "idempotency_key"),
         UniqueConstraint("partner_id", "external_ref"),
         Index("ix_orders_partner_id_created_at", "partner_id", "created_at"),
@@ -49,8 +50,10 @@ class Order(Base):
     # A copy of the delivery address as it was when the order was placed (see
     # accounts.addresses.snapshot): later edits of the partner's addresses do not change it.
     delivery_address: Mapped[dict | None] = mapped_column(JSON)
-    # Net of VAT (the sum of the lines); VAT per rate on the net sums (core.vat); gross = both.
+    # Net of VAT: the sum of the lines less the credit applied (a referral reward,
+    # ordering.credits); VAT per rate on the net sums after the credit (core.vat); gross = both.
     total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    credit_applied: Mapped[Decimal] = mapped_column(Money, default=ZERO, server_default="0")
     vat_total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     gross_total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
@@ -66,9 +69,14 @@ class Order(Base):
         return self.total
 
     @property
+    def subtotal(self) -> Decimal:
+        """The lines' net sum, before the credit."""
+        return self.total + self.credit_applied
+
+    @property
     def vat_summary(self) -> VatSummary:
-        """VAT per rate, from the lines as charged (adds up to vat_total)."""
-        return summarise((line.vat_rate, line.line_total) for line in self.lines)
+        """VAT per rate, from the lines as charged less the credit (adds up to vat_total)."""
+        return summarise(((line.vat_rate, line.line_total) for line in self.lines), self.credit_applied)
 
 
 class OrderLine(Base):

@@ -4,44 +4,34 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts import addresses
 from portal.catalog import browse as catalog
-from portal.core import audit
 from portal.core.access import Actor
 from portal.core.errors import Conflict, ServiceError
-from portal.core.labels import label
-from portal.core.money import MAX_MONEY, to_money
+from portal.core.money import MAX_MONEY, ZERO, to_money
 from portal.core.types import utc_now
 from portal.core.vat import summarise
 from portal.notifications import outbox as notifications
-from portal.ordering import cart, packs
+from portal.ordering import cart, credits, packs
 from portal.ordering.models import Order
 from portal.ordering.placed import PlacedLine, PlacedOrder, PlaceResult
-from portal.ordering.queries import get_for_staff, get_order
 from portal.ordering.store import store_order
 
 if TYPE_CHECKING:  # batch builds on this module
     from portal.ordering.batch import Prefetched
 
 MAX_NOTE = 1000
-MAX_REASON = 500  # as the confirmation form allows
 MAX_KEY = 100
 MAX_PO_REFERENCE = 35
-# action -> (statuses it may start from, status it leads to)
-TRANSITIONS = {
-    "confirm": (("submitted",), "confirmed"),
-    "ship": (("confirmed",), "shipped"),
-    "deliver": (("shipped",), "delivered"),
-    "cancel": (("submitted", "confirmed"), "cancelled"),
-}
 MILESTONE_EVERY = 10
 
 
@@ -132,11 +122,28 @@ def place_order(
     it no longer holds exactly that (another tab ordered or changed it meanwhile).
     ``before_commit(order_id)`` runs in the order's transaction before its commit. Many orders
     at once (standing orders): ``ordering.batch.place_orders``, the same steps."""
-    prepared = prepare(session, actor, lines, key=key, requested_delivery_date=requested_delivery_date,
-                       note=note, source=source, strict_key=strict_key, operation=operation,
-                       po_reference=po_reference, address_id=address_id)
-    if isinstance(prepared, PlaceResult):
-        return prepared
+    for attempt in range(2):
+        prepared = prepare(session, actor, lines, key=key, requested_delivery_date=requested_delivery_date,
+                           note=note, source=source, strict_key=strict_key, operation=operation,
+                           po_reference=po_reference, address_id=address_id)
+        if isinstance(prepared, PlaceResult):
+            return prepared
+        try:
+            return _store(session, actor, prepared, from_cart, before_commit)
+        except credits.CreditTaken:  # another order spent the credit first: price it again
+            session.rollback()
+            if attempt:
+                raise Conflict(_("The order could not be placed. Try again.")) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _store(session: Session, actor: Actor, prepared: Prepared, from_cart: dict[int, int] | None,
+           before_commit: Callable[[int], None] | None) -> PlaceResult:
+    """Store a prepared order with the partner's credit taken off it, then commit."""
+    allocations = credits.allocate(session, actor.partner, prepared.values["total"],
+                                   prepared.values["source"])
+    if allocations:
+        prepared = prepared.less_credit(sum((a.amount for a in allocations), ZERO))
     if from_cart is not None and not cart.consume(session, actor, from_cart):
         session.rollback()
         raise CartChanged(_("Your cart changed while you were checking out. Check it and place "
@@ -148,6 +155,7 @@ def place_order(
         # The key is taken: a retry, a double click, or a concurrent twin that committed first
         # (PostgreSQL made this insert wait for it). Nothing was written, so just read it.
         return replay_taken(session, actor, prepared)
+    credits.spend(session, actor.partner_id, stored[0], allocations)
     result = placed(session, actor, prepared, *stored)
     if before_commit is not None:
         before_commit(result.order.id)
@@ -166,8 +174,17 @@ class Prepared:
 
     @property
     def audit_detail(self) -> dict:
-        return {"source": self.values["source"], "total": str(self.values["total"]),
-                "gross_total": str(self.values["gross_total"])}
+        detail = {"source": self.values["source"], "total": str(self.values["total"]),
+                  "gross_total": str(self.values["gross_total"])}
+        if self.values["credit_applied"]:
+            detail["credit_applied"] = str(self.values["credit_applied"])
+        return detail
+
+    def less_credit(self, credit: Decimal) -> Prepared:
+        """The same order with ``credit`` taken off its net total (VAT on what is left)."""
+        vat = summarise(((line["vat_rate"], line["line_total"]) for line in self.lines), credit)
+        return replace(self, values={**self.values, "credit_applied": vat.credit, "total": vat.net,
+                                     "vat_total": vat.vat, "gross_total": vat.gross})
 
 
 def prepare(session: Session, actor: Actor, lines: Sequence[LineRequest], *, key: str,
@@ -204,7 +221,7 @@ def prepare(session: Session, actor: Actor, lines: Sequence[LineRequest], *, key
         "status": "submitted", "idempotency_key": key, "request_hash": fingerprint,
         "requested_delivery_date": requested_delivery_date, "note": note,
         "po_reference": reference, "delivery_address": delivery,
-        "total": vat.net, "vat_total": vat.vat, "gross_total": vat.gross,
+        "total": vat.net, "vat_total": vat.vat, "gross_total": vat.gross, "credit_applied": ZERO,
         "created_at": now, "updated_at": now,
     }, priced, rounded, strict_key)
 
@@ -312,75 +329,8 @@ def _last_checkout(session: Session, actor: Actor) -> Order | None:
     )
 
 
-def cancel(session: Session, actor: Actor, order_id: int) -> Order:
-    """A partner user cancels their company's order while it is still submitted."""
-    order = get_order(session, actor.partner_id, order_id)
-    status = order.status
-    if status == "submitted":
-        status = _move(session, order, "submitted", status="cancelled")
-    if status is not None:
-        raise Conflict(_("Only a submitted order can be cancelled; this one is %(status)s.",
-                         status=_status_label(status)))
-    audit.record(session, "order_cancelled", actor_id=actor.user_id, target=order,
-                 partner_id=order.partner_id)
-    session.commit()
-    return order
+# The lifecycle after placing lives in ordering.lifecycle; these names stay importable from here.
+from portal.ordering.lifecycle import TRANSITIONS, _status_label, advance, cancel, on_status  # noqa: E402
 
-
-def advance(session: Session, actor: Actor, order_id: int, action: str, *,
-            promised_date: date | None = None, reason: str = "") -> Order:
-    """Staff move an order along submitted → confirmed → shipped → delivered, or cancel it
-    (``reason``, optional, is kept in the audit event)."""
-    if action not in TRANSITIONS:
-        raise ServiceError(_("Unknown action."))
-    order = get_for_staff(session, actor, order_id)
-    allowed_from, target = TRANSITIONS[action]
-    previous = order.status
-    if previous not in allowed_from:
-        raise _cannot_move(previous, target)
-    values: dict = {"status": target}
-    if action == "confirm":
-        today = datetime.now(UTC).date()
-        promised = promised_date or order.requested_delivery_date or today + timedelta(days=3)
-        if promised < today:
-            raise ServiceError(_("The promised date cannot be in the past."), field="promised_date")
-        values["promised_date"] = promised
-    if action == "deliver":
-        values["delivered_at"] = utc_now()
-    status = _move(session, order, previous, **values)
-    if status is not None:
-        raise _cannot_move(status, target)
-    reason = (reason or "").replace("\x00", "").strip()[:MAX_REASON]  # JSON in PostgreSQL holds no NUL
-    detail = {"reason": reason} if reason else {}
-    audit.record(session, f"order_{target}", actor_id=actor.user_id, target=order,
-                 partner_id=order.partner_id, previous=previous, status=target, **detail)
-    session.commit()
-    return order
-
-
-def _move(session: Session, order: Order, expected: str, **values) -> str | None:
-    """Set the values if the order is still ``expected`` (compare and set, no commit).
-
-    Returns None when it moved, else the status someone else has given the order meanwhile.
-
-    Of two people moving one order at once, exactly one gets the row: the other's UPDATE waits
-    for the first to commit, then matches nothing, and the order's real status is read back.
-    """
-    moved = session.execute(
-        update(Order).where(Order.id == order.id, Order.status == expected).values(**values)
-    ).rowcount
-    if moved == 1:
-        return None
-    session.rollback()
-    return session.scalar(select(Order.status).where(Order.id == order.id))
-
-
-def _cannot_move(status: str, target: str) -> Conflict:
-    return Conflict(_("An order that is %(status)s cannot be moved to %(target)s.",
-                      status=_status_label(status), target=_status_label(target)))
-
-
-_status_label = label  # the status in the reader's language (pages call it too)
-
-
-__all__ = ["LineRequest", "PlacedOrder", "PlaceResult", "place_order", "checkout", "cancel", "advance"]
+__all__ = ["LineRequest", "PlacedOrder", "PlaceResult", "place_order", "checkout", "cancel", "advance",
+           "TRANSITIONS", "on_status", "_status_label"]

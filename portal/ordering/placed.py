@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from portal.core.money import ZERO
 from portal.core.vat import VatSummary, summarise
 from portal.ordering import packs
 from portal.ordering.models import Order
@@ -44,14 +45,19 @@ class PlacedOrder:
     lines: tuple[PlacedLine, ...]
     promised_date: date | None = None
     delivered_at: datetime | None = None
+    credit_applied: Decimal = ZERO  # taken off the lines' net sum (ordering.credits)
 
     @property
     def net_total(self) -> Decimal:
         return self.total
 
     @property
+    def subtotal(self) -> Decimal:
+        return self.total + self.credit_applied
+
+    @property
     def vat_summary(self) -> VatSummary:
-        return summarise((line.vat_rate, line.line_total) for line in self.lines)
+        return summarise(((line.vat_rate, line.line_total) for line in self.lines), self.credit_applied)
 
 
 @dataclass

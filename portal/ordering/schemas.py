@@ -93,7 +93,11 @@ class OrderOut(Schema):
     delivery_address = fields.Nested(AddressOut, required=True, allow_none=True, metadata={
         "description": "A copy of the address as delivered to (null: the company had none)"})
     total = Money(required=True, metadata={"description": "Net of VAT (the same as `net_total`)"})
-    net_total = Money(required=True, metadata={"description": "The sum of the line totals"})
+    net_total = Money(required=True, metadata={
+        "description": "The sum of the line totals less `credit_applied`"})
+    subtotal = Money(required=True, metadata={"description": "The sum of the line totals (net)"})
+    credit_applied = Money(required=True, metadata={
+        "description": "What the company's credit (a referral reward) took off `subtotal`; 0 without one"})
     vat_total = Money(required=True, metadata={"description": "The sum of `vat[].vat`"})
     gross_total = Money(required=True, metadata={"description": "`net_total` + `vat_total`"})
     vat = fields.Nested(VatRateOut, many=True, required=True,

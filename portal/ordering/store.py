@@ -35,7 +35,7 @@ _ORDERS, _LINES, _PARTNERS, _AUDIT = (
 
 _ORDER_COLUMNS = ("partner_id", "placed_by_id", "source", "status", "idempotency_key", "request_hash",
                   "requested_delivery_date", "note", "po_reference", "delivery_address", "total",
-                  "vat_total", "gross_total", "created_at", "updated_at")
+                  "vat_total", "gross_total", "credit_applied", "created_at", "updated_at")
 _LINE_COLUMNS = ("product_id", "sku", "name", "quantity", "unit_price", "line_total", "vat_rate")
 _AUDIT_COLUMNS = {"at": "created_at", "actor_id": "placed_by_id", "action": "action",
                   "target_type": "target_type", "partner_id": "partner_id", "detail": "detail", "ip": "ip"}

@@ -14,7 +14,7 @@ from portal.core.access import Actor
 from portal.core.errors import NotFound, ServiceError
 from portal.core.paging import paginate
 from portal.db import get_session
-from portal.referrals import conversion, intake, pipeline
+from portal.referrals import conversion, intake, pipeline, rewards
 from portal.referrals.models import OPEN_STATUSES, Referral
 from portal.referrals.schemas import (
     ConvertIn,
@@ -41,11 +41,17 @@ def _authenticate():
     authenticate()
 
 
-def _json(referral: Referral, me: Actor) -> dict:
+def _json(referral: Referral, me: Actor, reward: rewards.RewardView | None | bool = False) -> dict:
+    """The referral as the caller may see it; ``reward`` read here unless given (lists pass it)."""
+    if reward is False:
+        reward = rewards.for_referrals(get_session(), [referral.id]).get(referral.id)
     out = {key: getattr(referral, key) for key in (
         "id", "company_name", "contact_name", "email", "phone", "website", "city", "note", "source",
         "status", "created_at")}
     out["duplicate"] = referral.status == "duplicate"
+    out["reward"] = None if reward is None else {
+        "state": reward.state, "amount": reward.amount, "remaining": reward.remaining,
+        "granted_at": reward.granted_at}
     out.update(referrer_id=None, manager_id=None, score=None, score_reasons=None, reject_reason=None)
     if me.is_staff:
         out.update(referrer_id=referral.referrer_id, manager_id=referral.manager_id, score=referral.score,
@@ -93,7 +99,8 @@ class Referrals(MethodView):
             stmt = stmt.where(Referral.status == status)
         page = paginate(get_session(), stmt.order_by(Referral.created_at.desc(), Referral.id.desc()),
                         page=args["page"], per_page=pipeline.PER_PAGE)
-        return page_json([_json(r, me) for r in page.items], page, args["page"])
+        earned = rewards.for_referrals(get_session(), [r.id for r in page.items])
+        return page_json([_json(r, me, earned.get(r.id)) for r in page.items], page, args["page"])
 
     @blp.arguments(IdempotencyHeader(), location="headers", as_kwargs=True)
     @blp.arguments(ReferralIn())

@@ -24,7 +24,7 @@ from portal.core.errors import Conflict, ServiceError
 from portal.core.labels import label
 from portal.core.types import utc_now
 from portal.notifications import outbox
-from portal.referrals import pipeline
+from portal.referrals import pipeline, rewards
 from portal.referrals.models import OPEN_STATUSES, Referral, ReferralEvent
 
 
@@ -72,6 +72,7 @@ def convert(session, actor: Actor, referral_id: int, new: NewPartner, *,
                               to_status="converted", note=partner.name))
     audit.record(session, "referral_converted", actor_id=actor.user_id, target=referral,
                  partner_id=referral.referrer_id, new_partner_id=partner.id)
+    rewards.promise(session, referral)
     outbox.queue(session, partner_id=referral.referrer_id, kind="referral_converted",
                  subject_key=f"referral:{referral.id}:converted",
                  payload={"company": partner.name, "referral_id": referral.id,

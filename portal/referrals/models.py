@@ -8,14 +8,16 @@ the normalised company name, email and website domain that duplicate detection c
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Partner, User
-from portal.core.types import UTCDateTime, utc_now
+from portal.core.types import Money, UTCDateTime, utc_now
 from portal.db import Base
+from portal.ordering.credits import Credit
 
 STATUSES = ("submitted", "contacted", "qualified", "converted", "rejected", "duplicate")
 OPEN_STATUSES = ("submitted", "contacted", "qualified")
@@ -98,3 +100,37 @@ class ReferralEvent(Base):
 
     referral: Mapped[Referral] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+REWARD_STATUSES = ("pending", "granted")
+
+
+class ReferralReward(Base):
+    """What a converted referral earns its referrer (portal.referrals.rewards).
+
+    ``pending`` from the conversion until the referred partner's orders meet the reward's
+    condition, then ``granted``: a credit (portal.ordering.credits) the referrer's next orders
+    spend. *Used* is not stored: it is a granted reward whose credit has nothing left, and it
+    is granted again when a cancelled order gives its credit back. One reward per referral
+    (unique), whatever runs at once.
+    """
+
+    __tablename__ = "referral_rewards"
+    __table_args__ = (
+        CheckConstraint(f"status IN {REWARD_STATUSES}", name="status"),
+        CheckConstraint("amount > 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), unique=True)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    credit_id: Mapped[int | None] = mapped_column(ForeignKey("credits.id", ondelete="SET NULL"), unique=True)
+    # The referred partner's delivered order that met the condition.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    referral: Mapped[Referral] = relationship()
+    credit: Mapped[Credit | None] = relationship()

@@ -1,9 +1,9 @@
 """Schemas of the referrals API."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from portal.referrals import intake, pipeline
+from portal.referrals import intake, pipeline, rewards
 from portal.referrals.models import SOURCES, STATUSES
-from portal.web.schemas import Text
+from portal.web.schemas import Money, Text
 
 
 class ReferralIn(Schema):
@@ -44,6 +44,15 @@ class ScoreReason(Schema):
     points = fields.Integer(required=True)
 
 
+class RewardOut(Schema):
+    state = fields.String(required=True, validate=validate.OneOf(rewards.STATES), metadata={
+        "description": "`pending` until the referred partner's orders meet the rule, then `granted` "
+                       "(a credit taken off the referrer's next orders), `used` once all spent"})
+    amount = Money(required=True, metadata={"description": "The reward, net of VAT"})
+    remaining = Money(required=True, metadata={"description": "What the credit has left to spend"})
+    granted_at = fields.DateTime(required=True, allow_none=True)
+
+
 class ReferralOut(Schema):
     id = fields.Integer(required=True)
     company_name = fields.String(required=True)
@@ -65,6 +74,8 @@ class ReferralOut(Schema):
     score_reasons = fields.List(fields.Nested(ScoreReason), required=True, allow_none=True,
                                 metadata={"description": "Staff only: the points behind the score"})
     reject_reason = fields.String(required=True, allow_none=True, metadata={"description": "Staff only"})
+    reward = fields.Nested(RewardOut, required=True, allow_none=True, metadata={
+        "description": "What the referral earns its referrer once converted (null before)"})
 
 
 class ReferralPage(Schema):

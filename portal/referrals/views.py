@@ -13,7 +13,7 @@ from portal.accounts.models import Partner
 from portal.core.errors import ServiceError
 from portal.db import get_session
 from portal.extensions import limiter
-from portal.referrals import intake, listing
+from portal.referrals import intake, listing, rewards
 from portal.referrals.forms import PublicReferralForm, ReferralForm
 from portal.referrals.models import Referral
 from portal.web.forms import form_status, page_from, show_service_error
@@ -36,9 +36,11 @@ def _thanks(referral: Referral) -> str:
 def index():
     """The partner's referrals, their statuses and the referral link to share."""
     db, who = get_session(), actor()
+    page = listing.mine(db, who, page=page_from(request.args))
     return render_template(
-        "referrals/index.html", referrals=listing.mine(db, who, page=page_from(request.args)),
-        totals=listing.totals(db, who),
+        "referrals/index.html", referrals=page, totals=listing.totals(db, who),
+        rewards=rewards.for_referrals(db, [r.id for r in page.items]),
+        reward_totals=rewards.totals(db, who.partner_id), rule=rewards.rule(),
         link=public_url("referrals.public", code=db.get(Partner, who.partner_id).referral_code))
 
 

@@ -54,16 +54,18 @@ def test_export_has_a_bom_a_header_and_one_row_per_order_line(db, f):
     newer = f.order(partner, lines=[(jam, 1)], created_at=datetime(2024, 4, 1, 8, tzinfo=UTC))
     got = rows(export(db, select(Order).where(Order.partner_id == partner.id)))
     assert got[0] == list(exports.ORDER_COLUMNS)
-    # ... note, po_reference, vat_rate, order_vat_total, order_gross_total, vat_23/8/5/0, address
+    # ... note, po_reference, vat_rate, order_vat_total, order_gross_total, vat_23/8/5/0, address,
+    # order_subtotal, order_credit
     assert got[1:] == [
         [str(newer.id), "2024-04-01T08:00:00Z", "LAKE", "Lakeside Grocers", "submitted", "portal",
-         "JAM-1", "Jam", "1", "2.15", "2.15", "2.15", "", "", "23", "0.49", "2.64", "0.49", "", "", "", ""],
+         "JAM-1", "Jam", "1", "2.15", "2.15", "2.15", "", "", "23", "0.49", "2.64", "0.49", "", "", "", "",
+         "2.15", "0.00"],
         [str(older.id), "2024-03-05T12:30:00Z", "LAKE", "Lakeside Grocers", "delivered", "portal",
          "TEA-1", "Black tea", "2", "3.20", "6.40", "12.85", "Back door", "", "23", "2.96", "15.81",
-         "2.96", "", "", "", ""],
+         "2.96", "", "", "", "", "12.85", "0.00"],
         [str(older.id), "2024-03-05T12:30:00Z", "LAKE", "Lakeside Grocers", "delivered", "portal",
          "JAM-1", "Jam", "3", "2.15", "6.45", "12.85", "Back door", "", "23", "2.96", "15.81",
-         "2.96", "", "", "", ""],
+         "2.96", "", "", "", "", "12.85", "0.00"],
     ]
 
 
