@@ -15,10 +15,14 @@ from sqlalchemy import String, cast, delete, literal, select, update
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Partner, User
+from portal.catalog.models import Product
 from portal.core.access import Actor
 from portal.notifications.models import Notification
-from portal.referrals import intake, pipeline
-from portal.referrals.models import Referral, ReferralEvent
+from portal.ordering import orders
+from portal.ordering.credits import Credit
+from portal.ordering.models import Order
+from portal.referrals import conversion, intake, pipeline, rewards
+from portal.referrals.models import Referral, ReferralEvent, ReferralReward
 
 SHOPS = ["Zielony Koszyk", "Sklep pod Lipą", "Delikatesy Smak", "Spiżarnia Babci", "Market Osiedlowy",
          "Eko Półka", "Mały Rynek", "Sklep Pszczółka", "Delikatesy Bursztyn", "Kram u Zosi",
@@ -85,7 +89,9 @@ def load_referrals(session: Session, *, seed: int, today: date,
         report("referrals", i + 1, len(jobs) + len(newcomers))
     # Partners that joined in the last year came in through a referral of an earlier partner.
     for j, partner in enumerate(newcomers):
-        referrer = rng.choice([p for p in referrers if p.id != partner.id])
+        # The first newcomer was brought by the demo buyer's company (its reward is there to see).
+        referrer = referrers[0] if j == 0 and referrers[0].id != partner.id else rng.choice(
+            [p for p in referrers if p.id != partner.id])
         joined = partner.created_at.date()
         data = intake.ReferralData(company_name=partner.name, contact_name=rng.choice(PEOPLE), consent=True,
                                    email=f"office@{_slug(partner.name)}-{partner.id}.pl", city=rng.choice(CITIES))
@@ -113,7 +119,47 @@ def load_referrals(session: Session, *, seed: int, today: date,
         Notification.subject_key.not_in(select(literal("referral:") + cast(Referral.id, String))
                                         .where(Referral.id.in_(waiting)))))
     session.commit()
+    _convert_one(session, staff, referrers[0])
+    _rewards(session, rng, keep=referrers[0].id)
     return made
+
+
+def _convert_one(session: Session, staff: Actor, referrer: Partner) -> None:
+    """The referrer's latest qualified referral became a partner this week: no order yet, so its
+    reward is pending."""
+    referral = session.scalar(select(Referral).where(Referral.status == "qualified",
+                                                     Referral.referrer_id == referrer.id)
+                              .order_by(Referral.created_at.desc(), Referral.id.desc()).limit(1))
+    if referral is not None:
+        conversion.convert(session, staff, referral.id, conversion.NewPartner(
+            referral.company_name, _slug(referral.company_name).upper()[:30] or f"REF-{referral.id}"))
+
+
+def _rewards(session: Session, rng: random.Random, *, keep: int) -> None:
+    """The rewards the converted referrals earned (granted by the same rule as deliveries), dated
+    to the delivery that earned them; every other referrer has spent its credit on an order, but
+    ``keep`` (the demo buyer's company) still has its credit to see at checkout."""
+    rewards.grant_due(session)
+    granted = session.scalars(select(ReferralReward).where(ReferralReward.status == "granted")
+                              .order_by(ReferralReward.id)).all()
+    for reward in granted:
+        delivered = session.scalar(select(Order.delivered_at).where(Order.id == reward.order_id))
+        if delivered is not None:
+            reward.granted_at = delivered
+            session.execute(update(Credit).where(Credit.id == reward.credit_id).values(created_at=delivered))
+    session.commit()
+    products = session.scalars(select(Product).where(Product.active).order_by(Product.id)).all()
+    spent: set[int] = set()
+    for reward in [r for r in granted if r.referrer_id != keep][::2]:
+        buyer = session.scalar(select(User).where(User.partner_id == reward.referrer_id, User.active)
+                               .order_by(User.id).limit(1))
+        if buyer is None or reward.referrer_id in spent or not products:
+            continue
+        spent.add(reward.referrer_id)
+        session.refresh(buyer.partner)
+        lines = [orders.LineRequest(p.sku, p.pack_size * rng.randint(2, 6)) for p in rng.sample(products, 4)]
+        orders.place_order(session, Actor.of(buyer), lines, key=f"demo-credit-{reward.id}",
+                           note="Paid partly with the referral credit.")
 
 
 def _date_back(session: Session, referral_id: int, day: date, rng: random.Random,

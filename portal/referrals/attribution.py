@@ -5,7 +5,7 @@ Revenue is net sales (order lines as charged, cancelled orders left out) of the 
 ``referred_by`` is the referrer, over the last 365 days. The conversion rate counts converted
 referrals against the referrals that could convert (duplicates left out). Time to convert is
 from the referral's arrival to its conversion, in days; by quarter of arrival. Three queries
-for the whole report, however many referrers. A manager sees the referrers among their partners.
+for the whole report (four with the rewards granted), however many referrers. A manager sees the referrers among their partners.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from portal.core import access
 from portal.core.access import Actor
 from portal.core.types import utc_now
 from portal.ordering.models import Order, OrderLine
-from portal.referrals.models import Referral
+from portal.referrals.models import Referral, ReferralReward
 
 QUARTERS = 8
 
@@ -37,6 +37,7 @@ class ReferrerRow:
     duplicates: int
     converted: int
     revenue: Decimal  # last 365 days, of the partners they brought in
+    rewarded: Decimal = Decimal("0")  # rewards granted to them (referrals.rewards), spent or not
 
     @property
     def rate(self) -> Decimal | None:
@@ -72,11 +73,16 @@ def by_referrer(session: Session, actor: Actor, *, now: datetime | None = None) 
         .where(Order.status != "cancelled", Order.created_at >= now - timedelta(days=365),
                Order.created_at < now), actor, referred.c.by)
     revenue = dict(session.execute(revenue_stmt.group_by(referred.c.by)).all())
+    rewarded = dict(session.execute(access.scope(
+        select(ReferralReward.referrer_id, func.sum(ReferralReward.amount))
+        .where(ReferralReward.status == "granted"), actor, ReferralReward.referrer_id)
+        .group_by(ReferralReward.referrer_id)).all())
     ids = set(counts) | set(revenue)
     partners = {p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(ids)))} if ids else {}
     rows = [ReferrerRow(pid, partners[pid].name, partners[pid].code, sum(counts[pid].values()),
                         counts[pid].get("duplicate", 0), counts[pid].get("converted", 0),
-                        Decimal(revenue.get(pid, 0))) for pid in ids if pid in partners]
+                        Decimal(revenue.get(pid, 0)), Decimal(rewarded.get(pid, 0)))
+            for pid in ids if pid in partners]
     return sorted(rows, key=lambda r: (-r.revenue, -r.converted, -r.made, r.name))
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -49,7 +49,8 @@ class Rule:
 
 
 def rule() -> Rule:
-    config = current_app.config
+    """The reward rule of the app's settings (the defaults outside an app, e.g. a bare script)."""
+    config = current_app.config if has_app_context() else {}
     return Rule(Decimal(config.get("REFERRAL_REWARD_AMOUNT", "200.00")),
                 int(config.get("REFERRAL_REWARD_ORDERS", 1)),
                 Decimal(config.get("REFERRAL_REWARD_REVENUE", "0")))

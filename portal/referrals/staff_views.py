@@ -16,7 +16,7 @@ from portal.core.errors import NotFound, ServiceError
 from portal.core.labels import label
 from portal.db import get_session
 from portal.ordering.exports import neutralise
-from portal.referrals import attribution, conversion, pipeline
+from portal.referrals import attribution, conversion, pipeline, rewards
 from portal.referrals.forms import AssignForm, ConvertForm, NoteForm, PipelineFilterForm, StatusForm
 from portal.referrals.intake import company_key
 from portal.referrals.models import OPEN_STATUSES, Referral
@@ -65,8 +65,9 @@ def _forms(referral: Referral, formdata=None):
 
 def _page(referral: Referral, forms, status: int = 200):
     status_form, note_form, assign_form = forms
+    reward = rewards.for_referrals(get_session(), [referral.id]).get(referral.id)
     return render_template("referrals/referral.html", referral=referral, status_form=status_form,
-                           note_form=note_form, assign_form=assign_form), status
+                           note_form=note_form, assign_form=assign_form, reward=reward), status
 
 
 @bp.get("/<int:referral_id>")
@@ -176,9 +177,10 @@ def report_csv():
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["partner_code", "partner_name", "referrals", "duplicates", "converted",
-                     "conversion_rate", "revenue_last_365_days"])
+                     "conversion_rate", "revenue_last_365_days", "rewards_granted"])
     for row in _report_rows():
         writer.writerow([neutralise(row.code), neutralise(row.name), row.made, row.duplicates, row.converted,
-                         "" if row.rate is None else f"{row.rate:.4f}", f"{row.revenue:.2f}"])
+                         "" if row.rate is None else f"{row.rate:.4f}", f"{row.revenue:.2f}",
+                         f"{row.rewarded:.2f}"])
     return Response(buffer.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="referrers.csv"'})

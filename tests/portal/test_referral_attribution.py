@@ -83,7 +83,7 @@ def test_the_report_page_and_its_csv(app, world):
     assert csv.headers["Content-Type"].startswith("text/csv")
     lines = csv.text.strip().splitlines()
     assert lines[0].startswith("partner_code,partner_name,referrals")
-    assert lines[1].split(",")[1:] == ["Star Referrer", "3", "1", "1", "0.5000", "30.00"]
+    assert lines[1].split(",")[1:] == ["Star Referrer", "3", "1", "1", "0.5000", "30.00", "0.00"]
     assert "Other Manager" not in csv.text
 
 

@@ -349,3 +349,31 @@ def test_the_referral_api_shows_the_reward_to_its_referrer(app, db, f, world):
     one = client.get(f"/api/v1/referrals/{listed[0]['id']}", headers=bearer(token)).get_json()
     assert (one["reward"]["state"], one["reward"]["remaining"]) == ("granted", "200.00")
     assert one["reward"]["granted_at"] is not None
+
+
+def test_staff_see_the_reward_on_the_referral_and_in_the_report(app, db, f, world):
+    _granted(app, db, f, world)
+    client = app.test_client()
+    sign_in(client, world["admin"])
+    referral_id = _reward(db).referral_id
+    page = client.get(f"/manage/referrals/{referral_id}").text.replace("\xa0", " ")
+    assert "Referrer's reward" in page and "badge-granted" in page and "PLN 200.00" in page
+    csv_text = client.get("/manage/referrals/report.csv").text
+    header, *rows = csv_text.strip().splitlines()
+    assert header.endswith(",rewards_granted")
+    assert any(row.startswith(world["referrer"].code + ",") and row.endswith(",200.00") for row in rows)
+
+
+def test_the_credit_reads_in_polish_with_polish_money(app, db, f, world):
+    _granted(app, db, f, world, Decimal("1234.50"))
+    world["buyer"].locale = "pl"
+    db.commit()
+    client = app.test_client()
+    sign_in(client, world["buyer"])
+    page = re.sub("[\xa0\u202f]", " ", client.get("/referrals").text)  # no-break spaces
+    assert "przyznana" in page and "Mają Państwo 1 234,50 zł kredytu" in page
+    product = f.product(base_price=Decimal("10.00"))
+    client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
+    checkout = re.sub("[\xa0\u202f]", " ", client.get("/checkout").text)
+    assert "Kredyt za polecenie" in checkout and "−10,00 zł" in checkout
+    assert "1 224,50 zł zostaje na kolejne zamówienia." in checkout
