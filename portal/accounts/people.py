@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.accounts import passwords
@@ -79,7 +80,11 @@ def create_partner(
             raise NotFound(_("No account manager with that email."), field="manager")
         partner.account_manager_id = manager.id
     session.add(partner)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same code, taken a moment ago by a concurrent transaction
+        session.rollback()  # (the caller's work in this transaction goes too: it is one step)
+        raise Conflict(_("A partner with code %(code)s already exists.", code=code), field="code") from None
     audit.record(session, "partner_created", actor_id=actor.user_id, target=partner,
                  partner_id=partner.id, code=code)
     if commit:

@@ -188,6 +188,17 @@ def _same(existing: Referral, fingerprint: str) -> Referral:
     return existing
 
 
+def _lock(session: Session, *keys: str) -> None:
+    """PostgreSQL: hold a transaction lock per duplicate key (name, email, domain), so two
+    referrals of one company sent at the same moment (different forms, different keys) are
+    checked one after the other and the second is found a duplicate of the first. Locks are
+    taken in one order, so two submissions never wait on each other in a circle."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite runs one writer at a time
+    for key in sorted({f"referral:{k}" for k in keys if k}):
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
 def submit(session: Session, referrer: Partner, data: ReferralData, *, key: str, source: str,
            submitted_by_id: int | None = None) -> tuple[Referral, bool]:
     """Store a referral once per key (commits); (the referral, whether it is new)."""
@@ -197,6 +208,7 @@ def submit(session: Session, referrer: Partner, data: ReferralData, *, key: str,
         return _same(existing, fingerprint), False
     email, company = normalize_email(data.email), company_key(data.company_name)
     domain = company_domain(email, data.website)
+    _lock(session, company, email, domain)
     known = find_known(session, company=company, email=email, domain=domain)
     referral = Referral(
         referrer_id=referrer.id, submitted_by_id=submitted_by_id, source=source,

@@ -123,3 +123,40 @@ def test_two_managers_converting_at_once_make_one_partner(live_pg_app):
     assert sorted(results) == ["conflict"] * 3 + ["ok"]
     with factory() as db:
         assert db.scalar(select(func.count()).select_from(Partner).where(Partner.code.like("GREEN-%"))) == 1
+
+
+@pytest.mark.postgres
+def test_two_referrals_converted_at_once_under_one_code_make_one_partner_and_a_clear_refusal(live_pg_app):
+    """Different referrals, the same new code: the loser is told the code is taken (no 500) and
+    its referral stays open."""
+    from portal.core.access import Actor
+
+    app = live_pg_app
+    factory = app.extensions["trellis.session_factory"]
+    with factory() as db:
+        f = Factories(db)
+        admin = f.user(role="admin")
+        ids = [intake.submit(db, f.partner(), intake.ReferralData(
+            company_name=name, contact_name="Anna", consent=True, email=f"anna@{name.split()[0].lower()}.pl"),
+            key=name, source="portal")[0].id for name in ("Green Grocer", "Blue Baker")]
+    barrier, results = threading.Barrier(2), []
+
+    def go(referral_id):
+        with app.app_context(), factory() as db:
+            barrier.wait()
+            try:
+                conversion.convert(db, Actor(admin.id, "admin"), referral_id,
+                                   conversion.NewPartner("Same Shop", "SAME-CODE"))
+                results.append("ok")
+            except conversion.Conflict as err:
+                results.append(str(err))
+
+    threads = [threading.Thread(target=go, args=(referral_id,)) for referral_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == ["A partner with code SAME-CODE already exists.", "ok"]
+    with factory() as db:
+        statuses = sorted(db.scalars(select(Referral.status).where(Referral.id.in_(ids))))
+        assert statuses == ["converted", "submitted"]

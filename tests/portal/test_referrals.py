@@ -295,3 +295,41 @@ def test_the_same_public_form_sent_eight_times_at_once_is_one_referral(live_pg_a
     assert codes == [302] * 8
     with app.extensions["trellis.session_factory"]() as session:
         assert session.scalar(select(func.count()).select_from(Referral)) == 1
+
+
+@pytest.mark.postgres
+def test_one_company_recommended_by_four_partners_at_once_is_one_open_referral(live_pg_app):
+    """Different forms (different keys), the same company written four ways at the same moment:
+    one referral to work on, three duplicates of it."""
+    import threading
+
+    from tests.portal.factories import Factories
+
+    app = live_pg_app
+    factory = app.extensions["trellis.session_factory"]
+    with factory() as session:
+        referrers = [Factories(session).partner() for _ in range(4)]
+    barrier, errors = threading.Barrier(4), []
+    ways = [("Sklep Łąka", "anna@laka.pl"), ("SKLEP ŁĄKA Sp. z o.o.", "biuro@laka.pl"),
+            ("sklep laka", "jan@laka.pl"), ("Sklep Laka", "ewa@laka.pl")]
+
+    def send(n):
+        with app.app_context(), factory() as session:
+            barrier.wait()
+            try:
+                name, email = ways[n]
+                intake.submit(session, session.get(type(referrers[n]), referrers[n].id), intake.ReferralData(
+                    company_name=name, contact_name="Anna", email=email, consent=True),
+                    key=f"form-{n}", source="portal")
+            except Exception as err:  # pragma: no cover - reported below
+                errors.append(err)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    with factory() as session:
+        statuses = sorted(session.scalars(select(Referral.status)))
+        assert statuses == ["duplicate", "duplicate", "duplicate", "submitted"]
