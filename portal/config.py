@@ -127,6 +127,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # The public referral form: per client address and per referral link (any address).
         "REFERRAL_RATE_LIMIT_IP": os.environ.get("REFERRAL_RATE_LIMIT_IP", "10 per hour"),
         "REFERRAL_RATE_LIMIT_CODE": os.environ.get("REFERRAL_RATE_LIMIT_CODE", "30 per hour"),
+        # Referrals a signed-in user sends (form and API together).
+        "REFERRAL_RATE_LIMIT_USER": os.environ.get("REFERRAL_RATE_LIMIT_USER", "30 per hour"),
         # A referral's reward (portal.referrals.rewards): a credit of this net amount for the
         # referrer, earned when the referred partner has this many delivered orders worth at
         # least this much (net) in all.

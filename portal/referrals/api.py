@@ -15,6 +15,7 @@ from portal.core.errors import NotFound, ServiceError
 from portal.core.paging import paginate
 from portal.db import get_session
 from portal.referrals import conversion, intake, pipeline, rewards
+from portal.referrals.limits import per_user_limit
 from portal.referrals.models import OPEN_STATUSES, Referral
 from portal.referrals.schemas import (
     ConvertIn,
@@ -83,6 +84,7 @@ def _get(referral_id: int) -> Referral:
 
 @blp.route("")
 class Referrals(MethodView):
+    decorators = [per_user_limit()]  # POST only: shared with the signed-in form
     @blp.arguments(ReferralQuery(), location="query")
     @blp.response(200, ReferralPage)
     @blp.alt_response(401, schema=ApiError)
@@ -112,6 +114,7 @@ class Referrals(MethodView):
     @blp.alt_response(422, schema=ApiError)
     @blp.alt_response(400, schema=ApiError)
     @blp.alt_response(413, schema=ApiError)
+    @blp.alt_response(429, schema=ApiError, description="Too many referrals from this user (REFERRAL_RATE_LIMIT_USER)")
     @blp.doc(security=SECURITY, operationId="createReferral")
     def post(self, body, idempotency_key):
         """Recommend a retailer. Retrying with the same Idempotency-Key never sends a second one.
@@ -151,7 +154,8 @@ class OneReferral(MethodView):
     @blp.alt_response(413, schema=ApiError)
     @blp.doc(security=SECURITY, operationId="updateReferral")
     def patch(self, body, referral_id):
-        """Staff: change the status (with a note; required to reject) and/or assign a manager."""
+        """Staff: change the status (with a note; required to reject) and/or assign a manager; a
+        note without a status is kept as an internal note."""
         me, db = _staff(), get_session()
         _get(referral_id)
         if "manager_id" in body and body["manager_id"] not in {m.id for m in pipeline.managers(db)}:
@@ -161,6 +165,8 @@ class OneReferral(MethodView):
                 pipeline.change_status(db, me, referral_id, body["status"], note=body["note"])
             if "manager_id" in body:
                 pipeline.assign(db, me, referral_id, body["manager_id"])
+            if "status" not in body and body["note"].strip():  # a note alone: an internal note
+                pipeline.add_note(db, me, referral_id, body["note"])
         except ServiceError as err:
             fail(err)
         return _json(pipeline.get(db, me, referral_id), me)

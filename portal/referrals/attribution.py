@@ -4,8 +4,9 @@ conversion over time.
 Revenue is net sales (order lines as charged, cancelled orders left out) of the partners whose
 ``referred_by`` is the referrer, over the last 365 days. The conversion rate counts converted
 referrals against the referrals that could convert (duplicates left out). Time to convert is
-from the referral's arrival to its conversion, in days; by quarter of arrival. Three queries
-for the whole report (four with the rewards granted), however many referrers. A manager sees the referrers among their partners.
+from the referral's arrival to its conversion, in days; by quarter of arrival. Four queries
+for the whole report (with the rewards granted), however many referrers. A manager sees the
+referrers among their partners.
 """
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ class ReferralPatch(Schema):
 
     status = fields.String(validate=validate.OneOf(STATUSES))
     note = Text(load_default="", validate=validate.Length(max=pipeline.MAX_NOTE),
-                metadata={"description": "Why (required to reject)"})
+                metadata={"description": "Why (required to reject); without `status`, an internal note"})
     manager_id = fields.Integer(validate=validate.Range(min=1))
 
 

@@ -15,6 +15,7 @@ from portal.db import get_session
 from portal.extensions import limiter
 from portal.referrals import intake, listing, rewards
 from portal.referrals.forms import PublicReferralForm, ReferralForm
+from portal.referrals.limits import per_user_limit
 from portal.referrals.models import Referral
 from portal.web.forms import form_status, page_from, show_service_error
 from portal.web.guards import actor, partner_required, public_url
@@ -47,6 +48,7 @@ def index():
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @login_required
 @partner_required
+@per_user_limit()
 def new():
     """Recommend a retailer."""
     form = ReferralForm()

@@ -333,3 +333,35 @@ def test_one_company_recommended_by_four_partners_at_once_is_one_open_referral(l
     with factory() as session:
         statuses = sorted(session.scalars(select(Referral.status)))
         assert statuses == ["duplicate", "duplicate", "duplicate", "submitted"]
+
+
+def test_a_signed_in_user_sends_a_limited_number_of_referrals_by_form_and_api_together(make_app, f):
+    import re
+
+    from tests.portal.helpers import bearer, issue, sign_in
+
+    app = make_app(REFERRAL_RATE_LIMIT_USER="3 per hour")
+    buyer = f.user()
+    web = app.test_client()
+    sign_in(web, buyer)
+    codes = []
+    for n in range(2):
+        page = web.get("/referrals/new").text
+        key = re.search(r'name="idempotency_key" type="hidden" value="(\w+)"', page).group(1)
+        codes.append(web.post("/referrals/new", data={
+            "company_name": f"Shop {n}", "contact_name": "Anna", "email": f"a@shop{n}.pl", "consent": "y",
+            "idempotency_key": key}).status_code)
+    api = app.test_client()
+    token = issue(api, buyer)
+    body = {"company_name": "Shop API", "contact_name": "Anna", "email": "a@shopapi.pl", "consent": True}
+    codes.append(api.post("/api/v1/referrals", json=body,
+                          headers={**bearer(token), "Idempotency-Key": "a1"}).status_code)
+    refused = api.post("/api/v1/referrals", json={**body, "email": "b@shopapi.pl"},
+                       headers={**bearer(token), "Idempotency-Key": "a2"})
+    assert codes == [302, 302, 201] and refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert web.post("/referrals/new", data={"company_name": "X"}).status_code == 429
+    assert web.get("/referrals/new").status_code == 200  # reading the form is not limited
+    other = app.test_client()
+    sign_in(other, f.user())
+    assert other.get("/referrals/new").status_code == 200

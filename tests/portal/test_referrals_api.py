@@ -54,7 +54,7 @@ def test_bad_bodies_get_a_json_error_naming_the_field(people, db, body, field):
     assert db.scalar(select(func.count()).select_from(Referral)) == 0
 
 
-def test_staff_work_the_referral_through_the_api(people, f):
+def test_staff_work_the_referral_through_the_api(people, f, db):
     referral_id = send(people).json["id"]
     client, staff = people["client"], people["staff"]
     seen = client.get(f"/api/v1/referrals/{referral_id}", headers=staff).json
@@ -72,6 +72,11 @@ def test_staff_work_the_referral_through_the_api(people, f):
                        headers=staff)
     assert bad.status_code == 422
     assert client.get(f"/api/v1/referrals/{referral_id}", headers=staff).json["status"] == "contacted"
+    noted = client.patch(f"/api/v1/referrals/{referral_id}", json={"note": "Called, will call back Monday"},
+                         headers=staff)
+    assert noted.status_code == 200 and noted.json["status"] == "contacted"
+    events = db.get(Referral, referral_id).events
+    assert events[-1].note == "Called, will call back Monday" and events[-1].to_status == "contacted"
 
 
 def test_partner_users_cannot_change_referrals_and_staff_cannot_send_them(people):
