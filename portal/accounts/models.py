@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core.money import ZERO
+from portal.core.text import company_key
 from portal.core.types import Money, UTCDateTime, utc_now
 from portal.db import Base
 
@@ -173,6 +174,9 @@ class Partner(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name as referrals compare company names (core.text.company_key), kept with the name
+    # (``_key_name``) and indexed: duplicate detection finds a partner by name in one lookup.
+    name_key: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
     price_tier_id: Mapped[int | None] = mapped_column(ForeignKey("price_tiers.id"), index=True)
@@ -201,6 +205,11 @@ class Partner(Base):
 
     price_tier: Mapped[PriceTier | None] = relationship()
     account_manager: Mapped[User | None] = relationship(foreign_keys=[account_manager_id])
+
+    @validates("name")
+    def _key_name(self, _attribute: str, name: str) -> str:
+        self.name_key = company_key(name or "")
+        return name
 
     @property
     def is_active(self) -> bool:

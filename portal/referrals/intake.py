@@ -8,11 +8,9 @@ so nothing a partner sends is lost, and the referrer is told kindly that the com
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
@@ -24,7 +22,7 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Partner, User
 from portal.core import audit
 from portal.core.errors import Conflict, ServiceError
-from portal.core.text import normalize_email
+from portal.core.text import company_key, normalize_email
 from portal.notifications import outbox
 from portal.referrals import scoring
 from portal.referrals.models import OPEN_STATUSES, Referral, ReferralEvent
@@ -39,14 +37,6 @@ FREE_MAIL = frozenset({
     "icloud.com", "proton.me", "protonmail.com", "gmx.com", "gmx.net", "wp.pl", "o2.pl", "onet.pl",
     "op.pl", "interia.pl", "interia.eu", "poczta.fm", "tlen.pl", "vp.pl", "gazeta.pl", "int.pl",
 })
-# Legal-form endings dropped from a company name before comparing ("Kowalski Sp. z o.o." is
-# "Kowalski"), as word sequences after punctuation is removed.
-LEGAL_FORMS = (("sp", "z", "o", "o"), ("sp", "z", "oo"), ("spzoo",), ("s", "a"), ("sa",), ("sp", "j"),
-               ("sp", "k"), ("s", "c"), ("ltd",), ("limited",), ("llc",), ("inc",), ("gmbh",),
-               ("ag",), ("plc",), ("co",), ("and", "co"), ("bv",), ("srl",), ("sarl",))
-_FOLD = str.maketrans({"ł": "l", "ß": "ss", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "&": " and "})
-
-
 @dataclass(frozen=True)
 class ReferralData:
     company_name: str
@@ -58,21 +48,6 @@ class ReferralData:
     city: str = ""
     note: str = ""
     referrer_name: str = ""  # the public form asks who recommends
-
-
-@functools.lru_cache(maxsize=65_536)  # pure: every partner's name is keyed again on each referral
-def company_key(name: str) -> str:
-    """A company name as compared: no case, accents, punctuation or legal form."""
-    text = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    words = re.sub(r"[\W_]+", " ", text).split()
-    stripped = True
-    while stripped:
-        stripped = False
-        for form in LEGAL_FORMS:
-            if len(words) > len(form) and tuple(words[-len(form):]) == form:
-                words, stripped = words[:-len(form)], True
-    return " ".join(words)[:MAX_NAME]  # NFKD can lengthen a name many times (the column's size)
 
 
 def website_host(website: str) -> str:
@@ -151,14 +126,13 @@ def find_known(session: Session, *, company: str, email: str, domain: str) -> Ma
     if domain:  # emails are stored lower-cased (normalize_email)
         candidates.append(select(literal("domain"), User.partner_id, literal(3)).where(
             User.partner_id.is_not(None), User.email.like("%@" + domain)))
+    # partners.name_key is the partner's company_key, kept with its name (accounts.models).
+    candidates.append(select(literal("name"), Partner.id, literal(4)).where(Partner.name_key == company))
     matches = union_all(*candidates).subquery()
     found = session.execute(select(matches.c.reason, matches.c.partner_id)
                             .order_by(matches.c.rank).limit(1)).first()
     if found is not None:
         return Match(found.reason, partner_id=found.partner_id)
-    for partner_id, name in session.execute(select(Partner.id, Partner.name)):
-        if company_key(name) == company:
-            return Match("name", partner_id=partner_id)
     conditions = [Referral.email_key == email, Referral.company_key == company]
     if domain:
         conditions.append(Referral.domain == domain)
@@ -195,8 +169,9 @@ def _lock(session: Session, *keys: str) -> None:
     taken in one order, so two submissions never wait on each other in a circle."""
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite runs one writer at a time
-    for key in sorted({f"referral:{k}" for k in keys if k}):
-        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    names = sorted({f"referral:{k}" for k in keys if k})
+    # One statement; a row's columns are evaluated left to right, so the locks come in order.
+    session.execute(select(*(func.pg_advisory_xact_lock(func.hashtextextended(name, 0)) for name in names)))
 
 
 def submit(session: Session, referrer: Partner, data: ReferralData, *, key: str, source: str,
