@@ -86,7 +86,7 @@ def _register(celery: Celery) -> None:
         from portal.recurring import drafts as review
 
         summary = review.prepare(session_factory(), _day(today))
-        return {"schedules": summary.schedules, "created": summary.created}
+        return {"schedules": summary.schedules, "created": summary.created, "notices": summary.notices}
 
     @celery.task(name="trellis.recurring.remind", shared=False)
     def remind(today: str | None = None) -> dict:
@@ -95,7 +95,7 @@ def _register(celery: Celery) -> None:
 
         summary = reminders.send_reminders(session_factory(), _day(today))
         return {"schedules": summary.schedules, "queued": summary.queued, "already": summary.already,
-                "silent": summary.silent}
+                "silent": summary.silent, "replaced": summary.replaced}
 
     @celery.task(name="trellis.notifications.send", shared=False)
     def send_notifications() -> dict:
