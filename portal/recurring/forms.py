@@ -64,7 +64,9 @@ class SettingsForm(FlaskForm):
         description=_l("A review-mode standing order shows its draft this many days before the date (0 to 14)."))
     reminder_days = IntegerField(
         _l("Reminders: days before each date"), validators=[InputRequired(), NumberRange(*REMINDER_DAYS)],
-        description=_l("A reminder with links to skip or change goes out this many days before (1 to 14)."))
+        description=_l("A reminder with links to skip or change goes out this many days before (1 to 14). "
+                        "In review mode the notice that the draft is ready goes instead (unless drafts "
+                        "appear 0 days before)."))
 def _optional_id(value):
     return int(value) if value not in (None, "") else None
 
