@@ -65,9 +65,10 @@ def _dates(session: Session, schedule: RecurringOrder, today: date, lead: int) -
 
 
 def prepare(factory: sessionmaker, today: date, *, ids: list[int] | None = None,
-            progress: Progress | None = None) -> DraftSummary:
+            progress: Progress | None = None, notify: bool = True) -> DraftSummary:
     """Make the drafts of every active review-mode schedule's dates within its partner's lead
-    days; safe to run again or at once (the unique row keeps one draft per date)."""
+    days, each new one told to its partner (``notify``; needs an app context for the links); safe
+    to run again or at once (the unique row keeps one draft per date)."""
     summary = DraftSummary()
     with factory() as session:
         todo = candidate_ids(session, today) if ids is None else ids
@@ -93,7 +94,7 @@ def prepare(factory: sessionmaker, today: date, *, ids: list[int] | None = None,
                         "occurrence_date": day, "lines": lines, "created_at": utc_now()}).scalar()
                     if made is not None:  # a new draft: tell the partner once (made again: never)
                         summary.created += 1
-                        summary.notices += reminders.queue_draft_notice(
+                        summary.notices += notify and reminders.queue_draft_notice(
                             session, schedule, partners[schedule.partner_id], made, day, lead=lead)
             session.commit()
         if progress is not None:

@@ -78,6 +78,11 @@ def test_a_draft_is_told_once_with_links_to_review_confirm_and_skip(setup, db, j
     assert payload["review_url"].startswith("http")
 
 
+def test_the_demo_makes_its_drafts_without_telling_anyone(setup, app, db):
+    made = drafts.prepare(app.extensions["trellis.session_factory"], date(2027, 1, 28), notify=False)
+    assert (made.created, made.notices) == (1, 0) and sent(db) == []  # no app context needed either
+
+
 def test_the_notice_replaces_the_reminder_whichever_job_runs_first(setup, db, jobs):
     buyer, schedule, _water = setup
     owner = Actor.of(Factories(db).user(role="partner_admin", partner=buyer.partner))
