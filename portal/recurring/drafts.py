@@ -204,10 +204,14 @@ def _changeable(session: Session, actor: Actor, schedule_id: int, draft_id: int,
     return schedule, draft
 
 
+def _changed_meanwhile() -> Conflict:
+    return Conflict(_("Someone changed the order of this date meanwhile. It is shown as it stands "
+                      "now: make your change again."), code="draft_changed", field="version")
+
+
 def _stale(draft: RecurringDraft, version: int | None) -> None:
     if version is not None and version != draft.version:
-        raise Conflict(_("Someone changed the order of this date meanwhile. It is shown as it stands "
-                         "now: make your change again."), code="draft_changed", field="version")
+        raise _changed_meanwhile()
 
 
 def change(session: Session, actor: Actor, schedule_id: int, draft_id: int,
@@ -238,8 +242,7 @@ def change(session: Session, actor: Actor, schedule_id: int, draft_id: int,
         .execution_options(synchronize_session=False)).rowcount
     if written != 1:
         session.rollback()
-        raise Conflict(_("Someone changed the order of this date meanwhile. It is shown as it stands "
-                         "now: make your change again."), code="draft_changed", field="version")
+        raise _changed_meanwhile()
     audit.record(session, "recurring_draft_changed", actor_id=actor.user_id, target=draft,
                  partner_id=draft.partner_id, date=draft.occurrence_date.isoformat(),
                  lines=[before, {str(pid): qty for pid, qty in merged.items()}])

@@ -82,10 +82,12 @@ def _as_it_stands(form: DraftForm, row) -> None:
     form.lines.raw_data = None  # show these lines, not the ones posted
 
 
-def confirm_confirmation(schedule, row) -> Confirmation:
-    # The version shown: confirming places it only if nobody changed it since (else a message).
+def confirm_confirmation(schedule, row, version: int | None = None) -> Confirmation:
+    # The version the partner saw (the draft's or the standing order's page): confirming places
+    # it only if nobody changed it since (else a message, and the page shows the change).
     return Confirmation(
-        url=url_for("recurring.confirm_draft", schedule_id=schedule.id, draft_id=row.id, version=row.version),
+        url=url_for("recurring.confirm_draft", schedule_id=schedule.id, draft_id=row.id,
+                    version=version or row.version),
         label=_("Confirm and place now"),
         title=_("Place the order of %(date)s now?", date=local_date(row.occurrence_date)),
         question=_("The order is placed now, with the products of this draft, instead of on "
@@ -101,7 +103,7 @@ def confirm_draft(schedule_id: int, draft_id: int):
     schedule, row = _draft(schedule_id, draft_id)
     form = ConfirmForm()
     if request.method == "GET" or not form.validate_on_submit():
-        return confirm_page(confirm_confirmation(schedule, row), form)
+        return confirm_page(confirm_confirmation(schedule, row, request.args.get("version", type=int)), form)
     try:
         run = drafts.confirm(get_session(), actor(), schedule_id, draft_id, today=_today(),
                              version=request.args.get("version", type=int))

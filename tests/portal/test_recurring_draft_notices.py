@@ -264,6 +264,8 @@ def test_the_page_shows_the_other_change_and_asks_again_with_a_422(setup, app, d
     # confirming what one saw: a confirmation link of an older version places nothing
     db.expire_all()
     drafts.change(db, Actor.of(buyer), schedule.id, draft.id, [(water.id, 7)], today=date(2027, 1, 29))
+    assert 'action="/standing-orders/' in client.get(f"{path}/confirm?version=3").text
+    assert f"{path}/confirm?version=3" in client.get(f"{path}/confirm?version=3").text  # as it was seen
     refused = client.post(f"{path}/confirm?version=3", follow_redirects=True)
     assert "Someone changed the order of this date meanwhile" in refused.text
     assert client.post(f"{path}/confirm?version=4").headers["Location"].startswith("/orders/")
