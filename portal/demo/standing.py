@@ -86,8 +86,9 @@ def load_standing_orders(session: Session, *, seed: int, today: date,
     _date_the_orders(session, today)
     recount(session)
     session.commit()
-    # Review mode: the drafts of the dates within the lead days, as the morning job makes them.
-    drafts.prepare(sessionmaker(bind=session.get_bind(), expire_on_commit=False), today)
+    # Review mode: the drafts of the dates within the lead days, as the morning job makes them
+    # (without their notices: loading a demo tells no one anything).
+    drafts.prepare(sessionmaker(bind=session.get_bind(), expire_on_commit=False), today, notify=False)
     return made
 
 

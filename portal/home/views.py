@@ -10,6 +10,7 @@ from portal.db import get_session
 from portal.extensions import csrf, limiter
 from portal.home import dashboards, quiet
 from portal.notifications import outbox
+from portal.recurring import drafts as standing_drafts
 from portal.recurring import engine
 from portal.recurring import ledger as standing_ledger
 from portal.web.forms import ActionForm
@@ -34,11 +35,13 @@ def dashboard():
     me = actor()
     db = get_session()
     standing_next = None
+    to_review: list = []
     ask_feedback = False
     if me.partner is not None:
         zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
         board = dashboards.for_buyer(db, me, time_zone=zone)
         standing_next = standing_ledger.next_standing_order(db, me, engine.today_in(zone))
+        to_review = standing_drafts.pending(db, me, engine.today_in(zone))  # one query
         ask_feedback = nps_feedback.may_answer(db, me, engine.today_in(zone))
         kind = "partner"
     elif me.role == "admin":
@@ -46,7 +49,8 @@ def dashboard():
     else:
         board, kind = dashboards.for_manager(db, me), "manager"
     return render_template("home/dashboard.html", kind=kind, board=board, quiet=quiet,
-                           standing_next=standing_next, ask_feedback=ask_feedback,
+                           standing_next=standing_next, to_review=to_review[:dashboards.LIST_LIMIT],
+                           to_review_count=len(to_review), ask_feedback=ask_feedback,
                            action_form=ActionForm(), new_partner_days=dashboards.NEW_PARTNER_DAYS,
                            notification_kinds=dashboards.NOTIFICATION_KINDS,
                            max_attempts=outbox.MAX_ATTEMPTS)

@@ -89,7 +89,7 @@ def _register(celery: Celery) -> None:
         from portal.recurring import drafts as review
 
         summary = review.prepare(session_factory(), _day(today))
-        return {"schedules": summary.schedules, "created": summary.created}
+        return {"schedules": summary.schedules, "created": summary.created, "notices": summary.notices}
 
     @celery.task(name="trellis.recurring.remind", shared=False)
     def remind(today: str | None = None) -> dict:
@@ -98,7 +98,7 @@ def _register(celery: Celery) -> None:
 
         summary = reminders.send_reminders(session_factory(), _day(today))
         return {"schedules": summary.schedules, "queued": summary.queued, "already": summary.already,
-                "silent": summary.silent}
+                "silent": summary.silent, "replaced": summary.replaced}
 
     @celery.task(name="trellis.referrals.rewards", shared=False)
     def referral_rewards() -> dict:

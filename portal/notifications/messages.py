@@ -143,6 +143,20 @@ TEMPLATES: dict[str, Template] = {
         task=lambda p: _("Remind %(partner)s: standing order %(name)s places an order on %(date)s",
                          partner=p.get("partner_name", ""), name=p.get("name", ""), date=_day(p)),
     ),
+    "recurring_draft_ready": Template(  # instead of the reminder for that date (recurring/reminders.py)
+        subject=lambda p: _("Standing order %(name)s: review the order of %(date)s",
+                            name=p.get("name", ""), date=_day(p)),
+        body=lambda p: _(
+            "Hello,\n\nthe order of %(date)s from your standing order %(name)s is ready for you to "
+            "review (%(products)s). Change it or confirm it in the portal; left alone, it is placed on "
+            "%(date)s as it stands.\n\nTo review or change it:\n%(review)s\n\nTo place it now:\n"
+            "%(confirm)s\n\nTo skip this date:\n%(skip)s\n\nKind regards,\nThe Trellis team",
+            name=p.get("name", ""), date=_day(p),
+            products=ngettext("%(num)d product", "%(num)d products", int(p.get("products") or 0)),
+            review=p.get("review_url", ""), confirm=p.get("confirm_url", ""), skip=p.get("skip_url", "")),
+        task=lambda p: _("Tell %(partner)s: the order of %(date)s from standing order %(name)s is ready "
+                         "to review", partner=p.get("partner_name", ""), name=p.get("name", ""), date=_day(p)),
+    ),
     "password_reset": Template(
         subject=lambda p: _("Set a new password for Trellis"),
         body=lambda p: _(

@@ -246,3 +246,6 @@ class Runs(MethodView):
                   "unavailable": [line["sku"] for line in (run.detail or {}).get("unavailable", [])]}
                  for run in page.items]
         return page_json(items, page, args["page"])
+
+
+from portal.recurring import draft_api  # noqa: E402,F401  (its routes are on this blueprint)

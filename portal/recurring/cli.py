@@ -61,8 +61,9 @@ def drafts_command(today):
     with click.progressbar(length=len(ids), label=_("Review-mode standing orders"), file=sys.stderr,
                            show_pos=True) as bar:
         summary = drafts.prepare(factory, day, ids=ids, progress=bar.update)
-    click.echo(_("%(day)s — drafts made: %(created)d (standing orders looked at: %(schedules)d).",
-                 day=day.isoformat(), created=summary.created, schedules=summary.schedules))
+    click.echo(_("%(day)s — drafts made: %(created)d, partners told: %(notices)d (standing orders "
+                 "looked at: %(schedules)d).", day=day.isoformat(), created=summary.created,
+                 notices=summary.notices, schedules=summary.schedules))
 
 
 @group.command("remind")
@@ -81,6 +82,7 @@ def remind_command(today):
                            show_pos=True) as bar:
         summary = reminders.send_reminders(factory, day, ids=ids, progress=bar.update)
     click.echo(_("%(day)s — reminders queued: %(queued)d, queued before: %(already)d, partners "
-                 "without notifications: %(silent)d (standing orders looked at: %(schedules)d).",
+                 "without notifications: %(silent)d, told by their review draft instead: %(replaced)d "
+                 "(standing orders looked at: %(schedules)d).",
                  day=day.isoformat(), queued=summary.queued, already=summary.already,
-                 silent=summary.silent, schedules=summary.schedules))
+                 silent=summary.silent, replaced=summary.replaced, schedules=summary.schedules))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from portal.recurring.models import LEAD_DAYS, REMINDER_DAYS
 from portal.recurring.standing import MAX_NAME, MAX_NOTE
@@ -54,6 +54,8 @@ class DraftForm(FlaskForm):
 
     lines = TextAreaField(_l("Products for this date: one line per product, SKU and quantity"),
                           validators=[DataRequired(), Length(max=20_000)])
+    # The draft's version the change is made from: saved only if the draft still has it.
+    version = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,9}$")])
 
 
 class SettingsForm(FlaskForm):
@@ -62,7 +64,9 @@ class SettingsForm(FlaskForm):
         description=_l("A review-mode standing order shows its draft this many days before the date (0 to 14)."))
     reminder_days = IntegerField(
         _l("Reminders: days before each date"), validators=[InputRequired(), NumberRange(*REMINDER_DAYS)],
-        description=_l("A reminder with links to skip or change goes out this many days before (1 to 14)."))
+        description=_l("A reminder with links to skip or change goes out this many days before (1 to 14). "
+                        "In review mode the notice that the draft is ready goes instead (unless drafts "
+                        "appear 0 days before)."))
 def _optional_id(value):
     return int(value) if value not in (None, "") else None
 

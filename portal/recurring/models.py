@@ -158,4 +158,7 @@ class RecurringDraft(Base):
     lines: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Up by one with every change of the lines: a change names the version it was made from and is
+    # refused when the draft has moved on (two people changing it at once: one wins, one is told).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -1,6 +1,13 @@
-"""Reminders: a few days before each date a standing order places (the partner's reminder days,
-default 2), one notification through the partner's preferred channel with links to skip that date
-or change the standing order. A partner with channel ``none`` gets none.
+"""What a partner is told before a date: a reminder a few days before each date a standing order
+places (the partner's reminder days, default 2), with links to skip that date or change the
+standing order; and, in review mode, a notice when the date's draft appears, with links to review,
+confirm or skip it. Both go through the partner's preferred channel; channel ``none`` gets none.
+
+One message per date, never two: a review-mode date whose draft appears ahead of its day (review
+lead days 1 or more) gets the draft notice *instead of* the reminder; with lead days 0 the draft
+only appears on the day, so the reminder goes as for an automatic standing order and no notice.
+The rule is decided from the settings, so it does not matter which job runs first; and neither is
+queued when the other one already was for that date (the mode changed in between).
 
 Exactly once per (schedule, date): the outbox keeps one notification per (kind, subject key),
 with ``ON CONFLICT DO NOTHING``, so a second run, or two at once, queue nothing new.
@@ -17,12 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal.accounts.models import Partner
 from portal.notifications import outbox
+from portal.notifications.models import Notification
 from portal.recurring import settings
 from portal.recurring.models import REMINDER_DAYS, RecurringOrder, RecurringSkip
 from portal.recurring.schedules import upcoming
 from portal.web.guards import public_url
 
 KIND = "recurring_order_reminder"
+DRAFT_KIND = "recurring_draft_ready"
 CHUNK = 200
 Progress = Callable[[int], None]
 
@@ -33,10 +42,45 @@ class ReminderSummary:
     queued: int = 0  # reminders queued now
     already: int = 0  # queued by an earlier run
     silent: int = 0  # the partner wants no notifications (channel none) or is not active
+    replaced: int = 0  # review-mode dates told by their draft notice instead
 
 
 def subject_key(schedule_id: int, day: date) -> str:
     return f"reminder:{schedule_id}:{day.isoformat()}"
+
+
+def draft_subject_key(schedule_id: int, day: date) -> str:
+    return f"draft:{schedule_id}:{day.isoformat()}"
+
+
+def notice_replaces_reminder(schedule: RecurringOrder, lead_days: int) -> bool:
+    """A review-mode date whose draft appears before its day is told by the draft notice."""
+    return schedule.mode == "review" and lead_days >= 1
+
+
+def _queued(session: Session, kind: str, key: str) -> bool:
+    return session.scalar(select(Notification.id).where(
+        Notification.kind == kind, Notification.subject_key == key)) is not None
+
+
+def _silent(partner: Partner) -> bool:
+    return partner.preferred_channel == "none" or partner.status != "active"
+
+
+def queue_draft_notice(session: Session, schedule: RecurringOrder, partner: Partner, draft_id: int,
+                       day: date, *, lead: int) -> bool:
+    """Queue "the order of <day> is ready for review" once (helper, no commit); True if queued."""
+    if not notice_replaces_reminder(schedule, lead) or _silent(partner):
+        return False
+    if _queued(session, KIND, subject_key(schedule.id, day)):  # reminded while it was automatic
+        return False
+    return outbox.queue(session, partner_id=partner.id, kind=DRAFT_KIND,
+                        subject_key=draft_subject_key(schedule.id, day), user_id=schedule.created_by_id,
+                        payload={**_payload(schedule, partner, day), "draft_id": draft_id,
+                                 "review_url": _link("recurring.draft", schedule_id=schedule.id,
+                                                     draft_id=draft_id),
+                                 "confirm_url": _link("recurring.confirm_draft", schedule_id=schedule.id,
+                                                      draft_id=draft_id)})
 
 
 def candidate_ids(session: Session, today: date) -> list[int]:
@@ -87,8 +131,12 @@ def send_reminders(factory: sessionmaker, today: date, *, ids: list[int] | None 
                 day = reminder_date(session, schedule, today, days[partner.id].reminder_days)
                 if day is None:
                     continue
-                if partner.preferred_channel == "none" or partner.status != "active":
+                if _silent(partner):
                     summary.silent += 1
+                    continue
+                if notice_replaces_reminder(schedule, days[partner.id].review_lead_days) or _queued(
+                        session, DRAFT_KIND, draft_subject_key(schedule.id, day)):
+                    summary.replaced += 1
                     continue
                 new = outbox.queue(session, partner_id=partner.id, kind=KIND,
                                    subject_key=subject_key(schedule.id, day), user_id=schedule.created_by_id,

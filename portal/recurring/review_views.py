@@ -12,7 +12,7 @@ from portal.db import get_session
 from portal.ordering import cart
 from portal.recurring import drafts, settings
 from portal.recurring.forms import DraftForm, SettingsForm
-from portal.recurring.views import _lines_text, _today, bp
+from portal.recurring.views import _lines_text, _today, bp, skip_confirmation
 from portal.web.confirm import Confirmation, ConfirmForm, confirm_page
 from portal.web.errors import not_found
 from portal.web.formatting import local_date
@@ -55,23 +55,39 @@ def draft(schedule_id: int, draft_id: int):
     schedule, row = _draft(schedule_id, draft_id)
     form = DraftForm()
     if request.method == "GET":
-        form.lines.data = _lines_text((p.sku, q) for p, q in drafts.lines_of(get_session(), row))
+        _as_it_stands(form, row)
     elif form.validate_on_submit() and (lines := _lines(form)) is not None:
         try:
-            drafts.change(get_session(), actor(), schedule_id, draft_id, lines, today=_today())
+            drafts.change(get_session(), actor(), schedule_id, draft_id, lines, today=_today(),
+                          version=int(form.version.data))
         except ServiceError as err:
-            show_service_error(form, err, default_field="lines")
+            if err.code == "draft_changed":  # someone else saved first: show theirs, ask again
+                schedule, row = _draft(schedule_id, draft_id)
+                _as_it_stands(form, row)
+                form.lines.errors = [str(err)]
+            else:
+                show_service_error(form, err, default_field="lines")
         else:
             flash(_("The order of %(date)s is changed. It is placed on that day unless you confirm it "
                     "sooner.", date=local_date(row.occurrence_date)), "success")
             return _back(schedule_id)
     return render_template("recurring/draft.html", form=form, schedule=schedule, draft=row,
-                           confirm=confirm_confirmation(schedule, row)), form_status(form)
+                           confirm=confirm_confirmation(schedule, row),
+                           skip=skip_confirmation(schedule, row.occurrence_date)), form_status(form)
 
 
-def confirm_confirmation(schedule, row) -> Confirmation:
+def _as_it_stands(form: DraftForm, row) -> None:
+    form.lines.data = _lines_text((p.sku, q) for p, q in drafts.lines_of(get_session(), row))
+    form.version.data = str(row.version)
+    form.lines.raw_data = None  # show these lines, not the ones posted
+
+
+def confirm_confirmation(schedule, row, version: int | None = None) -> Confirmation:
+    # The version the partner saw (the draft's or the standing order's page): confirming places
+    # it only if nobody changed it since (else a message, and the page shows the change).
     return Confirmation(
-        url=url_for("recurring.confirm_draft", schedule_id=schedule.id, draft_id=row.id),
+        url=url_for("recurring.confirm_draft", schedule_id=schedule.id, draft_id=row.id,
+                    version=version or row.version),
         label=_("Confirm and place now"),
         title=_("Place the order of %(date)s now?", date=local_date(row.occurrence_date)),
         question=_("The order is placed now, with the products of this draft, instead of on "
@@ -87,9 +103,10 @@ def confirm_draft(schedule_id: int, draft_id: int):
     schedule, row = _draft(schedule_id, draft_id)
     form = ConfirmForm()
     if request.method == "GET" or not form.validate_on_submit():
-        return confirm_page(confirm_confirmation(schedule, row), form)
+        return confirm_page(confirm_confirmation(schedule, row, request.args.get("version", type=int)), form)
     try:
-        run = drafts.confirm(get_session(), actor(), schedule_id, draft_id, today=_today())
+        run = drafts.confirm(get_session(), actor(), schedule_id, draft_id, today=_today(),
+                             version=request.args.get("version", type=int))
     except ServiceError as err:
         flash(str(err), "error")
         return _back(schedule_id)

@@ -118,3 +118,50 @@ class RunPage(Schema):
 
 class PageQuery(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+DRAFT_STATES = ("open", "placed", "closed")
+
+
+class DraftPatch(Schema):
+    class Meta:
+        unknown = RAISE
+
+    lines = fields.Nested(ScheduleLineIn, many=True, required=True,
+                          validate=validate.Length(min=1, max=MAX_LINES),
+                          metadata={"description": "The order of this date only, in full (a SKU left out is "
+                                    "left out this time)"})
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={
+        "description": "The draft's `version` you read; changed by someone else since: 409 `draft_changed`"})
+
+
+class DraftConfirmIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    version = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1),
+                             metadata={"description": "Place it only if the draft still has this version "
+                                       "(else 409 `draft_changed`); absent: as it stands"})
+
+
+class DraftOut(Schema):
+    id = fields.Integer(required=True)
+    recurring_order_id = fields.Integer(required=True)
+    occurrence_date = fields.Date(required=True, metadata={"description": "The date it is placed on"})
+    status = fields.String(required=True, validate=validate.OneOf(DRAFT_STATES), metadata={
+        "description": "`open`: to review (change, confirm, skip); `placed`: its order is `order_id`; "
+                       "`closed`: the date was skipped, paused or failed, or is no longer a date of the "
+                       "standing order"})
+    lines = fields.Nested(ScheduleLineOut, many=True, required=True)
+    changed = fields.Boolean(required=True, metadata={"description": "Changed for this date (the standing "
+                                                      "order's own lines no longer reach it)"})
+    changed_at = fields.DateTime(required=True, allow_none=True)
+    version = fields.Integer(required=True, metadata={"description": "Send it back with a change"})
+    order_id = fields.Integer(required=True, allow_none=True)
+
+
+class DraftPage(Schema):
+    items = fields.Nested(DraftOut, many=True, required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)

@@ -187,7 +187,7 @@ def update_schedule(session: Session, actor: Actor, schedule_id: int, data: Sche
     session.execute(update(RecurringDraft).where(
         RecurringDraft.recurring_order_id == schedule.id, RecurringDraft.changed_at.is_(None),
         RecurringDraft.occurrence_date >= today).values(
-        lines=[{"product_id": pid, "quantity": qty} for pid, qty in lines]))
+        lines=[{"product_id": pid, "quantity": qty} for pid, qty in lines], version=RecurringDraft.version + 1))
     schedule.next_date = _first_unrun(session, schedule, today)
     after = {"cadence": schedule.cadence, "start_date": schedule.start_date.isoformat(),
              "end_date": schedule.end_date.isoformat() if schedule.end_date else None,

@@ -193,6 +193,7 @@ def test_the_standing_order_pages_fit_a_phone(page: Page, live_server, locale):
         "WHERE r.id = :id AND r.next_date IS NOT NULL", id=schedule)
     draft = live_server.query("SELECT id FROM recurring_drafts WHERE recurring_order_id = :id", id=schedule)
     paths += [f"/standing-orders/{schedule}/drafts/{row[0]}" for row in draft]
+    paths += ["/dashboard"]  # with its "Standing orders to review"
     wide = {}
     try:
         page.goto("/standing-orders")

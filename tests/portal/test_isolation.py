@@ -1,12 +1,23 @@
 """A partner never reaches another partner's orders: every page and API route answers 404."""
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, CartLine, DeliveryAddress, ForecastAdjustment, Order, Task
+from portal.models import (
+    AuditEvent,
+    CartLine,
+    DeliveryAddress,
+    ForecastAdjustment,
+    Order,
+    RecurringDraft,
+    RecurringRun,
+    RecurringSkip,
+    Task,
+)
 from tests.portal.helpers import bearer, issue, sign_in
 
 # Every route with an order id, for the partner side (pages and API).
@@ -62,6 +73,19 @@ ADDRESS_ROUTES = [
     ("GET", "/company/addresses/{id}/remove"),
     ("POST", "/company/addresses/{id}/remove"),
 ]
+# Every route with a review draft of a standing order (pages and API): another partner's standing
+# order or draft is not found, unchanged, and the attempt audited.
+DRAFT_ROUTES = [
+    ("GET", "/standing-orders/{schedule}/drafts/{draft}"),
+    ("POST", "/standing-orders/{schedule}/drafts/{draft}"),
+    ("GET", "/standing-orders/{schedule}/drafts/{draft}/confirm"),
+    ("POST", "/standing-orders/{schedule}/drafts/{draft}/confirm"),
+    ("GET", "/api/v1/recurring-orders/{schedule}/drafts"),
+    ("GET", "/api/v1/recurring-orders/{schedule}/drafts/{draft}"),
+    ("PATCH", "/api/v1/recurring-orders/{schedule}/drafts/{draft}"),
+    ("POST", "/api/v1/recurring-orders/{schedule}/drafts/{draft}/confirm"),
+    ("POST", "/api/v1/recurring-orders/{schedule}/drafts/{draft}/skip"),
+]
 COVERED_ELSEWHERE = {
     "/company/users/<int:user_id>/deactivate",
     "/company/users/<int:user_id>/activate", "/admin/users/<int:user_id>/deactivate",
@@ -81,9 +105,7 @@ COVERED_ELSEWHERE = {
     "/standing-orders/<int:schedule_id>", "/standing-orders/<int:schedule_id>/edit",
     "/standing-orders/<int:schedule_id>/pause", "/standing-orders/<int:schedule_id>/resume",
     "/standing-orders/<int:schedule_id>/skip", "/standing-orders/<int:schedule_id>/cancel",
-    # review drafts, in test_recurring_review.py
-    "/standing-orders/<int:schedule_id>/drafts/<int:draft_id>",
-    "/standing-orders/<int:schedule_id>/drafts/<int:draft_id>/confirm",
+    # review drafts (pages and API): DRAFT_ROUTES below
     # and their API, in test_recurring_api.py
     "/api/v1/recurring-orders/<int:schedule_id>", "/api/v1/recurring-orders/<int:schedule_id>/pause",
     "/api/v1/recurring-orders/<int:schedule_id>/resume", "/api/v1/recurring-orders/<int:schedule_id>/skip",
@@ -142,6 +164,8 @@ def test_every_id_route_is_in_an_isolation_table(app):
                .replace("{adjustment}", "<int:adjustment_id>")
                .replace("/confirm", "/<action>")
                for _m, route in MANAGER_ROUTES}
+    listed |= {route.replace("{schedule}", "<int:schedule_id>").replace("{draft}", "<int:draft_id>")
+               for _m, route in DRAFT_ROUTES}
     for rule in app.url_map.iter_rules():
         if rule.arguments and rule.rule not in listed and rule.rule not in COVERED_ELSEWHERE:
             pytest.fail(f"{rule.rule} takes an id but no cross-partner test covers it")
@@ -326,3 +350,77 @@ def test_a_manager_cannot_reach_another_partners_address_through_their_own_partn
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
     assert [e.detail["path"] for e in events] == [path, f"/manage/partners/{mine.id}/addresses/{ids['address']}/remove"]
     assert db.get(DeliveryAddress, ids["address"]) is not None
+
+
+@pytest.fixture
+def their_draft(f, db):
+    """A partner user, and another partner's review-mode standing order with a draft to review."""
+    from portal.core.access import Actor
+    from portal.recurring import standing
+    from portal.recurring.standing import ScheduleData
+
+    me, theirs = f.user(), f.user()
+    water = f.product(sku="ISO-001")
+    day = date.today() + timedelta(days=2)
+    schedule = standing.create(db, Actor.of(theirs), ScheduleData(
+        name="Theirs", cadence="monthly", start_date=day, mode="review", lines=[(water.id, 5)]),
+        today=date.today())[0]
+    draft = RecurringDraft(recurring_order_id=schedule.id, partner_id=theirs.partner_id, occurrence_date=day,
+                           lines=[{"product_id": water.id, "quantity": 5}])
+    db.add(draft)
+    db.commit()
+    return me, {"schedule": schedule.id, "draft": draft.id}
+
+
+def _draft_unchanged(db, ids):
+    db.expire_all()
+    draft = db.get(RecurringDraft, ids["draft"])
+    assert (draft.version, draft.changed_at, draft.lines[0]["quantity"]) == (1, None, 5)
+    assert db.scalar(select(func.count(Order.id))) == 0
+    assert db.scalar(select(func.count(RecurringSkip.id))) == 0
+    assert db.scalar(select(func.count(RecurringRun.id))) == 0
+
+
+def _open(client, method, path, headers):
+    if path.startswith("/api/"):
+        body = {"lines": [{"sku": "ISO-001", "quantity": 1}], "version": 1} if method == "PATCH" else {}
+        return client.open(path, method=method, headers=headers, json=body if method != "GET" else None)
+    return client.open(path, method=method, data={"lines": "ISO-001 1", "version": "1"})
+
+
+@pytest.mark.parametrize(("method", "route"), DRAFT_ROUTES)
+def test_another_partners_draft_is_not_found_unchanged_and_audited(app, db, their_draft, method, route):
+    me, ids = their_draft
+    client, headers = signed_in_for(app, me, route)
+    missing = _open(client, method, route.format(**{k: v + 1000 for k, v in ids.items()}), headers)
+    assert missing.status_code == 404
+    assert db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all() == []
+    foreign = _open(client, method, route.format(**ids), headers)
+    assert foreign.status_code == 404
+    if route.startswith("/api/"):
+        assert foreign.json == missing.json
+    else:
+        assert "This page does not exist." in foreign.text and "This page does not exist." in missing.text
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert event.actor_id == me.id and event.detail["path"] == route.format(**ids)
+    _draft_unchanged(db, ids)
+
+
+@pytest.mark.parametrize(("method", "route"), [r for r in DRAFT_ROUTES if "{draft}" in r[1]])
+def test_another_partners_draft_under_ones_own_standing_order_is_not_found_too(
+        app, f, db, their_draft, method, route):
+    """/standing-orders/<mine>/drafts/<theirs>: the draft must belong to the standing order in the URL."""
+    from portal.core.access import Actor
+    from portal.recurring import standing
+    from portal.recurring.standing import ScheduleData
+
+    me, ids = their_draft
+    mine = standing.create(db, Actor.of(me), ScheduleData(
+        name="Mine", cadence="weekly", start_date=date.today() + timedelta(days=1), mode="review",
+        lines=[(f.product().id, 1)]), today=date.today())[0]
+    client, headers = signed_in_for(app, me, route)
+    path = route.format(schedule=mine.id, draft=ids["draft"])
+    assert _open(client, method, path, headers).status_code == 404
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz_denied")).all()
+    assert event.detail["path"] == path
+    _draft_unchanged(db, ids)

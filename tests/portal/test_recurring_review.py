@@ -33,6 +33,17 @@ def setup(app, f, db):
     return app.extensions["trellis.session_factory"], buyer, actor, schedule, water, jam
 
 
+@pytest.fixture
+def prepare(app):
+    """``drafts.prepare`` as the CLI and the Celery tasks run it: in an app context (the notices'
+    links go to PUBLIC_URL). Only around the call: a context left pushed would share ``g`` between
+    the test client's requests."""
+    def run(today, **kwargs):
+        with app.app_context():
+            return drafts.prepare(app.extensions["trellis.session_factory"], today, **kwargs)
+    return run
+
+
 def orders_of(db, partner_id):
     db.expire_all()
     return db.scalars(select(Order).where(Order.partner_id == partner_id).order_by(Order.id)).all()
@@ -43,30 +54,30 @@ def the_draft(db, schedule_id):
     return db.scalar(select(RecurringDraft).where(RecurringDraft.recurring_order_id == schedule_id))
 
 
-def test_a_draft_appears_lead_days_before_and_is_made_once_however_often_it_runs(setup, db):
+def test_a_draft_appears_lead_days_before_and_is_made_once_however_often_it_runs(setup, db, prepare):
     factory, _buyer, _actor, schedule, water, jam = setup
-    assert drafts.prepare(factory, date(2027, 1, 27)).created == 0  # four days before: not yet
-    assert drafts.prepare(factory, date(2027, 1, 28)).created == 1  # three days before (default)
-    assert drafts.prepare(factory, date(2027, 1, 28)).created == 0
-    assert drafts.prepare(factory, date(2027, 1, 29)).created == 0
+    assert prepare(date(2027, 1, 27)).created == 0  # four days before: not yet
+    assert prepare(date(2027, 1, 28)).created == 1  # three days before (default)
+    assert prepare(date(2027, 1, 28)).created == 0
+    assert prepare(date(2027, 1, 29)).created == 0
     assert db.scalar(select(func.count(RecurringDraft.id))) == 1
     draft = the_draft(db, schedule.id)
     assert draft.occurrence_date == START
     assert draft.lines == [{"product_id": water.id, "quantity": 24}, {"product_id": jam.id, "quantity": 6}]
 
 
-def test_an_untouched_draft_is_placed_on_the_day_once(setup, db):
+def test_an_untouched_draft_is_placed_on_the_day_once(setup, db, prepare):
     factory, buyer, *_ = setup
-    drafts.prepare(factory, date(2027, 1, 28))
+    prepare(date(2027, 1, 28))
     assert engine.generate_due(factory, START).created == 1
     assert engine.generate_due(factory, START).occurrences == 0
     [order] = orders_of(db, buyer.partner_id)
     assert {(line.sku, line.quantity) for line in order.lines} == {("BEV-001", 24), ("JAM-280", 6)}
 
 
-def test_a_changed_draft_is_placed_on_the_day_with_its_lines_and_the_schedule_stays(setup, db):
+def test_a_changed_draft_is_placed_on_the_day_with_its_lines_and_the_schedule_stays(setup, db, prepare):
     factory, buyer, actor, schedule, water, jam = setup
-    drafts.prepare(factory, date(2027, 1, 28))
+    prepare(date(2027, 1, 28))
     draft = the_draft(db, schedule.id)
     drafts.change(db, actor, schedule.id, draft.id, [(water.id, 10)], today=date(2027, 1, 29))  # jam left out this time
     with pytest.raises(ServiceError):
@@ -75,7 +86,7 @@ def test_a_changed_draft_is_placed_on_the_day_with_its_lines_and_the_schedule_st
     [order] = orders_of(db, buyer.partner_id)
     assert [(line.sku, line.quantity) for line in order.lines] == [("BEV-001", 10)]
     assert len(standing.get(db, actor, schedule.id).lines) == 2  # only that date changed
-    drafts.prepare(factory, date(2027, 2, 25))  # the next draft is the schedule's again
+    prepare(date(2027, 2, 25))  # the next draft is the schedule's again
     assert len(db.scalars(select(RecurringDraft).where(
         RecurringDraft.occurrence_date == date(2027, 2, 28))).one().lines) == 2
     assert db.scalar(select(AuditEvent.action).where(AuditEvent.action == "recurring_draft_changed"))
@@ -83,9 +94,9 @@ def test_a_changed_draft_is_placed_on_the_day_with_its_lines_and_the_schedule_st
         drafts.change(db, actor, schedule.id, draft.id, [(water.id, 1)], today=START)
 
 
-def test_a_confirmed_draft_is_placed_now_once_and_the_day_adds_nothing(setup, db):
+def test_a_confirmed_draft_is_placed_now_once_and_the_day_adds_nothing(setup, db, prepare):
     factory, buyer, actor, schedule, *_ = setup
-    drafts.prepare(factory, date(2027, 1, 28))
+    prepare(date(2027, 1, 28))
     draft = the_draft(db, schedule.id)
     run = drafts.confirm(db, actor, schedule.id, draft.id, today=date(2027, 1, 29))
     assert run.outcome == "created" and run.occurrence_date == START
@@ -99,9 +110,9 @@ def test_a_confirmed_draft_is_placed_now_once_and_the_day_adds_nothing(setup, db
     assert db.scalar(select(func.count(RecurringRun.id))) == 1
 
 
-def test_a_skipped_date_hides_its_draft_and_a_change_of_lines_reaches_untouched_drafts(setup, db):
+def test_a_skipped_date_hides_its_draft_and_a_change_of_lines_reaches_untouched_drafts(setup, db, prepare):
     factory, _buyer, actor, schedule, water, _jam = setup
-    drafts.prepare(factory, date(2027, 1, 28))
+    prepare(date(2027, 1, 28))
     draft = the_draft(db, schedule.id)
     current = standing.get(db, actor, schedule.id)
     standing.update_schedule(db, actor, schedule.id, ScheduleData(
@@ -117,9 +128,9 @@ def test_a_skipped_date_hides_its_draft_and_a_change_of_lines_reaches_untouched_
     assert orders_of(db, actor.partner_id) == []  # skipped: the draft is not placed
 
 
-def test_another_partner_cannot_change_or_confirm_a_draft(setup, f, db):
+def test_another_partner_cannot_change_or_confirm_a_draft(setup, f, db, prepare):
     factory, buyer, _actor, schedule, water, _jam = setup
-    drafts.prepare(factory, date(2027, 1, 28))
+    prepare(date(2027, 1, 28))
     draft = the_draft(db, schedule.id)
     stranger = Actor.of(f.user())
     with pytest.raises(ServiceError):
@@ -129,11 +140,11 @@ def test_another_partner_cannot_change_or_confirm_a_draft(setup, f, db):
     assert orders_of(db, buyer.partner_id) == [] and len(the_draft(db, schedule.id).lines) == 2
 
 
-def test_the_lead_days_are_the_partners_setting(setup, f, db):
+def test_the_lead_days_are_the_partners_setting(setup, f, db, prepare):
     factory, buyer, *_ = setup
     owner = Actor.of(f.user(role="partner_admin", partner=buyer.partner))
     settings.update(db, owner, review_lead_days=7, reminder_days=2)
-    assert drafts.prepare(factory, date(2027, 1, 24)).created == 1
+    assert prepare(date(2027, 1, 24)).created == 1
 
 
 def test_the_po_pattern_and_the_chosen_address_go_on_the_made_orders(setup, db):
@@ -181,9 +192,9 @@ def clock():
         yield
 
 
-def test_the_partner_reviews_changes_and_confirms_on_the_pages(setup, app, clock, db):
+def test_the_partner_reviews_changes_and_confirms_on_the_pages(setup, app, clock, db, prepare):
     factory, buyer, _actor, schedule, *_ = setup
-    drafts.prepare(factory, date(2027, 1, 28))
+    prepare(date(2027, 1, 28))
     draft = the_draft(db, schedule.id)
     client = app.test_client()
     sign_in(client, buyer)
@@ -193,7 +204,7 @@ def test_the_partner_reviews_changes_and_confirms_on_the_pages(setup, app, clock
     url = f"/standing-orders/{schedule.id}/drafts/{draft.id}"
     assert "BEV-001 24" in client.get(url).text
     assert client.post(url, data={"lines": "NOPE 2"}).status_code == 422
-    assert client.post(url, data={"lines": "BEV-001 12"}).status_code == 302
+    assert client.post(url, data={"lines": "BEV-001 12", "version": "1"}).status_code == 302
     assert the_draft(db, schedule.id).lines[0]["quantity"] == 12
     asked = client.get(f"{url}/confirm")
     assert asked.status_code == 200 and "Yes, place it now" in asked.text and orders_of(db, buyer.partner_id) == []
@@ -218,9 +229,9 @@ def test_the_cart_and_a_past_order_link_to_a_new_standing_order(setup, app, f, d
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/standing-orders/{s}/drafts/{d}"), ("POST", "/standing-orders/{s}/drafts/{d}"),
     ("GET", "/standing-orders/{s}/drafts/{d}/confirm"), ("POST", "/standing-orders/{s}/drafts/{d}/confirm")])
-def test_another_partners_draft_is_a_404_and_changes_nothing(setup, app, f, db, method, path):
+def test_another_partners_draft_is_a_404_and_changes_nothing(setup, app, f, db, method, path, prepare):
     factory, buyer, _actor, schedule, *_ = setup
-    drafts.prepare(factory, date(2027, 1, 28))
+    prepare(date(2027, 1, 28))
     draft = the_draft(db, schedule.id)
     stranger = app.test_client()
     sign_in(stranger, f.user())
