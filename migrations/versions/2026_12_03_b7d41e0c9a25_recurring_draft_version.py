@@ -1,7 +1,7 @@
 """recurring_drafts: a version number, so two changes of one draft cannot overwrite each other
 
 Revision ID: b7d41e0c9a25
-Revises: 467e40feff06
+Revises: 81e105f8ff0b
 
 A change names the version it was made from (the form's hidden field, the API's `version`) and is
 written only if the draft still has it (compare and set); the version goes up by one each time.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'b7d41e0c9a25'
-down_revision: str | Sequence[str] | None = '467e40feff06'
+down_revision: str | Sequence[str] | None = '81e105f8ff0b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
