@@ -33,6 +33,8 @@ def invite_user(
     company_id = _inviting_for(session, inviter, partner_id)
     if role not in PARTNER_ROLES:
         raise ServiceError(_("Unknown role %(role)s.", role=role), field="role")
+    if inviter.partner_id != company_id and role != "partner_admin":  # staff: the administrator
+        raise ServiceError(_("A partner's first user is its administrator."), field="role")
     email = _valid_email(email)
     # Only the inviter's own company is told that an email already has an account there: for
     # an account anywhere else (staff, another company) the answer is the same as for a new
@@ -75,9 +77,18 @@ def _inviting_for(session: Session, inviter: Actor, partner_id: int | None) -> i
     if inviter.role == "partner_admin" and own:
         return inviter.partner_id
     if partner_id is not None and inviter.role in ("admin", "account_manager"):
+        # Staff invite only a company's *first* user (a converted referral's administrator):
+        # after that its own administrators decide who works for it, so staff cannot give
+        # themselves or anyone a login at a partner that already has people.
         partner = session.get(Partner, partner_id)
         if partner is not None and (inviter.role == "admin" or partner.account_manager_id == inviter.user_id):
+            if session.scalar(select(User.id).where(User.partner_id == partner.id).limit(1)) is not None:
+                raise ServiceError(_("%(partner)s has users already: its administrators invite their "
+                                     "colleagues.", partner=partner.name), field="email")
             return partner.id
+        if partner is not None:
+            raise ServiceError(_("Only the partner's account manager or an administrator can invite "
+                                 "its first user."), field="email")
     raise ServiceError(_("Only a partner administrator can invite users."))
 
 

@@ -160,3 +160,32 @@ def test_two_referrals_converted_at_once_under_one_code_make_one_partner_and_a_c
     with factory() as db:
         statuses = sorted(db.scalars(select(Referral.status).where(Referral.id.in_(ids))))
         assert statuses == ["converted", "submitted"]
+
+
+def test_staff_invite_only_a_partners_first_user_and_only_as_its_administrator(app, db, f):
+    from portal.accounts import invitations
+    from portal.core.access import Actor
+    from portal.core.errors import ServiceError
+
+    admin, manager = f.user(role="admin"), f.user(role="account_manager")
+    theirs = f.partner(account_manager_id=manager.id)
+    staffed = f.user(partner=theirs)  # the partner has people already
+
+    def invite(who, partner, role="partner_admin", email="new@shop.pl"):
+        with app.test_request_context():
+            return invitations.invite_user(db, Actor(who.id, who.role), email=email, role=role,
+                                           link_for=lambda token: token, queue_email=lambda *a, **k: None,
+                                           partner_id=partner.id)
+
+    with pytest.raises(ServiceError, match="has users already"):
+        invite(admin, theirs)
+    with pytest.raises(ServiceError, match="has users already"):
+        invite(manager, theirs)
+    empty = f.partner(account_manager_id=manager.id)
+    with pytest.raises(ServiceError, match="first user is its administrator"):
+        invite(manager, empty, role="buyer")
+    with pytest.raises(ServiceError, match="account manager or an administrator"):
+        invite(f.user(role="account_manager"), empty)
+    invitation, _token = invite(manager, empty)
+    assert (invitation.partner_id, invitation.role) == (empty.id, "partner_admin")
+    assert staffed.partner_id == theirs.id
