@@ -23,7 +23,8 @@ from tests.portal.helpers import BASE_CONFIG, basic, bearer, issue
 
 # High enough that the generated calls of the token route never meet a 429 (a generated run
 # must not depend on how many calls came before).
-UNLIMITED = {"LOGIN_RATE_LIMIT_IP": "100000 per minute", "LOGIN_RATE_LIMIT_EMAIL": "100000 per minute"}
+UNLIMITED = {"LOGIN_RATE_LIMIT_IP": "100000 per minute", "LOGIN_RATE_LIMIT_EMAIL": "100000 per minute",
+             "REFERRAL_RATE_LIMIT_USER": "100000 per minute"}
 # Fixed; a deeper local run: API_SCHEMA_MAX_EXAMPLES=300 API_SCHEMA_SEED=7 pytest ...
 MAX_EXAMPLES = int(os.environ.get("API_SCHEMA_MAX_EXAMPLES", "25"))  # fuzzing examples per operation
 SEED = int(os.environ.get("API_SCHEMA_SEED", "20250101"))
