@@ -62,10 +62,13 @@ def _offsets(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datet
     return spans
 
 
-def _month_expression(session: Session, time_zone: str, start: datetime, end: datetime):
+def _local_text(session: Session, time_zone: str, start: datetime, end: datetime, pattern: str):
+    """``created_at`` in the zone as text (``pattern``: ``%Y-%m`` or ``%Y-%m-%d``), for the
+    orders placed in [start, end)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return func.to_char(func.timezone(time_zone, Order.created_at), "YYYY-MM")
+        return func.to_char(func.timezone(time_zone, Order.created_at),
+                            pattern.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD"))
     spans = _offsets(ZoneInfo(time_zone), start, end)
     if len(spans) == 1:
         modifier = literal(f"{spans[0][1]:+d} minutes")
@@ -73,7 +76,17 @@ def _month_expression(session: Session, time_zone: str, start: datetime, end: da
         modifier = case(*[(Order.created_at < spans[i + 1][0], f"{minutes:+d} minutes")
                           for i, (_moment, minutes) in enumerate(spans[:-1])],
                         else_=f"{spans[-1][1]:+d} minutes")
-    return func.strftime("%Y-%m", Order.created_at, modifier)
+    return func.strftime(pattern, Order.created_at, modifier)
+
+
+def _month_expression(session: Session, time_zone: str, start: datetime, end: datetime):
+    return _local_text(session, time_zone, start, end, "%Y-%m")
+
+
+def local_day_expression(session: Session, time_zone: str, start: datetime, end: datetime):
+    """An order's day in the zone as ``YYYY-MM-DD`` text, computed in the database (for orders
+    placed in [start, end)), so a query can ask for distinct order days."""
+    return _local_text(session, time_zone, start, end, "%Y-%m-%d")
 
 
 def monthly_sales(session: Session, *, first: date, last: date, time_zone: str,
