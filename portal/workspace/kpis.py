@@ -78,9 +78,7 @@ class Kpis:
 
     @property
     def growth(self) -> Decimal | None:
-        if not self.previous_12:
-            return None
-        return (self.last_12 - self.previous_12) / self.previous_12
+        return _growth(self.last_12, self.previous_12)
 
     @property
     def retained(self) -> bool:
@@ -115,6 +113,77 @@ class Kpis:
             active_standing_orders=self.standing_orders, steady=self.steady))
 
 
+def _growth(last_12: Decimal, previous_12: Decimal) -> Decimal | None:
+    """Last 12 months against the 12 before, as a share; None without sales in the 12 before."""
+    if not previous_12:
+        return None
+    return (last_12 - previous_12) / previous_12
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What the portfolio sorts, filters and alerts on for *every* partner (``keys``): the last 12
+    months' sales and the 12 before, the rhythm and the latest NPS answer of the last 12 months.
+    The same figures as ``Kpis`` (the same rules), in ``KEY_QUERIES`` cheaper queries."""
+
+    partner_id: int
+    last_12: Decimal = ZERO
+    previous_12: Decimal = ZERO
+    latest_nps: int | None = None
+    rhythm: rhythm.Rhythm = rhythm.Rhythm(0, None, None, None, None, False)
+    days: frozenset[date] = frozenset()  # the order days read (``compute`` can reuse them)
+
+    @property
+    def growth(self) -> Decimal | None:
+        return _growth(self.last_12, self.previous_12)
+
+    @property
+    def churn_risk(self) -> str | None:
+        return rhythm.churn_risk(self.rhythm, self.growth)
+
+
+KEY_QUERIES = 3
+
+
+def keys(session: Session, partner_ids: list[int], *, now: datetime | None = None,
+         zone: tzinfo = UTC) -> dict[int, Keys]:
+    """The sort and filter figures of these partners (every id gets an entry), in ``KEY_QUERIES``
+    queries: sales of the last two years in one grouped sum, the order days, the NPS answers."""
+    now = now or datetime.now(UTC)
+    today = now.astimezone(zone).date()
+    ids = sorted(set(partner_ids))
+    if not ids:
+        return {}
+    year_ago, two_years_ago = now - timedelta(days=365), now - timedelta(days=730)
+    in_12 = Order.created_at >= year_ago
+    sales = {pid: (Decimal(last), Decimal(before)) for pid, last, before in session.execute(
+        select(Order.partner_id, func.coalesce(func.sum(case((in_12, Order.total), else_=0)), 0),
+               func.coalesce(func.sum(case((in_12, 0), else_=Order.total)), 0))
+        .where(Order.partner_id.in_(ids), Order.status != "cancelled", Order.created_at >= two_years_ago)
+        .group_by(Order.partner_id))}
+    days = _order_days(session, ids, now, zone)
+    latest = _latest_answers(session, ids, year_ago)
+    out = {}
+    for pid in ids:
+        last, before = sales.get(pid, (ZERO, ZERO))
+        scores = latest.get(pid)
+        mine = frozenset(days.get(pid, ()))
+        out[pid] = Keys(pid, last, before, scores[-1][0] if scores else None, rhythm.rhythm(mine, today), mine)
+    return out
+
+
+def _latest_answers(session: Session, ids: list[int], since: datetime) -> dict[int, list[tuple[int, datetime]]]:
+    """Each partner's NPS answers since ``since``, oldest first."""
+    answers: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    for pid, score, created in session.execute(
+        select(Feedback.partner_id, Feedback.score, Feedback.created_at)
+        .where(Feedback.partner_id.in_(ids), Feedback.created_at >= since)
+        .order_by(Feedback.created_at, Feedback.id)
+    ):
+        answers[pid].append((score, created))
+    return answers
+
+
 def nps(scores: list[int]) -> int | None:
     """Net Promoter Score of the answers: % promoters (9-10) − % detractors (0-6), rounded."""
     if not scores:
@@ -134,8 +203,9 @@ def _referrals(session: Session, partner_ids: list[int]) -> dict[int, tuple[int,
 
 
 def compute(session: Session, partner_ids: list[int], *, now: datetime | None = None,
-            zone: tzinfo = UTC) -> dict[int, Kpis]:
-    """The KPIs of these partners (every id gets an entry), in ``QUERIES`` queries."""
+            zone: tzinfo = UTC, order_days: dict[int, frozenset[date]] | None = None) -> dict[int, Kpis]:
+    """The KPIs of these partners (every id gets an entry), in ``QUERIES`` queries (one fewer
+    with ``order_days``: the days ``keys`` read for the same moment and zone)."""
     now = now or datetime.now(UTC)
     today = now.astimezone(zone).date()
     ids = sorted(set(partner_ids))
@@ -172,7 +242,7 @@ def compute(session: Session, partner_ids: list[int], *, now: datetime | None = 
     ):
         by_year[pid][int(y)] = Decimal(total)
 
-    days = _order_days(session, ids, now, zone)
+    days = order_days if order_days is not None else _order_days(session, ids, now, zone)
 
     for pid, count in session.execute(
         select(RecurringOrder.partner_id, func.count(RecurringOrder.id))
@@ -181,13 +251,7 @@ def compute(session: Session, partner_ids: list[int], *, now: datetime | None = 
     ):
         values[pid]["standing_orders"] = count
 
-    answers: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
-    for pid, score, created in session.execute(
-        select(Feedback.partner_id, Feedback.score, Feedback.created_at)
-        .where(Feedback.partner_id.in_(ids), Feedback.created_at >= year_ago)
-        .order_by(Feedback.created_at, Feedback.id)
-    ):
-        answers[pid].append((score, created))
+    answers = _latest_answers(session, ids, year_ago)
 
     referrals = _referrals(session, ids)
     result = {}

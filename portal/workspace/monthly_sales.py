@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -62,6 +63,14 @@ def _offsets(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datet
     return spans
 
 
+@lru_cache(maxsize=64)
+def _day_offsets(time_zone: str, first: date, last: date) -> tuple[tuple[datetime, int], ...]:
+    """``_offsets`` over whole UTC days (a superset of the stretch asked for), kept: pages ask
+    for the same stretch many times a day."""
+    return tuple(_offsets(ZoneInfo(time_zone), datetime.combine(first, datetime.min.time(), UTC),
+                          datetime.combine(last, datetime.min.time(), UTC)))
+
+
 def _local_text(session: Session, time_zone: str, start: datetime, end: datetime, pattern: str):
     """``created_at`` in the zone as text (``pattern``: ``%Y-%m`` or ``%Y-%m-%d``), for the
     orders placed in [start, end)."""
@@ -69,7 +78,7 @@ def _local_text(session: Session, time_zone: str, start: datetime, end: datetime
     if dialect == "postgresql":
         return func.to_char(func.timezone(time_zone, Order.created_at),
                             pattern.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD"))
-    spans = _offsets(ZoneInfo(time_zone), start, end)
+    spans = _day_offsets(time_zone, start.date(), end.date() + timedelta(days=1))
     if len(spans) == 1:
         modifier = literal(f"{spans[0][1]:+d} minutes")
     else:
