@@ -98,7 +98,7 @@ def interval_of_sum(figures: list[PartnerFigure]) -> tuple[Decimal, Decimal, Dec
 def _figures(session: Session, run: ForecastRun, ids: list[int]) -> dict[int, PartnerFigure]:
     """The partners' figures in the run, in three queries whatever their number (plain columns,
     no ORM objects: the portfolio page reads every partner's)."""
-    rows = session.connection().execute(select(
+    rows = session.execute(select(
         PartnerForecast.partner_id, PartnerForecast.status, PartnerForecast.total, PartnerForecast.total_lower_80,
         PartnerForecast.total_upper_80, PartnerForecast.mase, PartnerForecast.naive_mase, PartnerForecast.reason)
         .where(PartnerForecast.run_id == run.id, PartnerForecast.partner_id.in_(ids))).all()

@@ -156,12 +156,11 @@ def keys(session: Session, partner_ids: list[int], *, now: datetime | None = Non
         return {}
     year_ago, two_years_ago = now - timedelta(days=365), now - timedelta(days=730)
     in_12 = Order.created_at >= year_ago
-    session.flush()  # the big reads below go through the connection, past the ORM's autoflush
-    sales = {pid: (Decimal(last), Decimal(before)) for pid, last, before in session.connection().execute(
+    sales = {pid: (Decimal(last), Decimal(before)) for pid, last, before in session.execute(
         select(Order.partner_id, func.coalesce(func.sum(case((in_12, Order.total), else_=0)), 0),
                func.coalesce(func.sum(case((in_12, 0), else_=Order.total)), 0))
         .where(Order.partner_id.in_(ids), Order.status != "cancelled", Order.created_at >= two_years_ago)
-        .group_by(Order.partner_id)).all()}
+        .group_by(Order.partner_id))}
     days = _order_days(session, ids, now, zone)
     latest = _latest_answers(session, ids, year_ago)
     out = {}
@@ -243,7 +242,6 @@ def compute(session: Session, partner_ids: list[int], *, now: datetime | None = 
     ):
         by_year[pid][int(y)] = Decimal(total)
 
-    session.flush()
     days = order_days if order_days is not None else _order_days(session, ids, now, zone)
 
     for pid, count in session.execute(
@@ -282,9 +280,7 @@ def _zone_name(zone: tzinfo) -> str | None:
 def _order_days(session: Session, ids: list[int], now: datetime, zone: tzinfo) -> dict[int, set[date]]:
     """The days (in ``zone``) each partner ordered on in the rhythm window, one query. The day is
     computed and made distinct in the database (``monthly_sales.local_day_expression``): reading
-    every order's timestamp and converting it here was most of the portfolio page's time. Read
-    through the connection: the ORM's result processing of these many small rows cost as much
-    again (callers flush first)."""
+    every order's timestamp and converting it here was most of the portfolio page's time."""
     since = now - timedelta(days=RHYTHM_DAYS)
     live = Order.status != "cancelled"
     days: dict[int, set[date]] = defaultdict(set)
@@ -296,8 +292,8 @@ def _order_days(session: Session, ids: list[int], now: datetime, zone: tzinfo) -
         return days
     day = monthly_sales.local_day_expression(session, name, since, now + timedelta(days=1))
     parsed: dict[str, date] = {}
-    for pid, text in session.connection().execute(select(Order.partner_id, day).distinct().where(
-            Order.partner_id.in_(ids), live, Order.created_at >= since)).all():
+    for pid, text in session.execute(select(Order.partner_id, day).distinct().where(
+            Order.partner_id.in_(ids), live, Order.created_at >= since)):
         value = parsed.get(text)
         if value is None:
             value = parsed[text] = date.fromisoformat(text)

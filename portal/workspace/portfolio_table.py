@@ -180,7 +180,7 @@ def _visible(session: Session, actor: Actor, filters: Filters) -> list[Line]:
         stmt = stmt.where(Partner.id.is_(None))
     if filters.manager_id is not None and actor.sees_all:
         stmt = stmt.where(Partner.account_manager_id == filters.manager_id)
-    return [Line(*row) for row in session.connection().execute(stmt.order_by(Partner.name, Partner.id)).all()]
+    return [Line(*row) for row in session.execute(stmt.order_by(Partner.name, Partner.id))]
 
 
 def _keep(row: Row, filters: Filters, needle: str) -> bool:
