@@ -8,7 +8,9 @@ copy. Then, signed in as an admin (who sees every partner), it counts the SQL st
 per page of partners, never queried per partner) and prints the median and p90 time of the
 portfolio page (target < 200 ms for 500 partners) and of one partner's page (target < 100 ms).
 
-Forecast tables (the ``forecasts`` branch) are not filled here; the integrator extends this.
+Two complete forecast runs are stored too (every partner's next-year total, 80/95 % bounds,
+backtest and twelve months; 2 % failed; a few adjusted), so the page's forecast columns, the
+portfolio total and the "fell most since the previous run" alerts are measured as well.
 
 Usage::
 
@@ -26,7 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,7 +39,17 @@ from sqlalchemy import event, insert, select  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.accounts import passwords  # noqa: E402
 from portal.db import Base  # noqa: E402
-from portal.models import Feedback, Order, Partner, RecurringOrder, User  # noqa: E402
+from portal.models import (  # noqa: E402
+    Feedback,
+    ForecastAdjustment,
+    ForecastMonth,
+    ForecastRun,
+    Order,
+    Partner,
+    PartnerForecast,
+    RecurringOrder,
+    User,
+)
 
 ADMIN = "admin@bench.test"
 PORTFOLIO_TARGET_MS = 200
@@ -90,11 +102,51 @@ def build(tmp: str, partners: int, years: int = 3) -> tuple:
             conn.execute(insert(RecurringOrder), standing)
         if answers:
             conn.execute(insert(Feedback), answers)
+        add_forecasts(conn, ids, rng, now)
     print(f"  {partners} partners, {len(orders):,} orders, {len(standing)} standing orders, "
-          f"{len(answers)} NPS answers in {time.perf_counter() - started:.1f} s")
+          f"{len(answers)} NPS answers, 2 forecast runs in {time.perf_counter() - started:.1f} s")
     with engine.connect() as conn:
         some = conn.scalar(select(Partner.id).order_by(Partner.id).limit(1))
     return app, engine, some
+
+
+def add_forecasts(conn, ids: list[int], rng: random.Random, now: datetime) -> None:
+    """Two complete runs a month apart, every partner in both (2 % failed), a few adjustments."""
+    first = now.date().replace(day=1)
+    for age in (35, 0):
+        run_id = conn.execute(insert(ForecastRun).returning(ForecastRun.id), [{
+            "status": "complete", "source": "cli", "settings": {"horizon": 12}, "library_version": "bench",
+            "first_month": first, "partner_count": len(ids), "failed_count": 0,
+            "started_at": now - timedelta(days=age), "finished_at": now - timedelta(days=age)}]).scalar_one()
+        rows = []
+        for pid in ids:
+            failed = rng.random() < 0.02
+            total = Decimal(rng.randint(1_000, 500_000))
+            half = total * Decimal("0.2")
+            rows.append({"run_id": run_id, "partner_id": pid, "status": "failed" if failed else "ok",
+                         "library_status": "failed" if failed else "ok", "model": "theta",
+                         "reason": "bench failure" if failed else "", "history_months": 36,
+                         "total": None if failed else total, "total_lower_80": None if failed else total - half,
+                         "total_upper_80": None if failed else total + half,
+                         "total_lower_95": None if failed else total - 2 * half,
+                         "total_upper_95": None if failed else total + 2 * half,
+                         "mase": None if failed else rng.uniform(0.5, 1.5), "naive_mase": 1.0,
+                         "backtest_windows": 3})
+        forecast_ids = conn.execute(insert(PartnerForecast).returning(PartnerForecast.id, sort_by_parameter_order=True),
+                                    rows).scalars().all()
+        months = []
+        for fid, row in zip(forecast_ids, rows, strict=True):
+            if row["total"] is None:
+                continue
+            mean = (row["total"] / 12).quantize(Decimal("0.01"))
+            for m in range(12):
+                month = date(first.year + (first.month - 1 + m) // 12, (first.month - 1 + m) % 12 + 1, 1)
+                months.append({"forecast_id": fid, "month": month, "mean": mean, "lower_80": mean, "upper_80": mean,
+                               "lower_95": mean, "upper_95": mean})
+        conn.execute(insert(ForecastMonth), months)
+    conn.execute(insert(ForecastAdjustment), [
+        {"partner_id": pid, "amount": Decimal("12345.00"), "note": "bench", "created_at": now}
+        for pid in ids[::50]])
 
 
 def statements_of(engine, call) -> int:

@@ -44,6 +44,7 @@ class PartnerFigure:
     upper_80: Decimal | None
     adjusted_total: Decimal | None  # None without an adjustment
     trust: str                      # better / no_better / unknown
+    reason: str = ""                # why it failed or fell back (the library's words)
 
     @property
     def expected(self) -> Decimal | None:
@@ -95,28 +96,31 @@ def interval_of_sum(figures: list[PartnerFigure]) -> tuple[Decimal, Decimal, Dec
 
 
 def _figures(session: Session, run: ForecastRun, ids: list[int]) -> dict[int, PartnerFigure]:
-    rows = session.scalars(select(PartnerForecast).where(PartnerForecast.run_id == run.id,
-                                                         PartnerForecast.partner_id.in_(ids)))
-    forecasts = {row.partner_id: row for row in rows}
+    """The partners' figures in the run, in three queries whatever their number (plain columns,
+    no ORM objects: the portfolio page reads every partner's)."""
+    rows = session.execute(select(
+        PartnerForecast.partner_id, PartnerForecast.status, PartnerForecast.total, PartnerForecast.total_lower_80,
+        PartnerForecast.total_upper_80, PartnerForecast.mase, PartnerForecast.naive_mase, PartnerForecast.reason)
+        .where(PartnerForecast.run_id == run.id, PartnerForecast.partner_id.in_(ids))).all()
     adjustments: dict[int, list[ForecastAdjustment]] = defaultdict(list)
     for a in session.scalars(select(ForecastAdjustment).where(
             ForecastAdjustment.partner_id.in_(ids), ForecastAdjustment.cleared_at.is_(None))):
         adjustments[a.partner_id].append(a)
+    adjusted_partners = select(ForecastAdjustment.partner_id).where(ForecastAdjustment.cleared_at.is_(None))
     months: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    if adjustments:
-        for partner_id, month, mean in session.execute(
-                select(PartnerForecast.partner_id, ForecastMonth.month, ForecastMonth.mean)
-                .join(ForecastMonth, ForecastMonth.forecast_id == PartnerForecast.id)
-                .where(PartnerForecast.run_id == run.id, PartnerForecast.partner_id.in_(list(adjustments)))
-                .order_by(ForecastMonth.month)):
-            months[partner_id].append((month, mean))
+    for partner_id, month, mean in session.execute(
+            select(PartnerForecast.partner_id, ForecastMonth.month, ForecastMonth.mean)
+            .join(ForecastMonth, ForecastMonth.forecast_id == PartnerForecast.id)
+            .where(PartnerForecast.run_id == run.id, PartnerForecast.partner_id.in_(ids),
+                   PartnerForecast.partner_id.in_(adjusted_partners))
+            .order_by(ForecastMonth.month)):
+        months[partner_id].append((month, mean))
     out = {}
-    for partner_id, row in forecasts.items():
+    for partner_id, status, total, lower, upper, mase, naive_mase, reason in rows:
         adjusted = forecast_store.adjusted_months(months[partner_id], adjustments[partner_id]) \
             if partner_id in adjustments and months[partner_id] else None
-        out[partner_id] = PartnerFigure(partner_id, row.status, row.total, row.total_lower_80,
-                                        row.total_upper_80, adjusted[1] if adjusted else None,
-                                        forecast_store.trust(row))
+        out[partner_id] = PartnerFigure(partner_id, status, total, lower, upper, adjusted[1] if adjusted else None,
+                                        forecast_store.trust_of(mase, naive_mase), reason or "")
     return out
 
 
@@ -126,7 +130,11 @@ def portfolio_forecast(session: Session, actor: Actor, *, manager_id: int | None
     stmt = access.scope(select(Partner.id, Partner.name), actor, Partner.id)
     if manager_id is not None:
         stmt = stmt.where(Partner.account_manager_id == manager_id)
-    names = dict(session.execute(stmt).all())
+    return forecast_of(session, dict(session.execute(stmt).all()))
+
+
+def forecast_of(session: Session, names: dict[int, str]) -> PortfolioForecast:
+    """The forecast figures of these partners (id -> name), already scoped by the caller."""
     run = forecast_store.latest_run(session)
     if run is None or not names:
         return PortfolioForecast(run, ZERO, ZERO, ZERO, ZERO, (ZERO, ZERO), {}, [], [])
@@ -135,9 +143,7 @@ def portfolio_forecast(session: Session, actor: Actor, *, manager_id: int | None
     mean, lower, upper = interval_of_sum(ok)
     statistical = sum((f.total for f in ok if f.total is not None), ZERO)
     summed = (sum((f.lower_80 or ZERO for f in ok), ZERO), sum((f.upper_80 or ZERO for f in ok), ZERO))
-    failed = sorted((row.partner_id, names[row.partner_id], row.reason) for row in session.scalars(
-        select(PartnerForecast).where(PartnerForecast.run_id == run.id, PartnerForecast.status == "failed",
-                                      PartnerForecast.partner_id.in_(list(names)))))
+    failed = sorted((f.partner_id, names[f.partner_id], f.reason) for f in figures.values() if f.status == "failed")
     return PortfolioForecast(run, mean, lower, upper, statistical, summed, figures,
                              _falls(session, run, figures, names), failed)
 

@@ -45,10 +45,16 @@ def previous_run(session: Session, run: ForecastRun) -> ForecastRun | None:
 def trust(forecast: PartnerForecast | None) -> str:
     """``better`` (the method beat repeating last year on this partner's past), ``no_better``,
     or ``unknown`` (too short a history for a backtest, or no forecast)."""
-    ratio = forecast.relative_mase if forecast is not None else None
-    if ratio is None:
+    if forecast is None:
         return "unknown"
-    return "better" if ratio < 1 else "no_better"
+    return trust_of(forecast.mase, forecast.naive_mase)
+
+
+def trust_of(mase: float | None, naive_mase: float | None) -> str:
+    """``trust`` from the two stored backtest errors (``PartnerForecast.relative_mase``'s rule)."""
+    if mase is None or not naive_mase:
+        return "unknown"
+    return "better" if mase / naive_mase < 1 else "no_better"
 
 
 def adjusted_months(months: list[tuple[date, Decimal]], adjustments: list[ForecastAdjustment]

@@ -16,7 +16,10 @@ Every figure counts orders that were not cancelled, at their net total (``orders
   = orders / years since the first order (at least one year) and ``LIFESPAN_YEARS`` (5) is the
   wholesaler's assumed length of a partnership. Net sales, not margin: the portal knows no costs;
 * **standing orders**: active ones;
-* **referrals made / converted**: 0 until referrals exist (issue 14; see ``_referrals``);
+* **referrals made / converted** (``_referrals``): referrals whose referrer is the partner, left
+  out those marked ``duplicate`` (a company already referred or already a partner: no new
+  referral, and the referrer may well not know); converted = those with status ``converted``.
+  Rejected and still open ones count as made: the partner did refer someone;
 * **NPS**: the latest answer and the partner's NPS over the last 12 months (% of answers 9–10
   minus % of 0–6, as a whole number from −100 to 100);
 * **rhythm, churn risk and the suggested ladder stage** (``rhythm``, ``ladder``).
@@ -30,17 +33,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from sqlalchemy import String, case, extract, func, select, type_coerce
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import Session
 
 from portal.ordering.models import Order
 from portal.recurring.models import RecurringOrder
-from portal.workspace import ladder, rhythm
+from portal.referrals.models import Referral
+from portal.workspace import ladder, monthly_sales, rhythm
 from portal.workspace.relationship_models import Feedback
 
 LIFESPAN_YEARS = 5
 RHYTHM_DAYS = 2 * 365  # the order days read for the rhythm: the last two years
-QUERIES = 5
+QUERIES = 6
 ZERO = Decimal("0")
 
 
@@ -74,9 +78,7 @@ class Kpis:
 
     @property
     def growth(self) -> Decimal | None:
-        if not self.previous_12:
-            return None
-        return (self.last_12 - self.previous_12) / self.previous_12
+        return _growth(self.last_12, self.previous_12)
 
     @property
     def retained(self) -> bool:
@@ -111,6 +113,77 @@ class Kpis:
             active_standing_orders=self.standing_orders, steady=self.steady))
 
 
+def _growth(last_12: Decimal, previous_12: Decimal) -> Decimal | None:
+    """Last 12 months against the 12 before, as a share; None without sales in the 12 before."""
+    if not previous_12:
+        return None
+    return (last_12 - previous_12) / previous_12
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What the portfolio sorts, filters and alerts on for *every* partner (``keys``): the last 12
+    months' sales and the 12 before, the rhythm and the latest NPS answer of the last 12 months.
+    The same figures as ``Kpis`` (the same rules), in ``KEY_QUERIES`` cheaper queries."""
+
+    partner_id: int
+    last_12: Decimal = ZERO
+    previous_12: Decimal = ZERO
+    latest_nps: int | None = None
+    rhythm: rhythm.Rhythm = rhythm.Rhythm(0, None, None, None, None, False)
+    days: frozenset[date] = frozenset()  # the order days read (``compute`` can reuse them)
+
+    @property
+    def growth(self) -> Decimal | None:
+        return _growth(self.last_12, self.previous_12)
+
+    @property
+    def churn_risk(self) -> str | None:
+        return rhythm.churn_risk(self.rhythm, self.growth)
+
+
+KEY_QUERIES = 3
+
+
+def keys(session: Session, partner_ids: list[int], *, now: datetime | None = None,
+         zone: tzinfo = UTC) -> dict[int, Keys]:
+    """The sort and filter figures of these partners (every id gets an entry), in ``KEY_QUERIES``
+    queries: sales of the last two years in one grouped sum, the order days, the NPS answers."""
+    now = now or datetime.now(UTC)
+    today = now.astimezone(zone).date()
+    ids = sorted(set(partner_ids))
+    if not ids:
+        return {}
+    year_ago, two_years_ago = now - timedelta(days=365), now - timedelta(days=730)
+    in_12 = Order.created_at >= year_ago
+    sales = {pid: (Decimal(last), Decimal(before)) for pid, last, before in session.execute(
+        select(Order.partner_id, func.coalesce(func.sum(case((in_12, Order.total), else_=0)), 0),
+               func.coalesce(func.sum(case((in_12, 0), else_=Order.total)), 0))
+        .where(Order.partner_id.in_(ids), Order.status != "cancelled", Order.created_at >= two_years_ago)
+        .group_by(Order.partner_id))}
+    days = _order_days(session, ids, now, zone)
+    latest = _latest_answers(session, ids, year_ago)
+    out = {}
+    for pid in ids:
+        last, before = sales.get(pid, (ZERO, ZERO))
+        scores = latest.get(pid)
+        mine = frozenset(days.get(pid, ()))
+        out[pid] = Keys(pid, last, before, scores[-1][0] if scores else None, rhythm.rhythm(mine, today), mine)
+    return out
+
+
+def _latest_answers(session: Session, ids: list[int], since: datetime) -> dict[int, list[tuple[int, datetime]]]:
+    """Each partner's NPS answers since ``since``, oldest first."""
+    answers: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    for pid, score, created in session.execute(
+        select(Feedback.partner_id, Feedback.score, Feedback.created_at)
+        .where(Feedback.partner_id.in_(ids), Feedback.created_at >= since)
+        .order_by(Feedback.created_at, Feedback.id)
+    ):
+        answers[pid].append((score, created))
+    return answers
+
+
 def nps(scores: list[int]) -> int | None:
     """Net Promoter Score of the answers: % promoters (9-10) − % detractors (0-6), rounded."""
     if not scores:
@@ -120,16 +193,19 @@ def nps(scores: list[int]) -> int | None:
     return round(100 * (promoters - detractors) / len(scores))
 
 
-def _referrals(partner_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Referrals made and converted per partner. Issue 14 adds referrals; until then there are
-    none, so this answers nothing (every partner 0 and 0) without a query. Replace it with one
-    grouped query over the referrals table then (QUERIES goes up by one)."""
-    return {}
+def _referrals(session: Session, partner_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Referrals made (duplicates left out) and converted per partner, in one grouped query."""
+    made = Referral.status != "duplicate"
+    return {pid: (made_count, converted) for pid, made_count, converted in session.execute(
+        select(Referral.referrer_id, func.count(case((made, 1))),
+               func.count(case((Referral.status == "converted", 1))))
+        .where(Referral.referrer_id.in_(partner_ids)).group_by(Referral.referrer_id))}
 
 
 def compute(session: Session, partner_ids: list[int], *, now: datetime | None = None,
-            zone: tzinfo = UTC) -> dict[int, Kpis]:
-    """The KPIs of these partners (every id gets an entry), in ``QUERIES`` queries."""
+            zone: tzinfo = UTC, order_days: dict[int, frozenset[date]] | None = None) -> dict[int, Kpis]:
+    """The KPIs of these partners (every id gets an entry), in ``QUERIES`` queries (one fewer
+    with ``order_days``: the days ``keys`` read for the same moment and zone)."""
     now = now or datetime.now(UTC)
     today = now.astimezone(zone).date()
     ids = sorted(set(partner_ids))
@@ -166,14 +242,7 @@ def compute(session: Session, partner_ids: list[int], *, now: datetime | None = 
     ):
         by_year[pid][int(y)] = Decimal(total)
 
-    # The order timestamps of the rhythm window, read as the database's text on SQLite: turning
-    # each into a datetime through the column type was most of the portfolio page's time.
-    days: dict[int, set[date]] = defaultdict(set)
-    for pid, created in session.execute(
-        select(Order.partner_id, type_coerce(Order.created_at, String))
-        .where(mine, live, Order.created_at >= now - timedelta(days=RHYTHM_DAYS))
-    ):
-        days[pid].add(_day(created, zone))
+    days = order_days if order_days is not None else _order_days(session, ids, now, zone)
 
     for pid, count in session.execute(
         select(RecurringOrder.partner_id, func.count(RecurringOrder.id))
@@ -182,15 +251,9 @@ def compute(session: Session, partner_ids: list[int], *, now: datetime | None = 
     ):
         values[pid]["standing_orders"] = count
 
-    answers: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
-    for pid, score, created in session.execute(
-        select(Feedback.partner_id, Feedback.score, Feedback.created_at)
-        .where(Feedback.partner_id.in_(ids), Feedback.created_at >= year_ago)
-        .order_by(Feedback.created_at, Feedback.id)
-    ):
-        answers[pid].append((score, created))
+    answers = _latest_answers(session, ids, year_ago)
 
-    referrals = _referrals(ids)
+    referrals = _referrals(session, ids)
     result = {}
     for pid in ids:
         v = values.get(pid, {})
@@ -208,10 +271,38 @@ def compute(session: Session, partner_ids: list[int], *, now: datetime | None = 
     return result
 
 
+def _zone_name(zone: tzinfo) -> str | None:
+    if zone is UTC:
+        return "UTC"
+    return getattr(zone, "key", None)
+
+
+def _order_days(session: Session, ids: list[int], now: datetime, zone: tzinfo) -> dict[int, set[date]]:
+    """The days (in ``zone``) each partner ordered on in the rhythm window, one query. The day is
+    computed and made distinct in the database (``monthly_sales.local_day_expression``): reading
+    every order's timestamp and converting it here was most of the portfolio page's time."""
+    since = now - timedelta(days=RHYTHM_DAYS)
+    live = Order.status != "cancelled"
+    days: dict[int, set[date]] = defaultdict(set)
+    name = _zone_name(zone)
+    if name is None:  # a zone without a name: convert each timestamp here
+        for pid, created in session.execute(select(Order.partner_id, Order.created_at).where(
+                Order.partner_id.in_(ids), live, Order.created_at >= since)):
+            days[pid].add(_day(created, zone))
+        return days
+    day = monthly_sales.local_day_expression(session, name, since, now + timedelta(days=1))
+    parsed: dict[str, date] = {}
+    for pid, text in session.execute(select(Order.partner_id, day).distinct().where(
+            Order.partner_id.in_(ids), live, Order.created_at >= since)):
+        value = parsed.get(text)
+        if value is None:
+            value = parsed[text] = date.fromisoformat(text)
+        days[pid].add(value)
+    return days
+
+
 def _day(created, zone: tzinfo) -> date:
-    """An order's day in ``zone``, from a datetime (PostgreSQL) or SQLite's UTC text."""
-    if isinstance(created, str):
-        created = datetime.fromisoformat(created)
+    """An order's day in ``zone``, from an aware or naive UTC datetime."""
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     return created.astimezone(zone).date()

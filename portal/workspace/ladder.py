@@ -5,14 +5,14 @@ note, and ``partners.stage`` holds what they decided (``stage_changes`` keeps th
 when, from → to, the suggestion at the time and the note). Pages show both when they differ.
 
 The suggestion is the highest rung whose condition holds (rungs are not required in sequence: a
-partner with a standing order that orders steadily is a partner even though referrals do not
-exist yet):
+partner with a standing order that orders steadily is a partner whether or not it ever referred
+anyone):
 
 * ``prospect``: no order yet;
 * ``customer``: a first order (not cancelled);
 * ``client``: repeat orders (two or more order days);
 * ``supporter``: the partner's latest NPS answer in the last 12 months is 9 or 10 (a promoter);
-* ``advocate``: the partner made a referral (issue 14: ``kpis.referrals_made`` is 0 until then);
+* ``advocate``: the partner made a referral (``kpis.referrals_made``: duplicates left out);
 * ``partner``: an active standing order and twelve months of steady ordering (``rhythm.steady``).
 """
 from __future__ import annotations

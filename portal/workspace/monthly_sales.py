@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -62,18 +63,39 @@ def _offsets(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datet
     return spans
 
 
-def _month_expression(session: Session, time_zone: str, start: datetime, end: datetime):
+@lru_cache(maxsize=64)
+def _day_offsets(time_zone: str, first: date, last: date) -> tuple[tuple[datetime, int], ...]:
+    """``_offsets`` over whole UTC days (a superset of the stretch asked for), kept: pages ask
+    for the same stretch many times a day."""
+    return tuple(_offsets(ZoneInfo(time_zone), datetime.combine(first, datetime.min.time(), UTC),
+                          datetime.combine(last, datetime.min.time(), UTC)))
+
+
+def _local_text(session: Session, time_zone: str, start: datetime, end: datetime, pattern: str):
+    """``created_at`` in the zone as text (``pattern``: ``%Y-%m`` or ``%Y-%m-%d``), for the
+    orders placed in [start, end)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return func.to_char(func.timezone(time_zone, Order.created_at), "YYYY-MM")
-    spans = _offsets(ZoneInfo(time_zone), start, end)
+        return func.to_char(func.timezone(time_zone, Order.created_at),
+                            pattern.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD"))
+    spans = _day_offsets(time_zone, start.date(), end.date() + timedelta(days=1))
     if len(spans) == 1:
         modifier = literal(f"{spans[0][1]:+d} minutes")
     else:
         modifier = case(*[(Order.created_at < spans[i + 1][0], f"{minutes:+d} minutes")
                           for i, (_moment, minutes) in enumerate(spans[:-1])],
                         else_=f"{spans[-1][1]:+d} minutes")
-    return func.strftime("%Y-%m", Order.created_at, modifier)
+    return func.strftime(pattern, Order.created_at, modifier)
+
+
+def _month_expression(session: Session, time_zone: str, start: datetime, end: datetime):
+    return _local_text(session, time_zone, start, end, "%Y-%m")
+
+
+def local_day_expression(session: Session, time_zone: str, start: datetime, end: datetime):
+    """An order's day in the zone as ``YYYY-MM-DD`` text, computed in the database (for orders
+    placed in [start, end)), so a query can ask for distinct order days."""
+    return _local_text(session, time_zone, start, end, "%Y-%m-%d")
 
 
 def monthly_sales(session: Session, *, first: date, last: date, time_zone: str,

@@ -18,13 +18,15 @@ from portal.accounts.models import STAGES
 from portal.core.text import MAX_QUERY
 from portal.web.forms import PageForm
 from portal.workspace import feedback, interactions, ladder
-from portal.workspace.portfolio_table import DIRECTIONS, SORTS
+from portal.workspace.portfolio_table import DIRECTIONS, SORTS, TRUSTS
 from portal.workspace.relationship_models import INTERACTION_KINDS
 from portal.workspace.rhythm import RISKS
 
 STAGE_LABELS = dict(zip(STAGES, (_l("Prospect"), _l("Customer"), _l("Client"), _l("Supporter"), _l("Advocate"),
                                  _l("Partner")), strict=True))
 RISK_LABELS = dict(zip(RISKS, (_l("Low"), _l("Medium"), _l("High")), strict=True))
+TRUST_LABELS = dict(zip(TRUSTS, (_l("Better than repeating last year"), _l("No better than repeating last year"),
+                                 _l("Not enough history to judge")), strict=True))
 KIND_LABELS = dict(zip(INTERACTION_KINDS, (_l("Call"), _l("Visit"), _l("Email"), _l("Note")), strict=True))
 
 
@@ -37,6 +39,8 @@ class PortfolioFilterForm(PageForm):
                         + [SelectChoice(s, STAGE_LABELS[s]) for s in STAGES], validators=[Optional()])
     risk = SelectField(_l("Churn risk"), choices=[SelectChoice("", _l("Any risk"))]
                        + [SelectChoice(r, RISK_LABELS[r]) for r in RISKS], validators=[Optional()])
+    trust = SelectField(_l("Forecast trust"), choices=[SelectChoice("", _l("Any forecast trust"))]
+                        + [SelectChoice(t, TRUST_LABELS[t]) for t in TRUSTS], validators=[Optional()])
     overdue = BooleanField(_l("Overdue only"))
     manager = IntegerField(_l("Account manager"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     sort = SelectField(choices=[SelectChoice(s) for s in SORTS], validators=[Optional()], default="risk")

@@ -14,7 +14,7 @@ from portal.db import get_session
 from portal.web.errors import not_found
 from portal.web.forms import show_service_error
 from portal.web.guards import actor, partner_required, staff_required
-from portal.workspace import feedback, interactions, ladder, partner_settings, portfolio_table
+from portal.workspace import feedback, forecast_words, interactions, ladder, partner_settings, portfolio_table
 from portal.workspace.partner_views import _overview, _page, settings_form
 from portal.workspace.relationship_forms import (
     KIND_LABELS,
@@ -39,18 +39,20 @@ def _filters() -> tuple[portfolio_table.Filters, int, list[str], PortfolioFilter
     form = PortfolioFilterForm(request.args)
     form.validate()
     ignored = [str(form[name].label.text) if form[name].label.text else name for name in form.errors]
-    good = {name: form[name].data for name in ("q", "stage", "risk", "overdue", "manager", "sort", "dir", "page")
-            if name not in form.errors}
+    good = {name: form[name].data for name in ("q", "stage", "risk", "trust", "overdue", "manager", "sort", "dir",
+                                               "page") if name not in form.errors}
     filters = portfolio_table.Filters(
         q=(good.get("q") or "").strip(), stage=good.get("stage") or None, risk=good.get("risk") or None,
-        overdue=bool(good.get("overdue")), manager_id=good.get("manager") if actor().sees_all else None,
+        overdue=bool(good.get("overdue")), trust=good.get("trust") or None,
+        manager_id=good.get("manager") if actor().sees_all else None,
         sort=good.get("sort") or "risk", direction=good.get("dir") or "desc")
     return filters, good.get("page") or 1, ignored, form
 
 
 def _args(filters: portfolio_table.Filters) -> dict:
     """The query arguments of links: only validated filters, never raw input."""
-    args = {"q": filters.q, "stage": filters.stage, "risk": filters.risk, "overdue": "y" if filters.overdue else None,
+    args = {"q": filters.q, "stage": filters.stage, "risk": filters.risk, "trust": filters.trust,
+            "overdue": "y" if filters.overdue else None,
             "manager": filters.manager_id, "sort": filters.sort, "dir": filters.direction}
     return {key: value for key, value in args.items() if value}
 
@@ -63,8 +65,9 @@ def portfolio():
     filters, page, ignored, form = _filters()
     found = portfolio_table.portfolio(get_session(), actor(), filters, page=page, zone=zone())
     managers = partner_settings.manager_choices(get_session()) if actor().sees_all else []
-    return render_template("workspace/portfolio.html", p=found, filters=filters, args=_args(filters),
-                           ignored=ignored, form=form, managers=managers, columns=portfolio_table.COLUMNS)
+    return render_template("workspace/portfolio.html", p=found, fc=found.forecast, filters=filters,
+                           args=_args(filters), ignored=ignored, form=form, managers=managers,
+                           columns=portfolio_table.COLUMNS, trust_words=forecast_words.trust_words)
 
 
 @bp.get("/manage/portfolio/export.csv")

@@ -45,7 +45,7 @@ class KpisOut(Schema):
                                   metadata={"description": "Delivered by the promised date, of those with one"})
     lifetime_value = Money(required=True, metadata={"description": "AOV × orders a year × 5 years (net)"})
     standing_orders = fields.Integer(required=True)
-    referrals_made = fields.Integer(required=True, metadata={"description": "0 until referrals exist"})
+    referrals_made = fields.Integer(required=True, metadata={"description": "Duplicates left out"})
     referrals_converted = fields.Integer(required=True)
     days_since_last_order = fields.Integer(required=True, allow_none=True)
     usual_gap_days = fields.Float(required=True, allow_none=True, metadata={"description": "Median gap"})

@@ -168,3 +168,52 @@ def test_kpis_take_the_same_number_of_queries_for_many_partners(f, db):
     with counting(db) as large:
         kpis.compute(db, [p.id for p in many], now=NOW)
     assert len(small) == len(large) == kpis.QUERIES
+
+
+def _referral(db, referrer, n: int, status: str = "submitted"):
+    from portal.models import Referral
+
+    db.add(Referral(referrer_id=referrer.id, source="portal", company_name=f"Prospect {n}",
+                    contact_name="Pat", email=f"p{n}@prospect{n}.test", consent=True,
+                    company_key=f"prospect {n}", email_key=f"p{n}@prospect{n}.test", status=status,
+                    idempotency_key=f"key-{n}", request_hash="0" * 64))
+
+
+def test_referrals_made_leave_out_duplicates_and_converted_are_counted_in_one_query(f, db):
+    referrer, quiet = f.partner(), f.partner()
+    for n, status in enumerate(("submitted", "rejected", "converted", "converted", "duplicate")):
+        _referral(db, referrer, n, status)
+    db.commit()
+    with counting(db) as statements:
+        found = kpis.compute(db, [referrer.id, quiet.id], now=NOW)
+    assert len(statements) == kpis.QUERIES
+    assert (found[referrer.id].referrals_made, found[referrer.id].referrals_converted) == (4, 2)
+    assert (found[quiet.id].referrals_made, found[quiet.id].referrals_converted) == (0, 0)
+
+
+def test_a_partner_who_made_a_referral_is_suggested_advocate(f, db):
+    product = f.product()
+    client, advocate, only_duplicate = f.partner(), f.partner(), f.partner()
+    for p in (client, advocate, only_duplicate):
+        _history(f, p, product, every(20, 4))
+    _referral(db, advocate, 1)
+    _referral(db, only_duplicate, 2, "duplicate")
+    db.commit()
+    found = kpis.compute(db, [client.id, advocate.id, only_duplicate.id], now=NOW)
+    assert found[client.id].suggested_stage == "client"
+    assert found[advocate.id].suggested_stage == "advocate"
+    assert found[only_duplicate.id].suggested_stage == "client"  # a duplicate is no referral made
+
+
+def test_order_days_are_the_wholesalers_days(f, db):
+    from zoneinfo import ZoneInfo
+
+    partner, product = f.partner(), f.product()
+    # 23:30 UTC in summer (CEST, +2) and in winter (CET, +1) is the next day in Warsaw.
+    for moment in (datetime(2026, 5, 1, 23, 30, tzinfo=UTC), datetime(2026, 1, 10, 23, 30, tzinfo=UTC),
+                   datetime(2026, 3, 1, 10, tzinfo=UTC), datetime(2026, 3, 1, 11, tzinfo=UTC)):
+        f.order(partner, lines=[(product, 1)], created_at=moment)
+    days = kpis._order_days(db, [partner.id], NOW, ZoneInfo("Europe/Warsaw"))[partner.id]
+    assert days == {date(2026, 5, 2), date(2026, 1, 11), date(2026, 3, 1)}
+    assert kpis._order_days(db, [partner.id], NOW, UTC)[partner.id] == {
+        date(2026, 5, 1), date(2026, 1, 10), date(2026, 3, 1)}
