@@ -156,7 +156,8 @@ def main() -> None:
                                 {"id": seed["partner_id"]}).scalar_one()
         port = free_port()
         master = stack.enter_context(gunicorn(url, port, args.workers, os.path.join(tmp, "gunicorn.log"), env={
-            "REFERRAL_RATE_LIMIT_IP": args.limit, "REFERRAL_RATE_LIMIT_CODE": args.limit}))
+            "REFERRAL_RATE_LIMIT_IP": args.limit, "REFERRAL_RATE_LIMIT_CODE": args.limit,
+            "REFERRAL_RATE_LIMIT_USER": args.limit}))
         print(f"database: {'SQLite' if args.sqlite else 'PostgreSQL'}; gunicorn -w {args.workers} "
               f"(pid {master.pid}); wrk -t {args.threads} -c {args.connections} -d {args.duration}s; "
               f"rate limits on at {args.limit!r}; {os.cpu_count()} CPUs, load average "
