@@ -15,7 +15,7 @@ from portal.db import get_session
 from portal.web.api import Blueprint, authenticate, fail, page_json
 from portal.web.guards import actor
 from portal.web.schemas import ApiError
-from portal.workspace import feedback, kpis, portfolio_table
+from portal.workspace import feedback, forecast_portfolio, kpis, portfolio_table
 from portal.workspace.relationship_page import zone
 from portal.workspace.schemas import FeedbackIn, FeedbackOut, PartnerQuery, PortfolioPartnerOut, PortfolioPartnerPage
 
@@ -41,9 +41,18 @@ def _staff():
     return me
 
 
-def _json(partner: Partner, k: kpis.Kpis) -> dict:
+def _forecast(f) -> dict | None:
+    if f is None:
+        return None
+    failed = f.status == "failed"
+    return {"status": f.status, "expected": None if failed else f.expected, "total": f.total,
+            "lower_80": f.lower_80, "upper_80": f.upper_80, "adjusted_total": f.adjusted_total,
+            "trust": "unknown" if failed else f.trust}
+
+
+def _json(partner: Partner, k: kpis.Kpis, f=None) -> dict:
     r = k.rhythm
-    return {
+    return {"forecast": _forecast(f),
         "id": partner.id, "code": partner.code, "name": partner.name, "status": partner.status,
         "stage": partner.stage, "suggested_stage": k.suggested_stage,
         "account_manager_id": partner.account_manager_id,
@@ -76,12 +85,13 @@ class Partners(MethodView):
         me = _staff()
         filters = portfolio_table.Filters(
             q=(args.get("q") or "").strip(), stage=args.get("stage"), risk=args.get("risk"),
-            overdue=bool(args.get("overdue")), manager_id=args.get("manager") if me.sees_all else None,
+            overdue=bool(args.get("overdue")), trust=args.get("trust"),
+            manager_id=args.get("manager") if me.sees_all else None,
             sort=args["sort"], direction=args["dir"])
         found = portfolio_table.portfolio(get_session(), me, filters, page=args["page"], per_page=PER_PAGE,
                                           zone=zone())
         page = Page(found.rows, found.page, PER_PAGE, found.total)
-        return page_json([_json(r.partner, r.k) for r in found.rows], page, args["page"])
+        return page_json([_json(r.partner, r.k, r.f) for r in found.rows], page, args["page"])
 
 
 @partners_blp.route("/<int:partner_id>")
@@ -100,7 +110,8 @@ class OnePartner(MethodView):
                                          message=_("No such partner."))
         except ServiceError as err:
             fail(err)
-        return _json(partner, kpis.compute(db, [partner.id], zone=zone())[partner.id])
+        figure = forecast_portfolio.forecast_of(db, {partner.id: partner.name}).partners.get(partner.id)
+        return _json(partner, kpis.compute(db, [partner.id], zone=zone())[partner.id], figure)
 
 
 @feedback_blp.route("")

@@ -5,7 +5,7 @@ from portal.accounts.models import PARTNER_STATUSES, STAGES
 from portal.core.text import MAX_QUERY
 from portal.web.schemas import Money, Text
 from portal.workspace.feedback import MAX_COMMENT
-from portal.workspace.portfolio_table import DIRECTIONS, SORTS
+from portal.workspace.portfolio_table import DIRECTIONS, SORTS, TRUSTS
 from portal.workspace.rhythm import RISKS
 
 
@@ -19,6 +19,8 @@ class PartnerQuery(Schema):
     stage = fields.String(validate=validate.OneOf(STAGES))
     risk = fields.String(validate=validate.OneOf(RISKS), metadata={"description": "Churn risk"})
     overdue = fields.Boolean(metadata={"description": "Only partners past their own rhythm"})
+    trust = fields.String(validate=validate.OneOf(TRUSTS), metadata={
+        "description": "Forecast trust: `better` (than repeating last year), `no_better`, `unknown`"})
     manager = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
                              metadata={"description": "Admins: one account manager's partners (ignored for managers)"})
     sort = fields.String(load_default="risk", validate=validate.OneOf(SORTS))
@@ -56,6 +58,18 @@ class KpisOut(Schema):
     nps = fields.Integer(required=True, allow_none=True, metadata={"description": "Last 12 months, −100..100"})
 
 
+class PartnerForecastOut(Schema):
+    status = fields.String(required=True, metadata={"description": "The latest complete run's outcome"})
+    expected = Money(required=True, allow_none=True, metadata={
+        "description": "Next 12 months as the portfolio counts it: the manager's adjustment, else `total`"})
+    total = Money(required=True, allow_none=True, metadata={"description": "Statistical, net"})
+    lower_80 = Money(required=True, allow_none=True)
+    upper_80 = Money(required=True, allow_none=True)
+    adjusted_total = Money(required=True, allow_none=True, metadata={"description": "null: not adjusted"})
+    trust = fields.String(required=True, validate=validate.OneOf(TRUSTS), metadata={
+        "description": "The backtest against seasonal naive: `better`, `no_better`, `unknown`"})
+
+
 class PortfolioPartnerOut(Schema):
     id = fields.Integer(required=True)
     code = fields.String(required=True)
@@ -65,6 +79,9 @@ class PortfolioPartnerOut(Schema):
     suggested_stage = fields.String(required=True, validate=validate.OneOf(STAGES))
     account_manager_id = fields.Integer(required=True, allow_none=True)
     kpis = fields.Nested(KpisOut, required=True)
+    forecast = fields.Nested(PartnerForecastOut, required=True, allow_none=True, metadata={
+        "description": "Next year's forecast of the latest complete run (null: none yet); the full "
+                       "forecast is at `/partners/{id}/forecast`"})
 
 
 class PortfolioPartnerPage(Schema):

@@ -210,3 +210,25 @@ def test_the_portfolio_suggests_advocate_after_a_referral(app, f, db):
     assert "suggested:" in body and "dvocate" in body
     text = client.get("/manage/portfolio/export.csv").text
     assert ",client,advocate," in text
+
+
+def test_the_partners_api_carries_the_forecast_and_filters_on_trust(app, f, db):
+    from tests.portal.helpers import bearer, issue
+
+    manager, _other, _run, big, small, broken, fresh, theirs = _setup(f, db)
+    client = app.test_client()
+    token = issue(client, manager)
+    items = {item["code"]: item for item in
+             client.get("/api/v1/partners?sort=forecast", headers=bearer(token)).get_json()["items"]}
+    assert theirs.code not in items
+    assert items[big.code]["forecast"]["expected"] == "5000.00"
+    assert items[big.code]["forecast"]["trust"] == "better"
+    adjusted = items[small.code]["forecast"]
+    assert (adjusted["expected"], adjusted["total"], adjusted["adjusted_total"], adjusted["trust"]) == (
+        "3000.00", "1200.00", "3000.00", "no_better")
+    assert items[broken.code]["forecast"]["status"] == "failed" and items[broken.code]["forecast"]["expected"] is None
+    assert items[fresh.code]["forecast"] is None
+    better = client.get("/api/v1/partners?trust=better", headers=bearer(token)).get_json()["items"]
+    assert [item["code"] for item in better] == [big.code]
+    one = client.get(f"/api/v1/partners/{small.id}", headers=bearer(token)).get_json()
+    assert one["forecast"]["expected"] == "3000.00"
