@@ -7,7 +7,8 @@ waiting on each other; on SQLite a first write takes the database's write lock),
 due occurrence's outcome in memory, places each ``created`` one's order through
 ``ordering.orders.place_order`` (prices and default addresses read once for the whole batch,
 ``ordering.batch``; the idempotency key is made of the schedule and the date), writes the runs,
-advances ``next_date`` and commits once. The unique (schedule, date) run row is the guarantee: a
+advances ``next_date``, queues the batch's notifications and commits once. The rows are read and
+written by a few Core statements per batch (``recurring.rows``), not ORM objects. The unique (schedule, date) run row is the guarantee: a
 process that reaches an occurrence another one has written fails to insert it, its batch rolls
 back whole (orders included) and is done again one schedule per transaction, where the taken
 occurrences are simply no longer due.
@@ -28,25 +29,23 @@ placed nor missed); a skipped date is recorded as ``skipped``; the anchor never 
 """
 from __future__ import annotations
 
-import json
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal.accounts.models import Partner
 from portal.catalog import browse as catalog
-from portal.catalog.models import Product
 from portal.core.access import Actor, PartnerRef
 from portal.core.errors import ServiceError
-from portal.core.types import utc_now
 from portal.notifications import outbox
 from portal.ordering import batch as order_batch
 from portal.ordering import orders
-from portal.recurring.models import RecurringLine, RecurringOrder, RecurringRun, RecurringSkip
+from portal.recurring import rows
+from portal.recurring.models import RecurringOrder
 from portal.recurring.plan import plan_for as order_plan
 from portal.recurring.schedules import occurrences
 
@@ -73,43 +72,10 @@ class RunSummary:
 
 
 @dataclass
-class _Line:
-    product_id: int
-    quantity: int
-    session: Session = field(repr=False, compare=False)
-
-    @property
-    def product(self) -> Product:  # read only for a line that cannot be ordered
-        return self.session.get(Product, self.product_id)
-
-
-@dataclass
-class Claimed:
-    """A claimed schedule's row and lines, read by Core statements (what ``plan.plan_for`` and
-    the engine read of a RecurringOrder): ORM objects cost more CPU than the batch's SQL."""
-
-    id: int
-    partner_id: int
-    created_by_id: int | None
-    name: str
-    cadence: str
-    start_date: date
-    end_date: date | None
-    mode: str
-    status: str
-    paused_until: date | None
-    next_date: date | None
-    address_id: int | None
-    po_pattern: str
-    note: str
-    lines: list[_Line] = field(default_factory=list)
-
-
-@dataclass
 class _Run:
     """One occurrence's outcome, written when its batch commits."""
 
-    schedule: Claimed
+    schedule: rows.Claimed
     day: date
     outcome: str
     reason: str = ""
@@ -137,12 +103,23 @@ def generate_due(factory: sessionmaker, today: date, *, ids: Sequence[int] | Non
     summary = RunSummary()
     with factory() as session:
         todo = due_ids(session, today) if ids is None else list(ids)
-    for start in range(0, len(todo), batch):
-        chunk = todo[start:start + batch]
-        with factory() as session:
-            generate_batch(session, chunk, today, summary)
-        if progress is not None:
-            progress(len(chunk))
+    # The objects alive now (the app, modules, caches: most of the process) are left out of the
+    # cyclic garbage collector's full passes while generating: each rescanned them all, about a
+    # seventh of a run's time. What becomes garbage meanwhile is still collected. (A process
+    # that froze objects itself, say before forking, is left as it is.)
+    frozen_here = gc.get_freeze_count() == 0
+    if frozen_here:
+        gc.freeze()
+    try:
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            with factory() as session:
+                generate_batch(session, chunk, today, summary)
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        if frozen_here:
+            gc.unfreeze()
     return summary
 
 
@@ -183,57 +160,19 @@ def _count(summary: RunSummary, runs: list[_Run]) -> None:
             summary.failures.append((run.schedule.id, run.day, run.reason))
 
 
-_SCHEDULES = RecurringOrder.__table__
-_CLAIM = (select(*(_SCHEDULES.c[name] for name in Claimed.__dataclass_fields__ if name != "lines"))
-          .where(_SCHEDULES.c.id.in_(bindparam("ids", expanding=True)), _SCHEDULES.c.status != "cancelled",
-                 _SCHEDULES.c.next_date <= bindparam("today"))
-          .order_by(_SCHEDULES.c.partner_id, _SCHEDULES.c.id))
-_CLAIM_LINES = (select(RecurringLine.recurring_order_id, RecurringLine.product_id, RecurringLine.quantity)
-                .where(RecurringLine.recurring_order_id.in_(bindparam("ids", expanding=True)))
-                .order_by(RecurringLine.recurring_order_id, RecurringLine.id))
-
-
-def _claim(session: Session, ids: Sequence[int], today: date) -> list[Claimed]:
-    """Lock the schedules of ``ids`` still due (those another worker holds are skipped)."""
-    session.flush()  # the caller's pending changes first (Core statements do not autoflush)
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        # No row locks: a first write takes the database's write lock (waiting for another
-        # writer), so what is read next is what the other writer committed.
-        connection.execute(update(_SCHEDULES).where(_SCHEDULES.c.id.in_(ids))
-                           .values(next_date=_SCHEDULES.c.next_date, updated_at=_SCHEDULES.c.updated_at))
-    stmt = _CLAIM.with_for_update(skip_locked=True) if connection.dialect.name == "postgresql" else _CLAIM
-    schedules = {row.id: Claimed(**row._mapping) for row in connection.execute(stmt, {"ids": list(ids),
-                                                                                      "today": today})}
-    if schedules:
-        for line in connection.execute(_CLAIM_LINES, {"ids": list(schedules)}):
-            schedules[line.recurring_order_id].lines.append(_Line(line.product_id, line.quantity, session))
-    return list(schedules.values())
-
-
-def _forget(session: Session, ids: set[int]) -> None:
-    """Schedules of ``ids`` the session holds are stale (written by Core): read again when used."""
-    for key, instance in list(session.identity_map.items()):
-        if key[0] is RecurringOrder and key[1][0] in ids:
-            session.expire(instance, ["next_date", "status", "paused_until", "updated_at"])
-
-
 def _paused_on(status: str, paused_until: date | None, day: date) -> bool:
     return status == "paused" and (paused_until is None or day < paused_until)
 
 
 def _generate(session: Session, ids: Sequence[int], today: date) -> list[_Run]:
     """Claim, decide, place and write one batch (no commit)."""
-    schedules = _claim(session, ids, today) if ids else []
+    schedules = rows.claim(session, ids, today) if ids else []
     if not schedules:
         return []
-    claimed = [s.id for s in schedules]
-    skips = set(session.execute(select(RecurringSkip.recurring_order_id, RecurringSkip.occurrence_date)
-                                .where(RecurringSkip.recurring_order_id.in_(claimed),
-                                       RecurringSkip.occurrence_date <= today)).all())
+    skips = rows.skipped(session, [s.id for s in schedules], today)
     runs: list[_Run] = []
     advanced: list[dict] = []
-    to_place: list[tuple[Claimed, date]] = []
+    to_place: list[tuple[rows.Claimed, date]] = []
     for schedule in schedules:
         status, paused_until, day = schedule.status, schedule.paused_until, schedule.next_date
         while day is not None and day <= today:
@@ -253,49 +192,19 @@ def _generate(session: Session, ids: Sequence[int], today: date) -> list[_Run]:
             day = following
         advanced.append({"b_id": schedule.id, "b_next": day, "b_status": status, "b_until": paused_until})
     runs += _place_all(session, to_place)
-    connection = session.connection()
-    rows = [{"recurring_order_id": run.schedule.id, "partner_id": run.schedule.partner_id,
-             "occurrence_date": run.day, "outcome": run.outcome, "reason": run.reason,
-             "order_id": run.order_id, "detail": run.detail} for run in runs]
-    if connection.dialect.name == "postgresql":  # one statement each, the rows as one JSON document
-        now = utc_now()
-        connection.execute(_INSERT_RUNS_POSTGRESQL, {"now": now, "rows": json.dumps(
-            [{**row, "n": n} for n, row in enumerate(rows)], default=str)})
-        connection.execute(_ADVANCE_POSTGRESQL, {"now": now, "rows": json.dumps(advanced, default=str)})
-    else:  # in-process: a statement per row costs no round trip
-        connection.execute(insert(RecurringRun.__table__), rows)
-        connection.execute(_ADVANCE, advanced)
-    _forget(session, set(claimed))
+    rows.write(session, [{
+        "recurring_order_id": run.schedule.id, "partner_id": run.schedule.partner_id,
+        "occurrence_date": run.day, "outcome": run.outcome, "reason": run.reason,
+        "order_id": run.order_id, "detail": run.detail} for run in runs], advanced)
     outbox.queue_many(session, (note for run in runs for note in _notes(run)))
     return runs
 
 
-_INSERT_RUNS_POSTGRESQL = text("""
-INSERT INTO recurring_runs (recurring_order_id, partner_id, occurrence_date, outcome, reason, order_id,
-                            detail, created_at)
-SELECT recurring_order_id, partner_id, occurrence_date, outcome, reason, order_id, detail, :now
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(n int, recurring_order_id int, partner_id int,
-     occurrence_date date, outcome varchar, reason varchar, order_id int, detail json)
-ORDER BY n
-""")
-_ADVANCE = (update(_SCHEDULES).where(_SCHEDULES.c.id == bindparam("b_id"))
-            .values(next_date=bindparam("b_next"), status=bindparam("b_status"),
-                    paused_until=bindparam("b_until")))
-_ADVANCE_POSTGRESQL = text("""
-UPDATE recurring_orders r SET next_date = a.b_next, status = a.b_status, paused_until = a.b_until,
-       updated_at = :now
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS a(b_id int, b_next date, b_status varchar, b_until date)
-WHERE r.id = a.b_id
-""")
-
-
-def _place_all(session: Session, to_place: list[tuple[Claimed, date]]) -> list[_Run]:
+def _place_all(session: Session, to_place: list[tuple[rows.Claimed, date]]) -> list[_Run]:
     """Place the orders of a batch's ``created`` occurrences (in the batch's transaction)."""
     if not to_place:
         return []
-    partners = {row.id: row for row in session.execute(
-        select(Partner.id, Partner.code, Partner.name, Partner.price_tier_id, Partner.status)
-        .where(Partner.id.in_({schedule.partner_id for schedule, _day in to_place})))}
+    partners = rows.partners(session, {schedule.partner_id for schedule, _day in to_place})
     refs = {pid: PartnerRef(p.id, p.code, p.name, p.price_tier_id) for pid, p in partners.items()}
     # What each occurrence orders (a review draft's lines, the address, the PO reference).
     plans = {(schedule.id, day): order_plan(session, schedule, day) for schedule, day in to_place}
@@ -329,7 +238,7 @@ def _place_all(session: Session, to_place: list[tuple[Claimed, date]]) -> list[_
     return runs
 
 
-def order_request(schedule: RecurringOrder | Claimed, plan, products: dict[int, catalog.PricedProduct]
+def order_request(schedule: RecurringOrder | rows.Claimed, plan, products: dict[int, catalog.PricedProduct]
                   ) -> tuple[list[orders.LineRequest], list[dict], dict]:
     """What an occurrence orders: its plan's lines (``plan.plan_for``), those left out (no longer
     sold), and the other ``place_order`` arguments (the one place an occurrence's order is decided)."""
@@ -346,7 +255,7 @@ def order_request(schedule: RecurringOrder | Claimed, plan, products: dict[int, 
                                  "address_id": plan.address_id}
 
 
-def _failed(schedule: Claimed, day: date, reason: str, unavailable: list[dict],
+def _failed(schedule: rows.Claimed, day: date, reason: str, unavailable: list[dict],
             message: str = "") -> _Run:
     detail: dict = {"unavailable": unavailable} if unavailable else {}
     if message:
