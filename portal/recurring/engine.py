@@ -7,11 +7,11 @@ waiting on each other; on SQLite a first write takes the database's write lock),
 due occurrence's outcome in memory, places each ``created`` one's order through
 ``ordering.orders.place_order`` (prices and default addresses read once for the whole batch,
 ``ordering.batch``; the idempotency key is made of the schedule and the date), writes the runs,
-advances ``next_date``, queues the batch's notifications and commits once. The rows are read and
-written by a few Core statements per batch (``recurring.rows``), not ORM objects. The unique (schedule, date) run row is the guarantee: a
-process that reaches an occurrence another one has written fails to insert it, its batch rolls
-back whole (orders included) and is done again one schedule per transaction, where the taken
-occurrences are simply no longer due.
+advances ``next_date``, queues the batch's notifications and commits once; its rows are read and
+written by a few Core statements per batch (``recurring.rows``), not ORM objects. The unique
+(schedule, date) run row is the guarantee: a process that reaches an occurrence another one has
+written fails to insert it, its batch rolls back whole (orders included) and is done again one
+schedule per transaction, where the taken occurrences are simply no longer due.
 
 Design decision (issue 12 asked for one transaction per occurrence): one transaction per batch.
 A transaction per occurrence spent most of its time waiting for its commit to reach the disk
