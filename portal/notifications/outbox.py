@@ -1,14 +1,15 @@
 """The notification outbox: queueing news for partners and delivering it once, by channel.
 
-Ordering code queues a notification in its own transaction (`queue`); `flask notifications send`
-delivers what is pending (`send_pending`), one notification per transaction. A notification
-leaves ``pending`` in the same transaction that delivers it, and a sender holds the row's lock
-while delivering, so two senders never deliver the same notification.
+Ordering code queues a notification in its own transaction (`queue`, or `queue_many` for a
+batch); `flask notifications send` delivers what is pending (`send_pending`), one notification
+per transaction. A notification leaves ``pending`` in the same transaction that delivers it,
+and a sender holds the row's lock while delivering, so two senders never deliver the same
+notification.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,32 @@ def queue(
         "payload": dict(payload or {}), "channel": channel, "status": "pending", "attempts": 0,
     }).scalar()
     return new_id is not None
+
+
+def queue_many(session: Session, notes: Iterable[dict[str, Any]]) -> int:
+    """``queue`` for many notifications at once (helper, no commit): each a dict of queue's
+    keyword arguments (``partner_id``, ``kind``, ``subject_key``, optional ``payload``,
+    ``user_id``, ``channel``). The same once-per-(kind, subject_key) rule, the first of
+    repeated keys winning as if queued one by one; one statement per thousand notifications
+    instead of one each. Returns how many were new."""
+    rows, seen = [], set()
+    for note in notes:
+        channel = note.get("channel")
+        if channel is not None and channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        key = (note["kind"], note["subject_key"])
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append({"partner_id": note["partner_id"], "user_id": note.get("user_id"), "kind": key[0],
+                     "subject_key": key[1], "payload": dict(note.get("payload") or {}),
+                     "channel": channel, "status": "pending", "attempts": 0})
+    if not rows:
+        return 0
+    connection = session.connection()
+    # An INSERT ... RETURNING with many parameter sets is sent as multi-row INSERTs (SQLAlchemy's
+    # "insertmanyvalues"); ON CONFLICT DO NOTHING leaves the taken keys alone, as in queue().
+    return len(connection.execute(_QUEUE[connection.dialect.name], rows).all())
 
 
 def queue_email(

@@ -4,8 +4,9 @@ The same steps as ``orders.place_order`` (checkout and the API): each order is c
 by ``orders.prepare`` (pack sizes, VAT, totals, the delivery address copy), stored with its lines,
 the partner's order count and its audit event, and given its thank-you milestone by
 ``orders.placed``. What a batch saves is round trips: the prices are read once per price tier and
-the default addresses once (``prefetch``), and the orders are stored in one statement
-(``store.store_orders``). The caller commits.
+the default addresses once (``prefetch``), the orders are stored in one statement
+(``store.store_orders``) and their thank-you notes queued in one (``outbox.queue_many``). The
+caller commits.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from portal.accounts import addresses
 from portal.catalog import browse as catalog
 from portal.core.access import Actor, PartnerRef
 from portal.core.errors import ServiceError
+from portal.notifications import outbox
 from portal.ordering import orders
 from portal.ordering.store import store_orders
 
@@ -71,8 +73,10 @@ def place_orders(session: Session, requests: Sequence[OrderRequest], prefetched:
     todo = [n for n, result in enumerate(results) if isinstance(result, orders.Prepared)]
     stored = store_orders(session, [(results[n].values, results[n].lines, results[n].audit_detail)
                                     for n in todo])
+    notes: list[dict] = []  # the thank-you notes, queued in one statement
     for n, done in zip(todo, stored, strict=True):
         actor, prepared = requests[n].actor, results[n]
         results[n] = (orders.replay_taken(session, actor, prepared) if done is None
-                      else orders.placed(session, actor, prepared, *done))
+                      else orders.placed(session, actor, prepared, *done, notes=notes))
+    outbox.queue_many(session, notes)
     return results

@@ -234,19 +234,29 @@ def replay_taken(session: Session, actor: Actor, prepared: Prepared) -> PlaceRes
     return _replay(existing, prepared.values["request_hash"], prepared.strict_key)
 
 
-def placed(session: Session, actor: Actor, prepared: Prepared, order_id: int, count: int) -> PlaceResult:
-    """An order just stored as the partner's ``count``-th: its thank-you milestone (helper)."""
-    thank_you = count == 1 or count % MILESTONE_EVERY == 0
-    if thank_you:
-        notifications.queue(
-            session, partner_id=actor.partner_id, user_id=actor.user_id,
-            kind="thank_you_first_order" if count == 1 else "thank_you_order_milestone",
-            subject_key=f"partner:{actor.partner_id}:orders:{count}",
-            payload={"order_id": order_id, "order_count": count, "partner_name": actor.partner.name},
-        )
+def placed(session: Session, actor: Actor, prepared: Prepared, order_id: int, count: int,
+           notes: list[dict] | None = None) -> PlaceResult:
+    """An order just stored as the partner's ``count``-th: its thank-you milestone (helper),
+    queued now, or added to ``notes`` for the caller to queue with others (``outbox.queue_many``)."""
+    note = thank_you_note(actor, order_id, count)
+    if note is not None:
+        if notes is None:
+            notifications.queue(session, **note)
+        else:
+            notes.append(note)
     order = PlacedOrder(id=order_id, **prepared.values,
                         lines=tuple(PlacedLine(**line) for line in prepared.lines))
-    return PlaceResult(order, created=True, thank_you=thank_you, rounded=prepared.rounded)
+    return PlaceResult(order, created=True, thank_you=note is not None, rounded=prepared.rounded)
+
+
+def thank_you_note(actor: Actor, order_id: int, count: int) -> dict | None:
+    """The thank-you notification of the partner's ``count``-th order (queue's arguments), if any."""
+    if count != 1 and count % MILESTONE_EVERY != 0:
+        return None
+    return {"partner_id": actor.partner_id, "user_id": actor.user_id,
+            "kind": "thank_you_first_order" if count == 1 else "thank_you_order_milestone",
+            "subject_key": f"partner:{actor.partner_id}:orders:{count}",
+            "payload": {"order_id": order_id, "order_count": count, "partner_name": actor.partner.name}}
 
 
 def _price_lines(session: Session, actor: Actor, lines: Sequence[LineRequest],

@@ -7,10 +7,11 @@ waiting on each other; on SQLite a first write takes the database's write lock),
 due occurrence's outcome in memory, places each ``created`` one's order through
 ``ordering.orders.place_order`` (prices and default addresses read once for the whole batch,
 ``ordering.batch``; the idempotency key is made of the schedule and the date), writes the runs,
-advances ``next_date`` and commits once. The unique (schedule, date) run row is the guarantee: a
-process that reaches an occurrence another one has written fails to insert it, its batch rolls
-back whole (orders included) and is done again one schedule per transaction, where the taken
-occurrences are simply no longer due.
+advances ``next_date``, queues the batch's notifications and commits once; its rows are read and
+written by a few Core statements per batch (``recurring.rows``), not ORM objects. The unique
+(schedule, date) run row is the guarantee: a process that reaches an occurrence another one has
+written fails to insert it, its batch rolls back whole (orders included) and is done again one
+schedule per transaction, where the taken occurrences are simply no longer due.
 
 Design decision (issue 12 asked for one transaction per occurrence): one transaction per batch.
 A transaction per occurrence spent most of its time waiting for its commit to reach the disk
@@ -28,22 +29,23 @@ placed nor missed); a skipped date is recorded as ``skipped``; the anchor never 
 """
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from portal.accounts.models import Partner
 from portal.catalog import browse as catalog
 from portal.core.access import Actor, PartnerRef
 from portal.core.errors import ServiceError
 from portal.notifications import outbox
 from portal.ordering import batch as order_batch
 from portal.ordering import orders
-from portal.recurring.models import RecurringOrder, RecurringRun, RecurringSkip
+from portal.recurring import rows
+from portal.recurring.models import RecurringOrder
 from portal.recurring.plan import plan_for as order_plan
 from portal.recurring.schedules import occurrences
 
@@ -73,7 +75,7 @@ class RunSummary:
 class _Run:
     """One occurrence's outcome, written when its batch commits."""
 
-    schedule: RecurringOrder
+    schedule: rows.Claimed
     day: date
     outcome: str
     reason: str = ""
@@ -101,12 +103,23 @@ def generate_due(factory: sessionmaker, today: date, *, ids: Sequence[int] | Non
     summary = RunSummary()
     with factory() as session:
         todo = due_ids(session, today) if ids is None else list(ids)
-    for start in range(0, len(todo), batch):
-        chunk = todo[start:start + batch]
-        with factory() as session:
-            generate_batch(session, chunk, today, summary)
-        if progress is not None:
-            progress(len(chunk))
+    # The objects alive now (the app, modules, caches: most of the process) are left out of the
+    # cyclic garbage collector's full passes while generating: each rescanned them all, about a
+    # seventh of a run's time. What becomes garbage meanwhile is still collected. (A process
+    # that froze objects itself, say before forking, is left as it is.)
+    frozen_here = gc.get_freeze_count() == 0
+    if frozen_here:
+        gc.freeze()
+    try:
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            with factory() as session:
+                generate_batch(session, chunk, today, summary)
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        if frozen_here:
+            gc.unfreeze()
     return summary
 
 
@@ -147,41 +160,19 @@ def _count(summary: RunSummary, runs: list[_Run]) -> None:
             summary.failures.append((run.schedule.id, run.day, run.reason))
 
 
-def _claim(session: Session, ids: Sequence[int], today: date) -> list[RecurringOrder]:
-    """Lock the schedules of ``ids`` still due (those another worker holds are skipped)."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        # No row locks: a first write takes the database's write lock (waiting for another
-        # writer), so what is read next is what the other writer committed.
-        connection.execute(update(RecurringOrder.__table__).where(RecurringOrder.id.in_(ids))
-                           .values(next_date=RecurringOrder.next_date, updated_at=RecurringOrder.updated_at))
-    stmt = (select(RecurringOrder)
-            .where(RecurringOrder.id.in_(ids), RecurringOrder.status != "cancelled",
-                   RecurringOrder.next_date <= today)
-            .order_by(RecurringOrder.partner_id, RecurringOrder.id)
-            .options(selectinload(RecurringOrder.lines))
-            .execution_options(populate_existing=True))
-    if connection.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=RecurringOrder)
-    return list(session.scalars(stmt))
-
-
 def _paused_on(status: str, paused_until: date | None, day: date) -> bool:
     return status == "paused" and (paused_until is None or day < paused_until)
 
 
 def _generate(session: Session, ids: Sequence[int], today: date) -> list[_Run]:
     """Claim, decide, place and write one batch (no commit)."""
-    schedules = _claim(session, ids, today) if ids else []
+    schedules = rows.claim(session, ids, today) if ids else []
     if not schedules:
         return []
-    claimed = [s.id for s in schedules]
-    skips = set(session.execute(select(RecurringSkip.recurring_order_id, RecurringSkip.occurrence_date)
-                                .where(RecurringSkip.recurring_order_id.in_(claimed),
-                                       RecurringSkip.occurrence_date <= today)).all())
+    skips = rows.skipped(session, [s.id for s in schedules], today)
     runs: list[_Run] = []
     advanced: list[dict] = []
-    to_place: list[tuple[RecurringOrder, date]] = []
+    to_place: list[tuple[rows.Claimed, date]] = []
     for schedule in schedules:
         status, paused_until, day = schedule.status, schedule.paused_until, schedule.next_date
         while day is not None and day <= today:
@@ -201,34 +192,19 @@ def _generate(session: Session, ids: Sequence[int], today: date) -> list[_Run]:
             day = following
         advanced.append({"b_id": schedule.id, "b_next": day, "b_status": status, "b_until": paused_until})
     runs += _place_all(session, to_place)
-    connection = session.connection()
-    connection.execute(insert(RecurringRun.__table__), [{
+    rows.write(session, [{
         "recurring_order_id": run.schedule.id, "partner_id": run.schedule.partner_id,
         "occurrence_date": run.day, "outcome": run.outcome, "reason": run.reason,
-        "order_id": run.order_id, "detail": run.detail} for run in runs])
-    connection.execute(_ADVANCE, advanced)
-    for schedule in schedules:  # written by Core: read again when next used
-        session.expire(schedule, ["next_date", "status", "paused_until", "updated_at"])
-    for run in runs:
-        if run.outcome == "failed":
-            _notify(session, run, "recurring_order_failed")
-        elif run.detail.get("unavailable"):
-            _notify(session, run, "recurring_order_partial")
+        "order_id": run.order_id, "detail": run.detail} for run in runs], advanced)
+    outbox.queue_many(session, (note for run in runs for note in _notes(run)))
     return runs
 
 
-_ADVANCE = (update(RecurringOrder.__table__).where(RecurringOrder.id == bindparam("b_id"))
-            .values(next_date=bindparam("b_next"), status=bindparam("b_status"),
-                    paused_until=bindparam("b_until")))
-
-
-def _place_all(session: Session, to_place: list[tuple[RecurringOrder, date]]) -> list[_Run]:
+def _place_all(session: Session, to_place: list[tuple[rows.Claimed, date]]) -> list[_Run]:
     """Place the orders of a batch's ``created`` occurrences (in the batch's transaction)."""
     if not to_place:
         return []
-    partners = {row.id: row for row in session.execute(
-        select(Partner.id, Partner.code, Partner.name, Partner.price_tier_id, Partner.status)
-        .where(Partner.id.in_({schedule.partner_id for schedule, _day in to_place})))}
+    partners = rows.partners(session, {schedule.partner_id for schedule, _day in to_place})
     refs = {pid: PartnerRef(p.id, p.code, p.name, p.price_tier_id) for pid, p in partners.items()}
     # What each occurrence orders (a review draft's lines, the address, the PO reference).
     plans = {(schedule.id, day): order_plan(session, schedule, day) for schedule, day in to_place}
@@ -262,7 +238,7 @@ def _place_all(session: Session, to_place: list[tuple[RecurringOrder, date]]) ->
     return runs
 
 
-def order_request(schedule: RecurringOrder, plan, products: dict[int, catalog.PricedProduct]
+def order_request(schedule: RecurringOrder | rows.Claimed, plan, products: dict[int, catalog.PricedProduct]
                   ) -> tuple[list[orders.LineRequest], list[dict], dict]:
     """What an occurrence orders: its plan's lines (``plan.plan_for``), those left out (no longer
     sold), and the other ``place_order`` arguments (the one place an occurrence's order is decided)."""
@@ -279,7 +255,7 @@ def order_request(schedule: RecurringOrder, plan, products: dict[int, catalog.Pr
                                  "address_id": plan.address_id}
 
 
-def _failed(schedule: RecurringOrder, day: date, reason: str, unavailable: list[dict],
+def _failed(schedule: rows.Claimed, day: date, reason: str, unavailable: list[dict],
             message: str = "") -> _Run:
     detail: dict = {"unavailable": unavailable} if unavailable else {}
     if message:
@@ -287,17 +263,24 @@ def _failed(schedule: RecurringOrder, day: date, reason: str, unavailable: list[
     return _Run(schedule, day, "failed", reason, detail=detail)
 
 
-def _notify(session: Session, run: _Run, kind: str) -> None:
-    """Tell the partner (their preferred channel) and their account manager (a task or email)."""
+def _notes(run: _Run) -> list[dict]:
+    """A failed or partial occurrence's news (``outbox.queue_many``'s notes): for the partner
+    (their preferred channel) and their account manager (a task or email); none otherwise."""
+    if run.outcome == "failed":
+        kind = "recurring_order_failed"
+    elif run.detail.get("unavailable"):
+        kind = "recurring_order_partial"
+    else:
+        return []
     schedule, day = run.schedule, run.day
     payload = {"recurring_order_id": schedule.id, "occurrence_date": day.isoformat(),
                "name": schedule.name, "reason": run.reason if run.outcome == "failed" else "",
                "unavailable": [line["name"] for line in run.detail.get("unavailable", [])]}
     subject = f"recurring:{schedule.id}:{day.isoformat()}"
-    outbox.queue(session, partner_id=schedule.partner_id, kind=kind, subject_key=subject,
-                 payload=payload, user_id=schedule.created_by_id)  # by the partner's channel
-    outbox.queue(session, partner_id=schedule.partner_id, kind=kind, subject_key=subject + ":manager",
-                 payload=payload, channel="phone")  # a follow-up task for the account manager
+    return [{"partner_id": schedule.partner_id, "kind": kind, "subject_key": subject, "payload": payload,
+             "user_id": schedule.created_by_id},  # by the partner's channel
+            {"partner_id": schedule.partner_id, "kind": kind, "subject_key": subject + ":manager",
+             "payload": payload, "channel": "phone"}]  # a follow-up task for the account manager
 
 
 def today_in(zone: str) -> date:

@@ -89,6 +89,30 @@ def test_queueing_news_already_queued_leaves_the_callers_transaction_usable(db, 
     assert other.name == "Still Saved"
 
 
+def test_queueing_many_at_once_keeps_one_row_per_news_the_first_winning(db, f):
+    partner, other = f.partner(), f.partner()
+    assert queue(db, partner, key="taken", payload={"order_id": 1}) is True
+    note = {"partner_id": partner.id, "kind": KIND, "payload": {"order_id": 2}}
+    new = notifications.queue_many(db, [
+        {**note, "subject_key": "taken"},  # queued before: left alone
+        {**note, "subject_key": "fresh"},
+        {**note, "subject_key": "fresh", "payload": {"order_id": 3}},  # twice in the batch: the first
+        {**note, "subject_key": "fresh", "kind": "thank_you_order_milestone"},  # another kind: news of its own
+        {"partner_id": other.id, "kind": KIND, "subject_key": "task", "channel": "phone"},
+    ])
+    assert new == 3
+    assert notifications.queue_many(db, []) == 0
+    db.commit()
+    rows = {(n.kind, n.subject_key): n for n in db.scalars(select(Notification))}
+    assert len(rows) == 4
+    assert rows[KIND, "taken"].payload == {"order_id": 1}
+    assert rows[KIND, "fresh"].payload == {"order_id": 2}
+    assert rows[KIND, "fresh"].status == "pending" and rows[KIND, "fresh"].attempts == 0
+    assert rows[KIND, "task"].channel == "phone" and rows[KIND, "task"].payload == {}
+    with pytest.raises(ValueError):
+        notifications.queue_many(db, [{**note, "subject_key": "x", "channel": "pigeon"}])
+
+
 # --- sending -------------------------------------------------------------------------------------
 
 def test_email_goes_to_the_user_once_even_when_sending_runs_twice(app, db, f):

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from portal.core.access import Actor
 from portal.core.errors import NotFound
-from portal.models import Notification, Order, Product, RecurringRun
+from portal.models import Notification, Order, Partner, Product, RecurringRun
+from portal.ordering import credits
 from portal.recurring import engine, standing
 from portal.recurring.standing import ScheduleData
 from tests.portal.factories import Factories
@@ -54,6 +55,21 @@ def test_the_day_comes_the_order_is_placed_once_however_often_it_runs(setup, db)
     assert order.total == Decimal("49.80")
     assert runs(db, schedule.id) == [(START, "created", "")]
     assert db.scalar(select(RecurringRun.order_id)) == order.id
+
+
+def test_a_standing_order_spends_no_credit_and_its_first_order_is_thanked_once(setup, db):
+    factory, buyer, *_ = setup
+    credits.grant(db, partner_id=buyer.partner_id, amount=Decimal("20.00"), kind="referral",
+                  source_key="referral:test")
+    db.commit()
+    engine.generate_due(factory, START)
+    [order] = orders_of(db, buyer.partner_id)
+    assert order.credit_applied == 0 and order.total == Decimal("49.80")
+    assert db.get(Partner, buyer.partner_id).credit_balance == Decimal("20.00")
+    [note] = db.scalars(select(Notification)).all()
+    assert (note.kind, note.subject_key, note.user_id) == (  # placed by the system: the partner's admins
+        "thank_you_first_order", f"partner:{buyer.partner_id}:orders:1", None)
+    assert note.payload["order_id"] == order.id and note.payload["order_count"] == 1
 
 
 def test_after_downtime_only_the_latest_missed_date_is_placed(setup, db):
