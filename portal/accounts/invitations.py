@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, object_session
 
 from portal.accounts import passwords
 from portal.accounts.mail import QueueEmail
@@ -85,6 +85,9 @@ def _inviting_for(session: Session, inviter: Actor, partner_id: int | None) -> i
             if session.scalar(select(User.id).where(User.partner_id == partner.id).limit(1)) is not None:
                 raise ServiceError(_("%(partner)s has users already: its administrators invite their "
                                      "colleagues.", partner=partner.name), field="email")
+            if session.scalar(_live_invitations().where(Invitation.partner_id == partner.id).limit(1)):
+                raise Conflict(_("%(partner)s's first user is invited already: revoke that invitation "
+                                 "to invite someone else.", partner=partner.name), field="email")
             return partner.id
         if partner is not None:
             raise ServiceError(_("Only the partner's account manager or an administrator can invite "
@@ -98,7 +101,12 @@ def _inviter_may_still_invite(invitation: Invitation) -> bool:
         return False
     if inviter.role == "partner_admin":
         return inviter.partner_id == invitation.partner_id
-    # staff who invited a partner's first user (converting a referral)
+    # staff who invited a partner's first user (converting a referral): only while the partner
+    # still has nobody, so an older staff invitation cannot add a login beside the first user
+    session = object_session(invitation)
+    if session is not None and session.scalar(
+            select(User.id).where(User.partner_id == invitation.partner_id).limit(1)) is not None:
+        return False
     return inviter.role == "admin" or (
         inviter.role == "account_manager" and invitation.partner.account_manager_id == inviter.id)
 
@@ -207,8 +215,9 @@ def _live_invitations() -> Select:
             Invitation.expires_at > utc_now(), Partner.status == "active",
             inviter.active.is_(True),
             or_(and_(inviter.role == "partner_admin", inviter.partner_id == Invitation.partner_id),
-                inviter.role == "admin",
-                and_(inviter.role == "account_manager", Partner.account_manager_id == inviter.id)),
+                and_(or_(inviter.role == "admin",
+                         and_(inviter.role == "account_manager", Partner.account_manager_id == inviter.id)),
+                     ~select(User.id).where(User.partner_id == Invitation.partner_id).exists())),
         )
     )
 

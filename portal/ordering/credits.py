@@ -145,6 +145,7 @@ def give_back(session: Session, order_id: int, *, actor_id: int | None = None) -
         .execution_options(synchronize_session=False)).all()
     if not uses:
         return ZERO
+    uses = sorted(uses, key=lambda use: use.credit_id)  # credits locked in id order, as checkout does
     total = ZERO
     partner_id = None
     for use in uses:

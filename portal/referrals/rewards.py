@@ -67,6 +67,8 @@ def promise(session: Session, referral: Referral) -> None:
 
 def on_delivered(session: Session, order: Order) -> None:
     """The hook on a delivered order: grant the reward of the referral that brought its partner."""
+    if order.source == "import":
+        return
     referral = session.scalar(select(Referral).where(Referral.converted_partner_id == order.partner_id,
                                                      Referral.status == "converted"))
     if referral is not None:
@@ -82,15 +84,14 @@ def _decide(session: Session, referral: Referral, order_id: int | None) -> bool:
     if reward is None:  # granted already (by a concurrent delivery, perhaps)
         return False
     current = rule()
+    earning = _earning(referral)
     count, revenue = session.execute(
-        select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
-        .where(Order.partner_id == referral.converted_partner_id, Order.status == "delivered")).one()
+        select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0)).where(*earning)).one()
     if count < current.orders or Decimal(revenue) < current.revenue:
         return False
     if order_id is None:  # the sweep: the order that met the rule is the latest delivered
-        order_id = session.scalar(select(Order.id).where(
-            Order.partner_id == referral.converted_partner_id, Order.status == "delivered")
-            .order_by(Order.delivered_at.desc(), Order.id.desc()).limit(1))
+        order_id = session.scalar(select(Order.id).where(*earning)
+                                  .order_by(Order.delivered_at.desc().nulls_last(), Order.id.desc()).limit(1))
     credit_id = credits.grant(session, partner_id=reward.referrer_id, amount=reward.amount, kind=KIND,
                               source_key=f"referral:{referral.id}")
     if credit_id is None:  # pragma: no cover - the reward row lock makes this unreachable
@@ -107,6 +108,16 @@ def _decide(session: Session, referral: Referral, order_id: int | None) -> bool:
                           "partner_name": referral.referrer.name})
     session.expire(reward)
     return True
+
+
+def _earning(referral: Referral) -> tuple:
+    """The orders that count towards a reward: the new partner's delivered orders placed since it
+    converted, imported history left out (a company that bought before is no new business)."""
+    conditions = [Order.partner_id == referral.converted_partner_id, Order.status == "delivered",
+                  Order.source != "import"]
+    if referral.converted_at is not None:
+        conditions.append(Order.created_at >= referral.converted_at)
+    return tuple(conditions)
 
 
 def grant_due(session: Session, *, progress: Callable[[int, int], None] | None = None) -> int:

@@ -189,3 +189,34 @@ def test_staff_invite_only_a_partners_first_user_and_only_as_its_administrator(a
     invitation, _token = invite(manager, empty)
     assert (invitation.partner_id, invitation.role) == (empty.id, "partner_admin")
     assert staffed.partner_id == theirs.id
+
+
+def test_an_older_staff_invitation_cannot_add_a_second_login_once_the_first_user_is_in(app, db, f):
+    from portal.accounts import invitations
+    from portal.core.access import Actor
+    from portal.core.errors import Conflict, NotFound
+
+    manager = f.user(role="account_manager")
+    empty = f.partner(account_manager_id=manager.id)
+
+    def invite(email):
+        with app.test_request_context():
+            return invitations.invite_user(db, Actor(manager.id, manager.role), email=email, role="partner_admin",
+                                           link_for=lambda token: token, queue_email=lambda *a, **k: None,
+                                           partner_id=empty.id)
+
+    _first, token = invite("owner@shop.pl")
+    with pytest.raises(Conflict, match="invited already"):
+        invite("someone.else@gmail.com")
+    # An invitation from before (say, revoked checks aside) must not work once the owner is in.
+    from portal.models import Invitation
+    other = Invitation(partner_id=empty.id, email="manager.private@gmail.com", role="partner_admin",
+                       token_hash=invitations.hash_token("older-token"), invited_by_id=manager.id,
+                       expires_at=_first.expires_at)
+    db.add(other)
+    db.commit()
+    with app.test_request_context():
+        invitations.accept_invitation(db, token, password="a long enough passphrase 42")
+        with pytest.raises(NotFound):
+            invitations.find_invitation(db, "older-token")
+    assert other.id not in {i.id for i in invitations.open_invitations(db, empty.id)}

@@ -371,9 +371,22 @@ def test_the_credit_reads_in_polish_with_polish_money(app, db, f, world):
     client = app.test_client()
     sign_in(client, world["buyer"])
     page = re.sub("[\xa0\u202f]", " ", client.get("/referrals").text)  # no-break spaces
-    assert "przyznana" in page and "Mają Państwo 1 234,50 zł kredytu" in page
+    assert "przyznana" in page and "Mają Państwo 1 234,50 zł środków za polecenia" in page
     product = f.product(base_price=Decimal("10.00"))
     client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
     checkout = re.sub("[\xa0\u202f]", " ", client.get("/checkout").text)
-    assert "Kredyt za polecenie" in checkout and "−10,00 zł" in checkout
+    assert "Rabat za polecenie" in checkout and "−10,00 zł" in checkout
     assert "1 224,50 zł zostaje na kolejne zamówienia." in checkout
+
+
+def test_imported_history_and_orders_from_before_the_conversion_earn_nothing(app, db, f, world):
+    from datetime import timedelta
+
+    f.order(world["newcomer"], status="delivered", source="import")
+    f.order(world["newcomer"], status="delivered",
+            created_at=db.get(type(_reward(db).referral), _reward(db).referral_id).converted_at - timedelta(days=3))
+    with app.app_context():
+        assert rewards.grant_due(db) == 0
+    assert _reward(db).status == "pending"
+    _deliver(app, db, world["admin"], f.order(world["newcomer"]).id)  # a real first order
+    assert _reward(db).status == "granted"
