@@ -8,17 +8,38 @@ submission; the key is now stored with the name (portal.core.text.company_key) a
 Existing partners get theirs here.
 Create Date: 2026-12-03 12:10:41.118000
 """
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-from portal.core.text import company_key
-
 revision: str = '81e105f8ff0b'
 down_revision: str | Sequence[str] | None = 'af24f556286c'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# A frozen copy of portal.core.text.company_key as it was when this migration was written, so the
+# migration keeps meaning what it meant if that function changes later.
+_LEGAL_FORMS = (("sp", "z", "o", "o"), ("sp", "z", "oo"), ("spzoo",), ("s", "a"), ("sa",), ("sp", "j"),
+                ("sp", "k"), ("s", "c"), ("ltd",), ("limited",), ("llc",), ("inc",), ("gmbh",),
+                ("ag",), ("plc",), ("co",), ("and", "co"), ("bv",), ("srl",), ("sarl",))
+_FOLD = str.maketrans({"ł": "l", "ß": "ss", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "&": " and "})
+
+
+def company_key(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    words = re.sub(r"[\W_]+", " ", text).split()
+    stripped = True
+    while stripped:
+        stripped = False
+        for form in _LEGAL_FORMS:
+            if len(words) > len(form) and tuple(words[-len(form):]) == form:
+                words, stripped = words[:-len(form)], True
+    return " ".join(words)[:200]
 
 
 def upgrade() -> None:

@@ -82,8 +82,10 @@ def create_partner(
     session.add(partner)
     try:
         session.flush()
-    except IntegrityError:  # the same code, taken a moment ago by a concurrent transaction
+    except IntegrityError:  # the same code, taken a moment ago by a concurrent transaction?
         session.rollback()  # (the caller's work in this transaction goes too: it is one step)
+        if session.scalar(select(Partner.id).where(Partner.code == code)) is None:
+            raise  # some other constraint: not the partner's code
         raise Conflict(_("A partner with code %(code)s already exists.", code=code), field="code") from None
     audit.record(session, "partner_created", actor_id=actor.user_id, target=partner,
                  partner_id=partner.id, code=code)
