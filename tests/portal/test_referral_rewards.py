@@ -192,6 +192,7 @@ def test_a_cancelled_order_gives_its_credit_back(app, db, f, world):
     assert db.get(Partner, world["referrer"].id).credit_balance == Decimal("30.00")
     assert db.get(Credit, _reward(db).credit_id).remaining == Decimal("30.00")
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "credit_returned")) is not None
+    assert "credit of PLN\xa020.00 it used was given back" in client.get(f"/orders/{order.id}").text
     # A staff cancellation of a second order returns its use once too.
     client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
     _checkout(client)
