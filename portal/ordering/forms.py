@@ -32,6 +32,8 @@ class QuickOrderForm(FlaskForm):
 
 class CheckoutForm(FlaskForm):
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=100)])
+    # The gross total the page showed: the order is refused if it would cost anything else.
+    expected_total = HiddenField(validators=[Optional(), Length(max=20)])
     # The choices are the company's addresses (views.checkout); none when it has none yet.
     address_id = RadioField(_l("Deliver to"), choices=[], coerce=int, validators=[Optional()])
     po_reference = StringField(_l("Your PO reference (optional)"),

@@ -25,6 +25,7 @@ from portal.ordering import cart, credits, packs
 from portal.ordering.models import Order
 from portal.ordering.placed import PlacedLine, PlacedOrder, PlaceResult
 from portal.ordering.store import store_order
+from portal.web.formatting import money
 
 if TYPE_CHECKING:  # batch builds on this module
     from portal.ordering.batch import Prefetched
@@ -43,6 +44,10 @@ class LineRequest:
 
 class CartChanged(ServiceError):
     """The cart is not what checkout read: another tab ordered or changed it meanwhile."""
+
+
+class TotalChanged(ServiceError):
+    """The order would cost other than the total the partner was shown at checkout."""
 
 
 def request_hash(lines: Sequence[LineRequest], requested: date | None, note: str,
@@ -109,7 +114,7 @@ def place_order(
     requested_delivery_date: date | None = None, note: str = "", source: str = "portal",
     strict_key: bool = False, from_cart: dict[int, int] | None = None, operation: str = "place",
     before_commit: Callable[[int], None] | None = None, po_reference: str | None = None,
-    address_id: int | None = None,
+    address_id: int | None = None, expected_gross: Decimal | None = None,
 ) -> PlaceResult:
     """Price and store an order in one transaction; a repeated key returns the first order.
 
@@ -120,7 +125,9 @@ def place_order(
     ``operation`` (e.g. ``reorder:12``) raises Conflict. With ``from_cart`` (product id ->
     quantity, as read), the cart is emptied in the same transaction, and CartChanged is raised if
     it no longer holds exactly that (another tab ordered or changed it meanwhile).
-    ``before_commit(order_id)`` runs in the order's transaction before its commit. Many orders
+    ``before_commit(order_id)`` runs in the order's transaction before its commit. With
+    ``expected_gross`` (the total the partner was shown), an order that would cost anything else
+    (a price changed, the credit was spent meanwhile) is refused with TotalChanged. Many orders
     at once (standing orders): ``ordering.batch.place_orders``, the same steps."""
     for attempt in range(2):
         prepared = prepare(session, actor, lines, key=key, requested_delivery_date=requested_delivery_date,
@@ -129,7 +136,7 @@ def place_order(
         if isinstance(prepared, PlaceResult):
             return prepared
         try:
-            return _store(session, actor, prepared, from_cart, before_commit)
+            return _store(session, actor, prepared, from_cart, before_commit, expected_gross)
         except credits.CreditTaken:  # another order spent the credit first: price it again
             session.rollback()
             if attempt:
@@ -138,12 +145,19 @@ def place_order(
 
 
 def _store(session: Session, actor: Actor, prepared: Prepared, from_cart: dict[int, int] | None,
-           before_commit: Callable[[int], None] | None) -> PlaceResult:
+           before_commit: Callable[[int], None] | None, expected_gross: Decimal | None = None
+           ) -> PlaceResult:
     """Store a prepared order with the partner's credit taken off it, then commit."""
     allocations = credits.allocate(session, actor.partner, prepared.values["total"],
                                    prepared.values["source"])
     if allocations:
         prepared = prepared.less_credit(sum((a.amount for a in allocations), ZERO))
+    if expected_gross is not None and prepared.values["gross_total"] != expected_gross:
+        session.rollback()  # the credit's locks go; nothing was written
+        raise TotalChanged(_(
+            "The total changed while you were reviewing the order (a price, or the credit you "
+            "have): it is now %(total)s. Check it and place the order again.",
+            total=money(prepared.values["gross_total"])))
     if from_cart is not None and not cart.consume(session, actor, from_cart):
         session.rollback()
         raise CartChanged(_("Your cart changed while you were checking out. Check it and place "
@@ -304,8 +318,10 @@ def _replay(existing: Order, fingerprint: str, strict: bool) -> PlaceResult:
 def checkout(
     session: Session, actor: Actor, *, key: str, requested_delivery_date: date | None, note: str,
     po_reference: str | None = None, address_id: int | None = None,
+    expected_gross: Decimal | None = None,
 ) -> PlaceResult:
-    """Place the user's cart as an order and empty the cart, both or neither."""
+    """Place the user's cart as an order and empty the cart, both or neither (refused with
+    TotalChanged if it would cost other than ``expected_gross``, the total shown)."""
     existing = _existing(session, actor.partner_id, (key or "").strip()) if key else None
     if existing is not None:  # a double click or a resubmitted form: the cart is already empty
         return PlaceResult(existing, created=False)
@@ -319,7 +335,8 @@ def checkout(
     try:
         return place_order(session, actor, lines, key=key, requested_delivery_date=requested_delivery_date,
                            note=note, source="portal", from_cart=read if read else None,
-                           operation="checkout", po_reference=po_reference, address_id=address_id)
+                           operation="checkout", po_reference=po_reference, address_id=address_id,
+                           expected_gross=expected_gross)
     except CartChanged:
         existing = _existing(session, actor.partner_id, (key or "").strip())
         if existing is not None:  # the same form, submitted twice at once

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from flask import (
     Blueprint,
@@ -173,7 +174,8 @@ def checkout():
             result = orders.checkout(db, me, key=form.idempotency_key.data,
                                      requested_delivery_date=form.requested_delivery_date.data,
                                      note=form.note.data or "", po_reference=form.po_reference.data,
-                                     address_id=form.address_id.data if choices else None)
+                                     address_id=form.address_id.data if choices else None,
+                                     expected_gross=_amount(form.expected_total.data))
         except ServiceError as err:
             refused = True
             show_service_error(form, err)
@@ -192,8 +194,18 @@ def checkout():
     if request.method == "GET" and not view.items:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.cart_page"))
+    form.expected_total.data = str(view.vat.gross)  # what this page shows, as asked again
     status = 422 if refused else form_status(form)
     return render_template("ordering/checkout.html", form=form, view=view, addresses=choices), status
+
+
+def _amount(text: str | None) -> Decimal | None:
+    """The expected total the checkout page carried (None: not sent, or not an amount)."""
+    try:
+        value = Decimal((text or "").strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
 
 
 @bp.get("/orders/<int:order_id>/thank-you")

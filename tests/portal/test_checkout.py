@@ -222,3 +222,21 @@ def test_the_api_refuses_a_bad_po_reference_with_a_422(app, db, api, reference):
                            headers={**headers, "Idempotency-Key": "po-bad"})
     assert response.status_code == 422 and "po_reference" in response.json["error"]["details"]["body"]
     assert db.scalar(select(Order)) is None
+
+
+def test_an_order_that_would_cost_other_than_the_total_shown_is_refused_and_shown_again(app, db, shop):
+    client, buyer, _main, _store, product = shop
+    page = client.get("/checkout").text
+    shown = re.search(r'name="expected_total" type="hidden" value="([0-9.]+)"', page).group(1)
+    assert shown == "4.92"  # 2 × 2.00 net + 23 % VAT
+    product.base_price = Decimal("2.50")  # the wholesaler changes the price meanwhile
+    db.commit()
+    response = client.post("/checkout", data={"idempotency_key": key_of(page), "expected_total": shown})
+    assert response.status_code == 422
+    assert "The total changed while you were reviewing the order" in response.text
+    assert db.scalar(select(Order)) is None  # nothing placed, the cart kept
+    again = re.search(r'name="expected_total" type="hidden" value="([0-9.]+)"', response.text).group(1)
+    assert again == "6.15"
+    placed = client.post("/checkout", data={"idempotency_key": key_of(response.text), "expected_total": again})
+    assert placed.status_code == 302
+    assert db.scalar(select(Order)).gross_total == Decimal("6.15")

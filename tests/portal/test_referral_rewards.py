@@ -391,3 +391,23 @@ def test_imported_history_and_orders_from_before_the_conversion_earn_nothing(app
     assert _reward(db).status == "pending"
     _deliver(app, db, world["admin"], f.order(world["newcomer"]).id)  # a real first order
     assert _reward(db).status == "granted"
+
+
+def test_a_credit_spent_elsewhere_after_the_checkout_page_was_shown_is_not_silently_missing(app, db, f, world):
+    _granted(app, db, f, world, Decimal("5.00"))
+    product = f.product(sku="TEA-7", base_price=Decimal("10.00"))
+    web = app.test_client()
+    sign_in(web, world["buyer"])
+    web.post("/cart/add", data={"product_id": product.id, "quantity": 1})
+    page = web.get("/checkout").text
+    shown = re.search(r'name="expected_total" type="hidden" value="([0-9.]+)"', page).group(1)
+    assert shown == "6.15"  # (10.00 - 5.00) + 23 % VAT
+    api = app.test_client()
+    token = issue(api, world["buyer"])
+    assert api.post("/api/v1/orders", json={"lines": [{"sku": "TEA-7", "quantity": 1}]},
+                    headers={**bearer(token), "Idempotency-Key": "elsewhere"}).status_code == 201
+    key = re.search(r'name="idempotency_key" type="hidden" value="(\w+)"', page).group(1)
+    refused = web.post("/checkout", data={"idempotency_key": key, "expected_total": shown})
+    assert refused.status_code == 422 and "The total changed" in refused.text
+    assert db.scalar(select(func.count()).select_from(Order)
+                     .where(Order.partner_id == world["referrer"].id)) == 1
