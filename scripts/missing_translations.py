@@ -33,12 +33,14 @@ def main() -> int:
                                     "-k", "lazy_gettext", "-o", str(pot), "."])
         wanted = read_po(io.BytesIO(pot.read_bytes()))
     have = read_po(io.BytesIO(CATALOG.read_bytes()), locale="pl")
-    known = {m.id if isinstance(m.id, str) else m.id[0] for m in have if m.id}
+    known = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in have if m.id}
     for message in wanted:
         key = message.id if isinstance(message.id, str) else message.id[0] if message.id else None
-        if not key or key in known:
+        if not key or (message.context, key) in known:
             continue
         print()
+        if message.context:
+            print(f"msgctxt {_quote(message.context)}")
         if isinstance(message.id, str):
             print(f"msgid {_quote(message.id)}\nmsgstr \"\"")
         else:

@@ -35,8 +35,6 @@ LABELS = {
     "company_email": _l("an email at the company's domain"), "city": _l("a city or region"),
     "note": _l("a note about the company"), "signed_in": _l("sent by a signed-in partner user"),
     "referrer_converted": _l("the referrer's earlier referrals became partners"),
-    # a referral reward's state (pending is above)
-    "granted": _l("granted"), "used": _l("used"),
     # why an occurrence was not placed
     "later_occurrence_due": _l("a later date was due too (catch-up after downtime)"),
     "partner_inactive": _l("the partner account is not active"),

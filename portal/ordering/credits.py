@@ -170,30 +170,7 @@ def _add_to_balance(session: Session, partner_id: int, amount: Decimal) -> None:
         session.expire(partner, ["credit_balance"])
 
 
-@dataclass(frozen=True)
-class Balance:
-    available: Decimal  # what the partner can still spend
-    granted: Decimal  # every credit ever granted
-    used: Decimal  # spent on orders that stand (not cancelled)
-
-
-def balance(session: Session, partner_id: int) -> Balance:
-    """The partner's credits: granted, used and still available."""
-    granted, available = session.execute(
-        select(func.coalesce(func.sum(Credit.amount), 0), func.coalesce(func.sum(Credit.remaining), 0))
-        .where(Credit.partner_id == partner_id)).one()
-    granted, available = Decimal(granted), Decimal(available)
-    return Balance(available=available, granted=granted, used=granted - available)
-
-
-def uses_of(session: Session, order_id: int) -> list[CreditUse]:
-    return list(session.scalars(select(CreditUse).where(CreditUse.order_id == order_id)
-                                .order_by(CreditUse.id)))
-
-
-def remaining_of(session: Session, credit_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """credit id -> (amount, remaining), for the rewards that point at them."""
-    if not credit_ids:
-        return {}
-    return {row.id: (row.amount, row.remaining) for row in session.execute(
-        select(Credit.id, Credit.amount, Credit.remaining).where(Credit.id.in_(credit_ids)))}
+def available(session: Session, partner_id: int) -> Decimal:
+    """What the partner's credits have left to spend (from the credits themselves, not the mirror)."""
+    return Decimal(session.scalar(select(func.coalesce(func.sum(Credit.remaining), 0))
+                                  .where(Credit.partner_id == partner_id)))

@@ -195,4 +195,4 @@ def totals(session: Session, partner_id: int) -> RewardTotals:
         select(func.coalesce(func.sum(ReferralReward.amount).filter(ReferralReward.status == "pending"), 0),
                func.coalesce(func.sum(ReferralReward.amount).filter(ReferralReward.status == "granted"), 0))
         .where(ReferralReward.referrer_id == partner_id)).one()
-    return RewardTotals(Decimal(pending), Decimal(granted), credits.balance(session, partner_id).available)
+    return RewardTotals(Decimal(pending), Decimal(granted), credits.available(session, partner_id))

@@ -372,7 +372,7 @@ def test_the_credit_reads_in_polish_with_polish_money(app, db, f, world):
     client = app.test_client()
     sign_in(client, world["buyer"])
     page = re.sub("[\xa0\u202f]", " ", client.get("/referrals").text)  # no-break spaces
-    assert "przyznana" in page and "Mają Państwo 1 234,50 zł środków za polecenia" in page
+    assert "przyznana" in page and "Masz 1 234,50 zł środków za polecenia" in page
     product = f.product(base_price=Decimal("10.00"))
     client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
     checkout = re.sub("[\xa0\u202f]", " ", client.get("/checkout").text)

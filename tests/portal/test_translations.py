@@ -47,11 +47,15 @@ def test_every_string_marked_in_the_code_is_in_the_polish_catalogue(tmp_path, mo
     # the same extraction as `make translations`
     CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l",
                                 "-k", "lazy_gettext", "-o", str(pot), "."])
+    def keys(messages):  # a message is its context (pgettext) and its msgid
+        return {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in messages if m.id}
+
     with pot.open("rb") as fh:
-        wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+        wanted = keys(read_po(fh))
     with CATALOG.open("rb") as fh:
-        have = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh, locale="pl") if m.id}
-    assert len(wanted) > 300 and "Orders" in wanted  # the extraction found the code's strings
+        have = keys(read_po(fh, locale="pl"))
+    assert len(wanted) > 300 and (None, "Orders") in wanted  # the extraction found the code's strings
+    assert ("reward", "pending") in wanted  # and the templates' pgettext
     assert sorted(wanted - have) == []
 
 
@@ -61,5 +65,7 @@ def test_no_message_is_defined_twice():
     import re
     from collections import Counter
 
-    ids = re.findall(r'^msgid ((?:".*"\n)+)', CATALOG.read_text(encoding="utf-8"), flags=re.M)
-    assert [i for i, n in Counter(ids).items() if n > 1 and i.strip() != '""'] == []
+    # A message is its context (msgctxt, as pgettext gives one) and its msgid.
+    ids = re.findall(r'^((?:msgctxt ".*"\n)?)msgid ((?:".*"\n)+)', CATALOG.read_text(encoding="utf-8"),
+                     flags=re.M)
+    assert [i for i, n in Counter(ids).items() if n > 1 and i[1].strip() != '""'] == []
