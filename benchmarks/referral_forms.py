@@ -13,8 +13,14 @@ limits raised so that the load is served, ``--limit``; the limiter's bookkeeping
 After each pass the database must hold exactly one referral per 302 answered, none of them a
 duplicate, and no other answer may appear. Target: median under 100 ms for both forms.
 
+Each pass also prints the CPU each request cost (gunicorn workers and PostgreSQL, read from
+/proc, steadier than wall time on a busy machine). Unless ``--no-baseline``, the bare reference
+app of ``place_order.py`` (Flask, SQLAlchemy Core, two statements, no session, no form) is then
+loaded the same way, so the target can be read against what this machine serves at all.
+
     python benchmarks/referral_forms.py [--duration 30] [--connections 50] [--workers 4]
                                         [--database-url postgresql+psycopg://...] [--sqlite]
+                                        [--no-baseline]
 
 Exits 1 when a request fails, a referral is lost or doubled, or the target is missed.
 """
@@ -33,7 +39,8 @@ from contextlib import ExitStack
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import BUYER_EMAIL, BUYER_PASSWORD, DEFAULT_PG_URL, fresh_pg_schema, seed_partner  # noqa: E402
-from place_order import free_port, gunicorn, need_wrk, run_wrk  # noqa: E402
+from place_order import LUA as ORDER_LUA  # noqa: E402
+from place_order import cpu_per_request, cpu_snapshot, free_port, gunicorn, need_wrk, run_wrk  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from portal.db import Base, make_engine  # noqa: E402
@@ -131,6 +138,41 @@ def session_for(port: int, form_path: str, *, sign_in: bool) -> tuple[str, str]:
     return cookie, _token(page)
 
 
+def cpu_line(cpu: dict) -> str:
+    return (f"CPU per request: gunicorn {cpu['gunicorn']:.1f} ms, database {cpu['postgres']:.1f} ms; "
+            f"{cpu['busy CPUs']:.2f} CPUs busy, {cpu['other CPUs']:.2f} of them other processes, "
+            f"load average {os.getloadavg()[0]:.2f}")
+
+
+def bare_pass(stack: ExitStack, args, wrk: str, tmp: str) -> None:
+    """The bare reference app (place_order.py's) under the same gunicorn and wrk settings."""
+    url = (f"sqlite:///{os.path.join(tmp, 'bare.db')}" if args.sqlite
+           else stack.enter_context(fresh_pg_schema(args.database_url, "bench_bare")))
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    seed = seed_partner(engine)
+    engine.dispose()
+    port = free_port()
+    master = stack.enter_context(gunicorn(
+        url, port, args.workers, os.path.join(tmp, "bare.log"), app="bare_app:app",
+        cwd=os.path.dirname(os.path.abspath(__file__)),
+        env={"BARE_PARTNER_ID": str(seed["partner_id"]), "BARE_USER_ID": str(seed["buyer_id"])}))
+    script = os.path.join(tmp, "bare.lua")
+    with open(script, "w") as fh:
+        fh.write(ORDER_LUA % {"token": "", "run": "bare-" + uuid.uuid4().hex[:10],
+                              "ack_path": os.path.join(tmp, "bare_acked.txt"),
+                              "skus": ", ".join(f'"{sku}"' for _id, sku, _name, _price in seed["products"])})
+    before = cpu_snapshot(master.pid)
+    _out, result = run_wrk(wrk, port, script, threads=args.threads, connections=args.connections,
+                           duration=args.duration)
+    cpu = cpu_per_request(before, cpu_snapshot(master.pid), result["requests"])
+    rps = result["requests"] / (result["duration_us"] / 1e6)
+    print(f"\nbare reference app (POST an order, 2 statements, no session or form): {rps:.0f}/s; "
+          f"latency p50 {result['latency_us'].get('50', 0) / 1000:.1f} ms, "
+          f"p99 {result['latency_us'].get('99', 0) / 1000:.1f} ms; answers {dict(result['statuses'])}")
+    print(f"  {cpu_line(cpu)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=30)
@@ -141,6 +183,7 @@ def main() -> None:
                         help="the referral rate limits during the load (per address and per link)")
     parser.add_argument("--database-url", default=DEFAULT_PG_URL)
     parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare reference app's pass")
     args = parser.parse_args()
     wrk = need_wrk()
     failures: list[str] = []
@@ -170,8 +213,10 @@ def main() -> None:
                 fh.write(LUA % {"run": run, "path": path, "cookie": cookie, "token": token})
             with engine.connect() as conn:
                 before = conn.execute(text("SELECT count(*) FROM referrals")).scalar_one()
+            before_cpu = cpu_snapshot(master.pid)
             _out, result = run_wrk(wrk, port, script, threads=args.threads, connections=args.connections,
                                    duration=args.duration)
+            cpu = cpu_per_request(before_cpu, cpu_snapshot(master.pid), result["requests"])
             with engine.connect() as conn:
                 stored = conn.execute(text("SELECT count(*) FROM referrals")).scalar_one() - before
                 duplicates = conn.execute(text(
@@ -184,6 +229,7 @@ def main() -> None:
                   f"p90 {result['latency_us'].get('90', 0) / 1000:.1f} ms, "
                   f"p99 {result['latency_us'].get('99', 0) / 1000:.1f} ms; answers {codes}; "
                   f"referrals stored {stored}, duplicates {duplicates}")
+            print(f"  {cpu_line(cpu)}")
             if set(codes) - {302}:
                 failures.append(f"{name}: answers other than 302: {codes}")
             # wrk stops mid-flight: a request it sent may be stored without its answer being read
@@ -194,6 +240,8 @@ def main() -> None:
             if p50 >= TARGET_P50_MS:
                 failures.append(f"{name}: median {p50:.1f} ms, target under {TARGET_P50_MS:.0f} ms")
         engine.dispose()
+        if not args.no_baseline:
+            bare_pass(stack, args, wrk, tmp)
     if failures:
         print("\nFAILED:\n  " + "\n  ".join(failures))
         sys.exit(1)

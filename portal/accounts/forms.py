@@ -1,13 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
 
 from portal.accounts.models import PARTNER_STATUSES
 from portal.accounts.passwords import MAX_LENGTH
+from portal.web.form_base import Form
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
@@ -22,33 +22,33 @@ class NewPasswordMixin:
     )
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, Form):
     """A new password chosen through a reset link."""
 
 
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}  # each in its own language, never translated
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The footer's and the account page's language choice; ``next`` is where to go back to."""
 
     locale = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
     next = HiddenField(validators=[Optional(), Length(max=2000)])
 
 
-class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+class AcceptInvitationForm(NewPasswordMixin, Form):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(
@@ -56,14 +56,14 @@ class InviteForm(FlaskForm):
     )
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
     code = StringField(_l("Code"), validators=[DataRequired(), Length(min=2, max=40)])
     tier = SelectField(_l("Price tier"), choices=[], validators=[Optional()])
     manager = SelectField(_l("Account manager"), choices=[], validators=[Optional()])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=[
@@ -76,13 +76,13 @@ class UserForm(FlaskForm):
     )
 
 
-class PartnerStatusForm(FlaskForm):
+class PartnerStatusForm(Form):
     """The confirmation of a partner's new status (chosen on the partner page)."""
 
     status = HiddenField(validators=[AnyOf(PARTNER_STATUSES)])
 
 
-class AddressForm(FlaskForm):
+class AddressForm(Form):
     label = StringField(_l("Label"), description=_l("How your colleagues recognise it, e.g. Main shop"),
                         validators=[DataRequired(), Length(max=80)])
     recipient = StringField(_l("Recipient (company or person)"), validators=[DataRequired(), Length(max=200)])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts import passwords
@@ -83,13 +83,16 @@ def may_sign_in(user: User) -> str | None:
                               partner_status=user.partner.status if user.partner is not None else None)
 
 
+# One query for session, user and partner. It runs on every page, so it is built once: building
+# it (the loader options and their cache key) cost more than running it.
+_SESSION_USER = (select(UserSession).options(joinedload(UserSession.user).joinedload(User.partner))
+                 .where(UserSession.token_hash == bindparam("token_hash")))
+
+
 def load_user(session: Session, token: str, *, policy: SessionPolicy = SessionPolicy()) -> User | None:
     """The user behind a live session token, or None when it is revoked, expired or disabled."""
     now = utc_now()
-    row = session.scalar(
-        select(UserSession).options(joinedload(UserSession.user).joinedload(User.partner))
-        .where(UserSession.token_hash == hash_token(token))
-    )  # one query for session, user and partner: this runs on every page
+    row = session.scalar(_SESSION_USER, {"token_hash": hash_token(token)})
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if now - row.last_seen_at > policy.idle:

@@ -1,17 +1,17 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.catalog.admin import MAX_PACK_SIZE, MAX_PRICE
 from portal.core.vat import DEFAULT_VAT_RATE, VAT_RATES
+from portal.web.form_base import Form
 from portal.web.forms import AmountField
 
 _AMOUNT = {"inputmode": "decimal"}
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     category = StringField(_l("Category"), validators=[Length(max=80)])
@@ -25,24 +25,24 @@ class ProductForm(FlaskForm):
     active = BooleanField(_l("Sold (shown in the catalog)"), default=True)
 
 
-class CatalogImportForm(FlaskForm):
+class CatalogImportForm(Form):
     file = FileField(
         _l("CSV file with columns sku,name,category,unit,pack_size,base_price[,active][,vat_rate]"))
 
 
-class TierForm(FlaskForm):
+class TierForm(Form):
     name = StringField(_l("Tier name"), validators=[DataRequired(), Length(max=80)])
     discount_percent = AmountField(_l("Discount off list prices (%)"), places=None, default=0,
                                     render_kw=_AMOUNT,
                                     validators=[InputRequired(), NumberRange(min=0, max=100)])
 
 
-class TierPriceForm(FlaskForm):
+class TierPriceForm(Form):
     sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=40)])
     price = AmountField(_l("Explicit price"), places=None, render_kw=_AMOUNT,
                          validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)])
 
 
-class AssignTierForm(FlaskForm):
+class AssignTierForm(Form):
     partner = SelectField(_l("Partner"), choices=[], validators=[DataRequired()])
     tier = SelectField(_l("Price tier"), choices=[], validators=[Optional()])

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
@@ -18,19 +17,20 @@ from portal.core.text import MAX_QUERY
 from portal.core.types import MAX_ROW_ID
 from portal.ordering.cart import MAX_QUANTITY
 from portal.ordering.orders import MAX_NOTE, MAX_PO_REFERENCE
+from portal.web.form_base import Form
 
 
-class QuantityForm(FlaskForm):
+class QuantityForm(Form):
     quantity = IntegerField(_l("Quantity"), validators=[DataRequired(), NumberRange(min=1, max=MAX_QUANTITY)])
 
 
-class QuickOrderForm(FlaskForm):
+class QuickOrderForm(Form):
     lines = TextAreaField(_l("One line per product: SKU and quantity"),
                           validators=[Optional(), Length(max=100_000)])
     file = FileField(_l("…or upload a CSV file with columns sku,quantity"))
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=100)])
     # The gross total the page showed: the order is refused if it would cost anything else.
     expected_total = HiddenField(validators=[Optional(), Length(max=20)])
@@ -45,7 +45,7 @@ class CheckoutForm(FlaskForm):
     note = TextAreaField(_l("Note for the wholesaler (optional)"), validators=[Length(max=MAX_NOTE)])
 
 
-class OrderFilterForm(FlaskForm):
+class OrderFilterForm(Form):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
@@ -60,11 +60,11 @@ class OrderFilterForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     promised_date = DateField(_l("Promised delivery date"), validators=[Optional()])
 
 
-class AddToCartForm(FlaskForm):
+class AddToCartForm(Form):
     # Hidden, but typed: whatever is posted must be an id the database can hold.
     product_id = IntegerField(widget=HiddenInput(),
                               validators=[DataRequired(), NumberRange(min=1, max=MAX_ROW_ID)])

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from portal.recurring.models import LEAD_DAYS, REMINDER_DAYS
 from portal.recurring.standing import MAX_NAME, MAX_NOTE
+from portal.web.form_base import Form
 
 CADENCE_CHOICES = [SelectChoice("weekly", _l("Every week")), SelectChoice("biweekly", _l("Every two weeks")),
                    SelectChoice("monthly", _l("Every month")), SelectChoice("quarterly", _l("Every quarter"))]
@@ -15,7 +15,7 @@ MODE_CHOICES = [SelectChoice("auto", _l("Place the order on the day")),
                 SelectChoice("review", _l("Let me review a draft first (placed on the day if I do nothing)"))]
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=MAX_NAME)])
     cadence = SelectField(_l("How often"), choices=CADENCE_CHOICES, default="monthly")
     start_date = DateField(_l("First date"), validators=[DataRequired()])
@@ -45,11 +45,11 @@ class NewScheduleForm(ScheduleForm):
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=100)])
 
 
-class PauseForm(FlaskForm):
+class PauseForm(Form):
     until = DateField(_l("Resume on (optional)"), validators=[Optional()])
 
 
-class DraftForm(FlaskForm):
+class DraftForm(Form):
     """The order of one date of a review-mode standing order (that date only)."""
 
     lines = TextAreaField(_l("Products for this date: one line per product, SKU and quantity"),
@@ -58,7 +58,7 @@ class DraftForm(FlaskForm):
     version = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,9}$")])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     review_lead_days = IntegerField(
         _l("Review drafts: days before each date"), validators=[InputRequired(), NumberRange(*LEAD_DAYS)],
         description=_l("A review-mode standing order shows its draft this many days before the date (0 to 14)."))
@@ -71,7 +71,7 @@ def _optional_id(value):
     return int(value) if value not in (None, "") else None
 
 
-class RunFilterForm(FlaskForm):
+class RunFilterForm(Form):
     """The staff page of runs: occurrence dates, a partner (the view sets the choices), an outcome."""
 
     class Meta:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -20,10 +19,11 @@ from portal.core.labels import label
 from portal.core.types import MAX_ROW_ID
 from portal.referrals import intake, pipeline
 from portal.referrals.models import STATUSES
+from portal.web.form_base import Form
 from portal.web.forms import PageForm
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(Form):
     company_name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=intake.MAX_NAME)])
     contact_name = StringField(_l("Person to contact"), validators=[DataRequired(), Length(max=intake.MAX_NAME)])
     email = EmailField(_l("Their email"), validators=[DataRequired(), Length(max=intake.MAX_EMAIL)])
@@ -65,20 +65,20 @@ class PipelineFilterForm(PageForm):
                       validators=[Optional()], default="")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField(_l("New status"), validators=[DataRequired()])
     note = TextAreaField(_l("Note (a reason is needed to reject)"), validators=[Length(max=pipeline.MAX_NOTE)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField(_l("Internal note"), validators=[DataRequired(), Length(max=pipeline.MAX_NOTE)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     manager_id = SelectField(_l("Account manager"), coerce=int, validators=[InputRequired()])
 
 
-class ConvertForm(FlaskForm):
+class ConvertForm(Form):
     """The new partner made from a referral (pre-filled), and whom to invite as its first user."""
 
     name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=intake.MAX_NAME)])

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy import Integer, String, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,35 +115,55 @@ class Match:
     partner_id: int | None = None
 
 
-def find_known(session: Session, *, company: str, email: str, domain: str) -> Match | None:
-    """The existing partner, else the open referral, this prospect already is (None: new)."""
-    # One round trip for the partner matches by email (a user's, or the contact's) and domain.
-    candidates = [
-        select(literal("email").label("reason"), User.partner_id.label("partner_id"), literal(1).label("rank"))
+def _lookup_statement():
+    """What is already known of a prospect and its referrer, in one statement built once: the
+    referral this form's key already stored (rank 0), else the partner the prospect is (by a
+    user's or the contact's email, a user's email domain, the company name: ranks 1-4), else
+    the earliest open referral of it (rank 5), else nothing (rank 9); and how many of the
+    referrer's referrals became partners (the lead score's history)."""
+    email, domain, company = bindparam("email"), bindparam("domain"), bindparam("company")
+    referrer, key = bindparam("referrer_id"), bindparam("key")
+    none = literal(None, Integer)
+    has_domain = domain != ""  # emails are stored lower-cased (normalize_email)
+    matches = union_all(
+        select(literal("key").label("reason"), none.label("partner_id"), Referral.id.label("referral_id"),
+               literal(0).label("rank")).where(Referral.referrer_id == referrer, Referral.idempotency_key == key),
+        select(literal("email"), User.partner_id, none, literal(1))
         .where(User.email == email, User.partner_id.is_not(None)),
-        select(literal("email"), Partner.id, literal(2)).where(func.lower(Partner.contact_email) == email),
-    ]
-    if domain:  # emails are stored lower-cased (normalize_email)
-        candidates.append(select(literal("domain"), User.partner_id, literal(3)).where(
-            User.partner_id.is_not(None), User.email.like("%@" + domain)))
-    # partners.name_key is the partner's company_key, kept with its name (accounts.models).
-    candidates.append(select(literal("name"), Partner.id, literal(4)).where(Partner.name_key == company))
-    matches = union_all(*candidates).subquery()
-    found = session.execute(select(matches.c.reason, matches.c.partner_id)
-                            .order_by(matches.c.rank).limit(1)).first()
-    if found is not None:
-        return Match(found.reason, partner_id=found.partner_id)
-    conditions = [Referral.email_key == email, Referral.company_key == company]
-    if domain:
-        conditions.append(Referral.domain == domain)
-    earlier = session.execute(
-        select(Referral.id, Referral.email_key, Referral.domain)
-        .where(Referral.status.in_(OPEN_STATUSES), or_(*conditions))
-        .order_by(Referral.id).limit(1)).first()
-    if earlier is not None:
-        reason = "email" if earlier.email_key == email else "domain" if domain and earlier.domain == domain else "name"
-        return Match(reason, referral_id=earlier.id)
-    return None
+        select(literal("email"), Partner.id, none, literal(2)).where(func.lower(Partner.contact_email) == email),
+        select(literal("domain"), User.partner_id, none, literal(3)).where(
+            has_domain, User.partner_id.is_not(None), User.email.like(literal("%@").concat(domain))),
+        # partners.name_key is the partner's company_key, kept with its name (accounts.models).
+        select(literal("name"), Partner.id, none, literal(4)).where(Partner.name_key == company),
+        select(case((Referral.email_key == email, "email"),
+                    (and_(has_domain, Referral.domain == domain), "domain"), else_="name"),
+               none, Referral.id, literal(5))
+        .where(Referral.status.in_(OPEN_STATUSES), or_(
+            Referral.email_key == email, Referral.company_key == company,
+            and_(has_domain, Referral.domain == domain))),
+        select(literal(None, String), none, none, literal(9)),
+    ).subquery()
+    converted = (select(func.count()).select_from(Referral)
+                 .where(Referral.referrer_id == referrer, Referral.status == "converted")
+                 .correlate(None).scalar_subquery())
+    return (select(matches.c.reason, matches.c.partner_id, matches.c.referral_id, converted.label("converted"))
+            .order_by(matches.c.rank, matches.c.referral_id, matches.c.partner_id).limit(1))
+
+
+_LOOKUP = _lookup_statement()
+
+
+def look_up(session: Session, *, referrer_id: int, key: str, company: str, email: str,
+            domain: str) -> tuple[Match | None, int | None, int]:
+    """(the partner or open referral this prospect already is, or None; the referral this key
+    already stored, or None; the referrer's converted referrals) in one round trip."""
+    row = session.execute(_LOOKUP, {"referrer_id": referrer_id, "key": key, "company": company,
+                                    "email": email, "domain": domain}).one()
+    if row.reason == "key":
+        return None, row.referral_id, row.converted
+    if row.reason is None:
+        return None, None, row.converted
+    return Match(row.reason, referral_id=row.referral_id, partner_id=row.partner_id), None, row.converted
 
 
 def _fingerprint(data: ReferralData) -> str:
@@ -162,6 +182,15 @@ def _same(existing: Referral, fingerprint: str) -> Referral:
     return existing
 
 
+def _lock_statement(count: int):
+    # One statement; a row's columns are evaluated left to right, so the locks come in order.
+    return select(*(func.pg_advisory_xact_lock(func.hashtextextended(bindparam(f"k{n}"), 0))
+                    for n in range(count)))
+
+
+_LOCKS = {count: _lock_statement(count) for count in (1, 2, 3)}  # built once: name, email, domain
+
+
 def _lock(session: Session, *keys: str) -> None:
     """PostgreSQL: hold a transaction lock per duplicate key (name, email, domain), so two
     referrals of one company sent at the same moment (different forms, different keys) are
@@ -170,8 +199,7 @@ def _lock(session: Session, *keys: str) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite runs one writer at a time
     names = sorted({f"referral:{k}" for k in keys if k})
-    # One statement; a row's columns are evaluated left to right, so the locks come in order.
-    session.execute(select(*(func.pg_advisory_xact_lock(func.hashtextextended(name, 0)) for name in names)))
+    session.execute(_LOCKS[len(names)], {f"k{n}": name for n, name in enumerate(names)})
 
 
 def submit(session: Session, referrer: Partner, data: ReferralData, *, key: str, source: str,
@@ -179,12 +207,14 @@ def submit(session: Session, referrer: Partner, data: ReferralData, *, key: str,
     """Store a referral once per key (commits); (the referral, whether it is new)."""
     data = check(data)
     fingerprint = _fingerprint(data)
-    if (existing := _by_key(session, referrer.id, key)) is not None:
-        return _same(existing, fingerprint), False
     email, company = normalize_email(data.email), company_key(data.company_name)
     domain = company_domain(email, data.website)
+    # The locks first, in a statement of their own: the lookup's snapshot must begin after them.
     _lock(session, company, email, domain)
-    known = find_known(session, company=company, email=email, domain=domain)
+    known, stored_id, converted = look_up(session, referrer_id=referrer.id, key=key, company=company,
+                                          email=email, domain=domain)
+    if stored_id is not None:  # the same form again (a double click, a resubmitted page)
+        return _same(session.get(Referral, stored_id), fingerprint), False
     referral = Referral(
         referrer_id=referrer.id, submitted_by_id=submitted_by_id, source=source,
         referrer_name=data.referrer_name, company_name=data.company_name, contact_name=data.contact_name,
@@ -197,7 +227,7 @@ def submit(session: Session, referrer: Partner, data: ReferralData, *, key: str,
         manager_id=referrer.account_manager_id, idempotency_key=key, request_hash=fingerprint)
     referral.events.append(ReferralEvent(actor_id=submitted_by_id, to_status=referral.status))
     with session.no_autoflush:
-        scoring.rescore(session, referral)
+        scoring.rescore(session, referral, converted=converted)
     session.add(referral)
     try:
         session.flush()

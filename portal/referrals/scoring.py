@@ -33,8 +33,11 @@ MAX_CONVERTED_COUNTED = 3
 MIN_NOTE = 40
 
 
-def score(session: Session, referral: Referral) -> tuple[int, list[list]]:
-    """The referral's score and its reasons as [code, points] pairs (codes are labelled on pages)."""
+def score(session: Session, referral: Referral, *, converted: int | None = None) -> tuple[int, list[list]]:
+    """The referral's score and its reasons as [code, points] pairs (codes are labelled on pages).
+
+    ``converted``: how many of the referrer's other referrals became partners, when the caller
+    has already read it (intake's lookup); otherwise it is counted here."""
     if referral.status == "duplicate":
         return 0, [["duplicate", 0]]
     reasons: list[list] = [["base", BASE]]
@@ -50,16 +53,17 @@ def score(session: Session, referral: Referral) -> tuple[int, list[list]]:
         reasons.append(["note", POINTS["note"]])
     if referral.submitted_by_id is not None:
         reasons.append(["signed_in", POINTS["signed_in"]])
-    earlier = select(func.count()).select_from(Referral).where(
-        Referral.referrer_id == referral.referrer_id, Referral.status == "converted")
-    if referral.id is not None:
-        earlier = earlier.where(Referral.id != referral.id)
-    converted = session.scalar(earlier) or 0
+    if converted is None:
+        earlier = select(func.count()).select_from(Referral).where(
+            Referral.referrer_id == referral.referrer_id, Referral.status == "converted")
+        if referral.id is not None:
+            earlier = earlier.where(Referral.id != referral.id)
+        converted = session.scalar(earlier) or 0
     if converted:
         reasons.append(["referrer_converted", POINTS["referrer_converted"] * min(converted, MAX_CONVERTED_COUNTED)])
     return max(0, min(100, sum(points for _code, points in reasons))), reasons
 
 
-def rescore(session: Session, referral: Referral) -> None:
+def rescore(session: Session, referral: Referral, *, converted: int | None = None) -> None:
     """Store the referral's score (helper, no commit)."""
-    referral.score, referral.score_reasons = score(session, referral)
+    referral.score, referral.score_reasons = score(session, referral, converted=converted)

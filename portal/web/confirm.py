@@ -24,14 +24,15 @@ from dataclasses import dataclass
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
+
+from portal.web.form_base import Form
 
 MAX_REASON = 500
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """The confirmation's form: the CSRF token and, where asked, an optional reason."""
 
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=MAX_REASON)])

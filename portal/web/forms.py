@@ -1,16 +1,16 @@
 """Forms shared by several areas."""
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from portal.core.errors import ServiceError
 from portal.core.paging import MAX_PAGE
 from portal.core.text import MAX_QUERY
+from portal.web.form_base import Form
 
 
-class PageForm(FlaskForm):
+class PageForm(Form):
     """A list's page number from the address bar (GET, so no CSRF token)."""
 
     class Meta:
@@ -81,11 +81,11 @@ def read_upload(upload, *, max_bytes: int = MAX_UPLOAD) -> str | None:
     return text
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A form with nothing but its CSRF token, for POST-only buttons (logout, deactivate)."""
 
 
-def show_service_error(form: FlaskForm, err: ServiceError, *, default_field: str | None = None) -> None:
+def show_service_error(form: Form, err: ServiceError, *, default_field: str | None = None) -> None:
     """Show a service's message under the form field it names (or ``default_field``), else as a
     flash above the form. The one way a view puts a business rule's refusal on a page."""
     name = err.field or default_field
@@ -96,6 +96,6 @@ def show_service_error(form: FlaskForm, err: ServiceError, *, default_field: str
         field.errors = [*field.errors, str(err)]
 
 
-def form_status(*forms: FlaskForm) -> int:
+def form_status(*forms: Form) -> int:
     """The status of a page that shows forms: 422 when a posted one has errors, else 200."""
     return 422 if request.method == "POST" and any(form.errors for form in forms) else 200

@@ -1,11 +1,11 @@
 """The account manager's workspace: the portfolio of partners and the tasks the outbox leaves for phone and visit."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SearchField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import Length, NumberRange, Optional
 
 from portal.accounts.models import CHANNELS
 from portal.core.text import MAX_QUERY
+from portal.web.form_base import Form
 from portal.web.forms import PageForm
 from portal.workspace.partner_settings import MAX_CONTACT_DAYS
 
@@ -20,7 +20,7 @@ def _optional_id(value):
     return int(value) if value not in (None, "") else None
 
 
-class PartnerSettingsForm(FlaskForm):
+class PartnerSettingsForm(Form):
     """A partner's settings on its page; the view removes what the user may not change and fills
     the tier and manager choices."""
 

@@ -1,7 +1,6 @@
 """The relationship forms: the portfolio's filters (GET), the ladder stage, an interaction, and
 the partner's NPS answer."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.accounts.models import STAGES
 from portal.core.text import MAX_QUERY
+from portal.web.form_base import Form
 from portal.web.forms import PageForm
 from portal.workspace import feedback, interactions, ladder
 from portal.workspace.portfolio_table import DIRECTIONS, SORTS, TRUSTS
@@ -47,7 +47,7 @@ class PortfolioFilterForm(PageForm):
     dir = SelectField(choices=[SelectChoice(d) for d in DIRECTIONS], validators=[Optional()], default="desc")
 
 
-class StageForm(FlaskForm):
+class StageForm(Form):
     """Confirm the suggested stage or set another (a note is needed for another)."""
 
     stage = SelectField(_l("Stage"), choices=[SelectChoice(s, STAGE_LABELS[s]) for s in STAGES],
@@ -56,7 +56,7 @@ class StageForm(FlaskForm):
                          validators=[Optional(), Length(max=ladder.MAX_NOTE)])
 
 
-class InteractionForm(FlaskForm):
+class InteractionForm(Form):
     """A call, visit, email or note with the partner."""
 
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in INTERACTION_KINDS],
@@ -66,7 +66,7 @@ class InteractionForm(FlaskForm):
                             validators=[DataRequired(), Length(max=interactions.MAX_SUMMARY)])
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(Form):
     """The NPS question: 0-10 and an optional comment."""
 
     score = RadioField(_l("How likely are you to recommend us to another shop? (0 = not at all, 10 = certainly)"),

@@ -1,9 +1,9 @@
 """The tasks page's forms: which list to show (GET) and a task added by hand (POST)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from portal.web.form_base import Form
 from portal.web.forms import PageForm
 from portal.workspace.tasks import MAX_NOTE, MAX_TITLE, SHOWS
 
@@ -14,7 +14,7 @@ class TaskListForm(PageForm):
     show = SelectField(choices=[SelectChoice(s) for s in SHOWS], validators=[Optional()], default="open")
 
 
-class NewTaskForm(FlaskForm):
+class NewTaskForm(Form):
     """A task a manager adds by hand; the partner's choices are the ones they look after."""
 
     title = StringField(_l("What is to be done"), validators=[DataRequired(), Length(max=MAX_TITLE)])

@@ -137,6 +137,21 @@ def test_bad_product_input_shows_form_errors_and_saves_nothing(admin, db, f, cha
     assert events(db, "product_created") == []
 
 
+def test_wtforms_own_messages_follow_each_requests_language(admin):
+    """WTForms' messages come from a catalogue kept per language (portal.web.form_base): each
+    request gets its own language's, whatever the requests before it asked for."""
+    def error(language: str) -> str:
+        admin.post("/language", data={"locale": language, "next": "/"})
+        response = admin.post("/admin/catalog/products/new", data={**PRODUCT, "base_price": "abc"})
+        assert response.status_code == 422 and f'<html lang="{language}">' in response.text
+        return response.text
+
+    for _round in range(2):
+        polish, english = error("pl"), error("en")
+        assert "Nieprawidłowa liczba dziesiętna" in polish and "Not a valid decimal value" not in polish
+        assert "Not a valid decimal value" in english and "Nieprawidłowa" not in english
+
+
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-0.01", "1.001", "10000000000", "", "1e3x"])
 def test_amount_check_refuses_what_a_numeric_12_2_cannot_hold(value):
     with pytest.raises(ServiceError):
