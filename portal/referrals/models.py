@@ -36,10 +36,13 @@ class Referral(Base):
         Index("ix_referrals_company_key", "company_key"),
         Index("ix_referrals_email_key", "email_key"),
         Index("ix_referrals_domain", "domain"),
+        # A referrer's referrals, and those in one status (the lead score's converted count,
+        # the totals of "My referrals") without reading all of them.
+        Index("ix_referrals_referrer_status", "referrer_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    referrer_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     referrer_name: Mapped[str] = mapped_column(String(200), default="")  # typed on the public form
     source: Mapped[str] = mapped_column(String(10))
