@@ -69,3 +69,14 @@ def test_no_message_is_defined_twice():
     ids = re.findall(r'^((?:msgctxt ".*"\n)?)msgid ((?:".*"\n)+)', CATALOG.read_text(encoding="utf-8"),
                      flags=re.M)
     assert [i for i, n in Counter(ids).items() if n > 1 and i[1].strip() != '""'] == []
+
+
+def test_polish_speaks_to_the_partner_one_way_everywhere():
+    """Pages, emails and messages say "ty" ("Twoje zamówienie", "możesz"), never the formal
+    "Państwo" in some and not others."""
+    with CATALOG.open("rb") as fh:
+        catalog = read_po(fh, locale="pl")
+    formal = [message.id for message in catalog if message.id and any(
+        re.search(r"\bPaństw(o|a|u|em)\b", text) for text in
+        (message.string if isinstance(message.string, tuple) else (message.string,)) if text)]
+    assert formal == []
