@@ -45,10 +45,9 @@ from forecasting._core import fit_members  # noqa: E402
 from forecasting._fallbacks import seasonal_naive_plan  # noqa: E402
 from forecasting._intermittent import fit_sba  # noqa: E402
 from forecasting._intervals import (  # noqa: E402
-    SMALL_SAMPLE_BELOW,
     bounds,
     error_scales,
-    small_sample_df,
+    interval_df,
     z_value,
 )
 from forecasting._scores import mase, smape, window_mase  # noqa: E402
@@ -83,8 +82,7 @@ def _library_bounds(train, paths, forecast_):
     """A member with the library's own interval recipe (errors of its origin forecasts)."""
     mean = np.maximum(forecast_, 0)
     sd, sd_total = error_scales(train, np.maximum(paths, 0))
-    df, df_total = (small_sample_df(len(train), HORIZON) if len(train) < SMALL_SAMPLE_BELOW
-                    else (None, None))
+    df, df_total = interval_df(len(train), HORIZON)
     lower, upper = bounds(mean, sd, LEVELS, df)
     return mean, lower, upper, _totals(mean, sd_total, df_total)
 

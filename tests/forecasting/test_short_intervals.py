@@ -63,4 +63,8 @@ def test_long_history_keeps_normal_quantiles():
     half80 = (fc.upper[80] - fc.mean).to_numpy()
     ok = half80 > 0
     np.testing.assert_allclose(half[ok] / half80[ok], z_value(95) / z_value(80), rtol=1e-9)
-    assert fc.total_df is None
+    # The measured total is Student-t whatever the length (issue 11): 60 - 11 - 12 = 37
+    # overlapping 12-month totals, about 3 independent years.
+    assert fc.total_df == pytest.approx(37 / 12)
+    mean, _, upper = fc.total(95)
+    assert upper - mean == pytest.approx(z_value(95, 37 / 12) * fc.total_sd)
