@@ -41,6 +41,7 @@ from forecast_report import (  # noqa: E402
 )
 
 from forecasting import forecast, forecast_many  # noqa: E402
+from forecasting._batch import _single_threaded_children  # noqa: E402
 from forecasting._core import fit_members  # noqa: E402
 from forecasting._fallbacks import seasonal_naive_plan  # noqa: E402
 from forecasting._intermittent import fit_sba  # noqa: E402
@@ -171,7 +172,9 @@ def length_series(task) -> dict:
 def _map(func, tasks, workers):
     if workers == 1:
         return [func(t) for t in tasks]
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+    # One BLAS thread per worker, as forecast_many does: with the default thread pools two
+    # workers on two cores ran several times slower.
+    with _single_threaded_children(), multiprocessing.get_context("spawn").Pool(workers) as pool:
         return pool.map(func, tasks, chunksize=4)
 
 
