@@ -41,14 +41,14 @@ from forecast_report import (  # noqa: E402
 )
 
 from forecasting import forecast, forecast_many  # noqa: E402
+from forecasting._batch import _single_threaded_children  # noqa: E402
 from forecasting._core import fit_members  # noqa: E402
 from forecasting._fallbacks import seasonal_naive_plan  # noqa: E402
 from forecasting._intermittent import fit_sba  # noqa: E402
 from forecasting._intervals import (  # noqa: E402
-    SMALL_SAMPLE_BELOW,
     bounds,
     error_scales,
-    small_sample_df,
+    interval_df,
     z_value,
 )
 from forecasting._scores import mase, smape, window_mase  # noqa: E402
@@ -83,8 +83,7 @@ def _library_bounds(train, paths, forecast_):
     """A member with the library's own interval recipe (errors of its origin forecasts)."""
     mean = np.maximum(forecast_, 0)
     sd, sd_total = error_scales(train, np.maximum(paths, 0))
-    df, df_total = (small_sample_df(len(train), HORIZON) if len(train) < SMALL_SAMPLE_BELOW
-                    else (None, None))
+    df, df_total = interval_df(len(train), HORIZON)
     lower, upper = bounds(mean, sd, LEVELS, df)
     return mean, lower, upper, _totals(mean, sd_total, df_total)
 
@@ -173,7 +172,9 @@ def length_series(task) -> dict:
 def _map(func, tasks, workers):
     if workers == 1:
         return [func(t) for t in tasks]
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+    # One BLAS thread per worker, as forecast_many does: with the default thread pools two
+    # workers on two cores ran several times slower.
+    with _single_threaded_children(), multiprocessing.get_context("spawn").Pool(workers) as pool:
         return pool.map(func, tasks, chunksize=4)
 
 

@@ -11,12 +11,11 @@ import pandas as pd
 from ._fallbacks import MIN_FULL, Plan, fallback_plan, seasonal_naive_plan
 from ._intermittent import fit_sba, is_intermittent
 from ._intervals import (
-    SMALL_SAMPLE_BELOW,
     bounds,
     correlated_total_sd,
     error_scales,
+    interval_df,
     normalize_levels,
-    small_sample_df,
 )
 from ._models import PERIOD, MemberFit, fit_damped, fit_ets, fit_theta, is_seasonal
 from ._prepare import Prepared, check_horizon, future_index, prepare
@@ -113,8 +112,7 @@ def _plan(prepared: Prepared, active: np.ndarray, model: str, mean: np.ndarray,
         offset = len(prepared.values) - len(active)
         backtest = fast_backtest(prepared, offset, active, paths, horizon=horizon, levels=levels)
     plan = Plan(mean, sd, sd_total, model, status, reason, backtest)
-    if len(active) < SMALL_SAMPLE_BELOW:
-        plan.df, plan.df_total = small_sample_df(len(active), horizon)
+    plan.df, plan.df_total = interval_df(len(active), horizon)
     return plan
 
 

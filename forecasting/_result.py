@@ -143,9 +143,11 @@ class Forecast:
         31 active months); for shorter histories and the seasonal-naive
         fallback, from the monthly deviations with a fixed correlation
         between months (``forecasting._intervals.TOTAL_RHO``).  It is never
-        the sum of the monthly bounds.  Histories of fewer than 36 active
-        months use a Student-t quantile (``total_df`` degrees of freedom, the
-        number of errors behind the deviation) instead of a normal one.  See
+        the sum of the monthly bounds.  A measured total uses a Student-t
+        quantile with ``total_df`` degrees of freedom: its number of
+        whole-horizon total errors over the horizon (the independent ones), at
+        least 3; a total from the monthly deviations of a history under 36
+        months uses the number of errors behind the last step.  See
         ``docs/forecasting.md``.
 
         Parameters

