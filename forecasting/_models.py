@@ -110,11 +110,22 @@ def fit_ets(y: np.ndarray, horizon: int, *, family: str | None = None,
     family = family or ETS_FAMILY
     best_aicc, best = np.inf, None
 
+    # statsmodels' heuristic initial states depend only on the data and the trend and season
+    # types, and "heuristic" and "known" states are treated alike from there on (both fixed,
+    # not estimated): work them out once per (trend, season) instead of once per candidate,
+    # which was a fifth of the search's time.
+    starts: dict[tuple, tuple] = {}
+
     def model_for(error, trend, damped, seasonal):
-        return ETSModel(
-            y, error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
-            seasonal_periods=PERIOD if seasonal else None, initialization_method="heuristic",
-        )
+        shape = dict(error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
+                     seasonal_periods=PERIOD if seasonal else None)
+        if (trend, seasonal) not in starts:
+            model = ETSModel(y, **shape, initialization_method="heuristic")
+            starts[trend, seasonal] = (model.initial_level, model.initial_trend, model.initial_seasonal)
+            return model
+        level, slope, season = starts[trend, seasonal]
+        return ETSModel(y, **shape, initialization_method="known", initial_level=level,
+                        initial_trend=slope, initial_seasonal=np.array(season, copy=True) if seasonal else None)
 
     def score(model, params):
         return aicc(model.loglike(params), len(y), len(params) + 1)

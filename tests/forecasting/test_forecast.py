@@ -330,3 +330,29 @@ def test_docstring_examples_run(module):
     mod = getattr(forecasting, module)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("multiplicative", [False, True])
+def test_ets_search_reuses_initial_states_without_changing_the_fit(monkeypatch, rng, multiplicative):
+    """fit_ets works statsmodels' heuristic initial states out once per (trend, season) and
+    passes them to the other candidates as known: the chosen model and its forecast must be
+    exactly those of letting every candidate work them out itself."""
+    months = np.arange(72)
+    season = 1 + 0.3 * np.sin(2 * np.pi * months / 12)
+    level = 200 + 1.5 * months
+    y = level * season * rng.lognormal(0, 0.05, 72) if multiplicative else level + 40 * season + rng.normal(0, 5, 72)
+    shared = fit_ets(y, 12)
+
+    import forecasting._models as models
+    original = models.ETSModel
+
+    def heuristic_everywhere(endog, **kwargs):
+        for name in ("initial_level", "initial_trend", "initial_seasonal"):
+            kwargs.pop(name, None)
+        return original(endog, **{**kwargs, "initialization_method": "heuristic"})
+
+    monkeypatch.setattr(models, "ETSModel", heuristic_everywhere)
+    alone = fit_ets(y, 12)
+    assert shared.spec == alone.spec
+    np.testing.assert_array_equal(shared.forecast, alone.forecast)
+    np.testing.assert_array_equal(shared.paths, alone.paths)
