@@ -342,16 +342,14 @@ def test_ets_search_reuses_initial_states_without_changing_the_fit(monkeypatch, 
     level = 200 + 1.5 * months
     y = level * season * rng.lognormal(0, 0.05, 72) if multiplicative else level + 40 * season + rng.normal(0, 5, 72)
     shared = fit_ets(y, 12)
-
-    import forecasting._models as models
-    original = models.ETSModel
+    original = forecasting._models.ETSModel
 
     def heuristic_everywhere(endog, **kwargs):
         for name in ("initial_level", "initial_trend", "initial_seasonal"):
             kwargs.pop(name, None)
         return original(endog, **{**kwargs, "initialization_method": "heuristic"})
 
-    monkeypatch.setattr(models, "ETSModel", heuristic_everywhere)
+    monkeypatch.setattr(forecasting._models, "ETSModel", heuristic_everywhere)
     alone = fit_ets(y, 12)
     assert shared.spec == alone.spec
     np.testing.assert_array_equal(shared.forecast, alone.forecast)
