@@ -187,9 +187,16 @@ def fit_damped(y: np.ndarray, horizon: int, *, seasonal: str | None) -> MemberFi
     return MemberFit("damped", spec, paths[-1].copy(), paths)
 
 
-def fit_theta(y: np.ndarray, horizon: int) -> MemberFit:
-    """Standard Theta method (theta = 2) on the seasonally adjusted series."""
-    res = ThetaModel(y, period=PERIOD).fit()
+def fit_theta(y: np.ndarray, horizon: int, *, seasonal: bool | None = None) -> MemberFit:
+    """Standard Theta method (theta = 2) on the seasonally adjusted series.
+
+    ``seasonal=None`` lets statsmodels' own 90 % autocorrelation test decide
+    whether to deseasonalise; ``True``/``False`` decides instead of it."""
+    if seasonal is None:
+        model = ThetaModel(y, period=PERIOD)
+    else:
+        model = ThetaModel(y, period=PERIOD, deseasonalize=seasonal, use_test=False)
+    res = model.fit()
     forecast = np.asarray(res.forecast(horizon))
     alpha, b0 = float(res.params["alpha"]), float(res.params["b0"])
     n = len(y)

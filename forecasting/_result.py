@@ -73,8 +73,9 @@ class Forecast:
         Level (percent) -> Series of interval bounds, ``lower <= mean <= upper``
         (empty dicts for ``status="error"``).
     model : str
-        Short name of what produced the forecast: ``"median(ets,theta,damped)"``
-        (the default) or ``"combo(ets,theta,damped)"`` (``method="combo"``), or
+        Short name of what produced the forecast: ``"combo(ets,theta,damped)"``
+        (the default, and ``method="combo"``) or ``"median(ets,theta,damped)"``
+        (``method="median"``), or
         ``"median(<members>)"``/``"combo(<members>)"`` when a member failed,
         ``"croston_sba"`` (intermittent history), ``"ets(M,Ad,M)"``
         (ETS with its error,trend,season letters), ``"theta"``, ``"damped"``,

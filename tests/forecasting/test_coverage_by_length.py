@@ -68,15 +68,7 @@ def _coverages(lengths, level, seed):
     return np.array(out)
 
 
-OVER_WIDE_SHORT = pytest.mark.xfail(
-    strict=True,
-    reason="known miss (issue 11): the 24-35-month widening (1.25 on top of Student-t "
-           "quantiles; 1.4 before), needed on real short histories, over-covers this "
-           "well-specified family: 91.8 % (standard error 1.7 %; 94.3 % with 1.4) against 75-85 %")
-
-
-@pytest.mark.parametrize("low, high, seed", [pytest.param(24, 35, 1, marks=OVER_WIDE_SHORT),
-                                             (36, 59, 2), (60, 96, 3)])
+@pytest.mark.parametrize("low, high, seed", [(24, 35, 1), (36, 59, 2), (60, 96, 3)])
 def test_80_interval_covers_80_percent_of_the_true_distribution_for_every_length(low, high, seed):
     lengths = np.resize(np.arange(low, high + 1), 36)
     cover = _coverages(lengths, 80, seed)
@@ -105,14 +97,7 @@ def _total_coverages(lengths, seed):
     return {level: np.array(cover) for level, cover in out.items()}
 
 
-OVER_WIDE_SHORT_TOTAL = pytest.mark.xfail(
-    strict=True,
-    reason="known miss (issue 11): the 24-35-month total (widening 1.4, Student-t quantiles) "
-           "over-covers this well-specified family: 80 % interval 91.7 % (standard error 1.9 %)")
-
-
-@pytest.mark.parametrize("low, high, seed", [pytest.param(24, 35, 5, marks=OVER_WIDE_SHORT_TOTAL),
-                                             (36, 59, 6), (60, 96, 7)])
+@pytest.mark.parametrize("low, high, seed", [(24, 35, 5), (36, 59, 6), (60, 96, 7)])
 def test_total_interval_covers_its_level_of_the_true_distribution_for_every_length(low, high, seed):
     """Issue 11: with normal quantiles and the former widening the total's 95 % interval held
     about 88 % of this family's next-year totals at 36+ months (M1: 86-88 %)."""

@@ -14,7 +14,7 @@ from forecasting._models import fit_damped, fit_ets, fit_theta
 from .helpers import PATTERN, monthly
 
 
-@pytest.mark.parametrize("method", ["auto", "combo"])
+@pytest.mark.parametrize("method", ["auto", "combo", "median"])
 def test_pure_seasonal_pattern_is_repeated(seasonal_history, method):
     fc = forecast(seasonal_history, horizon=12, method=method)
     assert fc.status == "ok"
@@ -26,28 +26,70 @@ def test_combo_method_always_reports_the_combination(seasonal_history):
     assert fc.model == "combo(ets,theta,damped)" and fc.reason is None
 
 
-def test_default_is_the_median_of_the_members(seasonal_history):
+def test_default_is_the_mean_of_the_members(seasonal_history):
     fc = forecast(seasonal_history)
-    assert fc.model == "median(ets,theta,damped)" and fc.reason is None
+    assert fc.model == "combo(ets,theta,damped)" and fc.reason is None
     y = seasonal_history.to_numpy()
     members, _ = forecasting._core.fit_members(y, 12)
-    expected = np.median([m.forecast for m in members], axis=0)
+    expected = np.mean([m.forecast for m in members], axis=0)
     np.testing.assert_allclose(fc.mean.to_numpy(), np.maximum(expected, 0), rtol=1e-9)
+    np.testing.assert_allclose(forecast(seasonal_history, method="combo").mean, fc.mean)
 
 
-def test_default_median_outvotes_one_member_gone_astray(monkeypatch, rng):
+def test_median_method_outvotes_one_member_gone_astray(monkeypatch, rng):
     # Make Theta useless from every origin: the median must follow the other two.
     history = monthly(np.tile(PATTERN, 6) * (1 + rng.normal(0, 0.03, 72)))
     real_fit = forecasting._models.fit_theta
 
-    def bad_theta(y, horizon):
-        m = real_fit(y, horizon)
+    def bad_theta(y, horizon, **kwargs):
+        m = real_fit(y, horizon, **kwargs)
         return type(m)(m.name, m.spec, m.forecast * 3, m.paths * 3)
 
     monkeypatch.setattr(forecasting._core, "fit_theta", bad_theta)
-    auto = forecast(history)
-    np.testing.assert_allclose(auto.mean.to_numpy(), PATTERN, rtol=0.08)
-    assert forecast(history, method="combo").mean.sum() > 1.4 * auto.mean.sum()
+    median = forecast(history, method="median")
+    assert median.model == "median(ets,theta,damped)"
+    np.testing.assert_allclose(median.mean.to_numpy(), PATTERN, rtol=0.08)
+    assert forecast(history).mean.sum() > 1.4 * median.mean.sum()
+
+
+def test_short_history_members_repeat_the_season_ets_found(rng):
+    """Issue 11: below 60 months the autocorrelation test rarely sees a season (two or three
+    cycles); Theta and damped Holt-Winters then take ETS's AICc choice instead of ignoring it."""
+    from forecasting._models import is_seasonal
+
+    rng = np.random.default_rng(17)
+    values = np.tile(PATTERN, 3)[:30] * (1 + rng.normal(0, 0.08, 30)) + np.arange(30.0)
+    assert not is_seasonal(values)  # the test alone would leave the season to ETS
+    members, _ = forecasting._core.fit_members(values, 12)
+    assert [m.spec[-1] for m in members] == ["A", "M", "A"]  # ETS, Theta, damped: all seasonal
+    fc = forecast(monthly(values))
+    swing = fc.mean.max() - fc.mean.min()
+    assert swing > 0.7 * np.ptp(PATTERN)  # the season survives the combination
+    assert np.corrcoef(fc.mean.to_numpy(), PATTERN[(30 + np.arange(12)) % 12])[0, 1] > 0.9
+
+
+def test_short_history_members_ignore_a_step_that_aicc_reads_as_a_season(rng):
+    """A partner that tripled a year ago: below 60 months the members take ETS's season only
+    if the same months are high in each whole year (a step is not a pattern)."""
+    from forecasting._core import season_recurs
+
+    values = np.r_[np.full(24, 100.0), np.full(12, 300.0)] + rng.normal(0, 3, 36)
+    members, _ = forecasting._core.fit_members(values, 12)
+    by_name = {m.name: m.spec for m in members}
+    assert by_name["theta"] == "N" and by_name["damped"] == "A,Ad,N"
+    assert not season_recurs(values)
+    assert season_recurs(np.tile(PATTERN, 3) * (1 + rng.normal(0, 0.05, 36)))
+    fc = forecast(monthly(values))
+    np.testing.assert_allclose(fc.mean.to_numpy(), 300, rtol=0.2)
+
+
+def test_long_history_members_ignore_a_season_only_aicc_sees(rng):
+    """From 60 months the test decides: a step change that AICc may read as a season does not
+    make Theta and Holt-Winters repeat it."""
+    values = np.r_[np.full(48, 100.0), np.full(24, 300.0)] + rng.normal(0, 3, 72)
+    members, _ = forecasting._core.fit_members(values, 12)
+    by_name = {m.name: m.spec for m in members}
+    assert by_name["theta"] == "N" and by_name["damped"] == "A,Ad,N"
 
 
 def test_linear_trend_is_continued(rng):
@@ -221,7 +263,7 @@ def test_cap_applies_to_every_year_of_the_horizon(monkeypatch, rng):
 
 
 def test_failing_member_is_dropped_and_named(monkeypatch, seasonal_history):
-    def broken(y, horizon):
+    def broken(y, horizon, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(forecasting._core, "fit_theta", broken)
@@ -238,9 +280,9 @@ def test_statsmodels_warnings_are_captured_on_the_result(monkeypatch, seasonal_h
 
     real_fit = forecasting._models.fit_theta
 
-    def noisy(y, horizon):
+    def noisy(y, horizon, **kwargs):
         warnings.warn("optimizer did not converge", ConvergenceWarning, stacklevel=1)
-        return real_fit(y, horizon)
+        return real_fit(y, horizon, **kwargs)
 
     monkeypatch.setattr(forecasting._core, "fit_theta", noisy)
     fc = forecast(seasonal_history)  # the suite runs with -W error: a leak would raise
@@ -254,7 +296,8 @@ def test_closed_form_origin_forecasts_match_statsmodels(seasonal_history, rng):
     with warnings.catch_warnings(record=True):  # members called directly, outside forecast()
         warnings.simplefilter("always")
         for series in (y, trend, with_zeros):
-            for member in (fit_ets(series, 12), fit_theta(series, 12)):
+            for member in (fit_ets(series, 12), fit_theta(series, 12),
+                           fit_theta(series, 12, seasonal=True), fit_theta(series, 12, seasonal=False)):
                 np.testing.assert_allclose(member.paths[-1], member.forecast, rtol=1e-8,
                                            atol=1e-8)
         damped = fit_damped(y, 12, seasonal="mul")
