@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -111,11 +111,13 @@ def _awaiting(session: Session, actor: Actor) -> tuple[list[AwaitingOrder], int]
     return [AwaitingOrder(order, name, code) for order, name, code in rows], count
 
 
-def for_manager(session: Session, actor: Actor, *, now: datetime | None = None) -> ManagerDashboard:
-    """An account manager's dashboard, of their partners only: at most eight queries."""
+def for_manager(session: Session, actor: Actor, *, now: datetime | None = None,
+                zone: tzinfo = UTC) -> ManagerDashboard:
+    """An account manager's dashboard, of their partners only: at most eight queries. ``zone``:
+    the wholesaler's time zone, in which order days are counted (as on the portfolio)."""
     awaiting, awaiting_count = _awaiting(session, actor)
     open_tasks = tasks.list_tasks(session, actor, show="open", per_page=5)
-    quiet, quiet_count = quiet_partners(session, actor, now=now, limit=LIST_LIMIT)
+    quiet, quiet_count = quiet_partners(session, actor, now=now, limit=LIST_LIMIT, zone=zone)
     partner_count = session.scalar(access.scope(select(func.count(Partner.id)), actor, Partner.id)) or 0
     return ManagerDashboard(awaiting, awaiting_count, open_tasks, quiet, quiet_count, partner_count)
 

@@ -1,30 +1,31 @@
-"""Partners who have gone quiet: no order for longer than their own usual gap.
+"""Partners who have gone quiet: the portfolio's "overdue" rule, on the manager's dashboard.
 
-A partner's usual gap is the median number of days between its orders over the last year; it has
-gone quiet when its last order is more than twice that long ago (at least ``MIN_DAYS``), or more
-than ``DEFAULT_DAYS`` ago when it placed fewer than ``MIN_ORDERS`` orders in the year (or never
-ordered since it joined). Active partners only; cancelled orders do not count.
+One rule for both pages, so they never disagree about a partner (``workspace.rhythm``):
+
+* a partner **with a rhythm** (three or more order days in the last two years) has gone quiet
+  when the days since its last order are more than the 90th percentile of its own gaps between
+  order days: exactly the partners the portfolio lists as "overdue beyond their own rhythm";
+* a partner **without one** (a new partner, or one that ordered once or twice) when it has not
+  ordered for more than ``rhythm.NEW_MEDIUM_DAYS`` days (or, never having ordered, joined that
+  long ago): the point where the portfolio's churn risk for it turns from low to medium.
+
+Active partners only; cancelled orders do not count. Most overdue first (days past the limit),
+as in the portfolio.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from statistics import median
+from datetime import UTC, date, datetime, tzinfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Partner
 from portal.core import access
 from portal.core.access import Actor
-from portal.ordering.models import Order
+from portal.workspace import kpis, rhythm
 
-DEFAULT_DAYS = 60
-MIN_DAYS = 14
-MIN_ORDERS = 4
-FACTOR = 2
-WINDOW_DAYS = 365
+NO_RHYTHM_DAYS = rhythm.NEW_MEDIUM_DAYS
 
 
 @dataclass(frozen=True)
@@ -32,54 +33,44 @@ class QuietPartner:
     partner_id: int
     name: str
     code: str
-    last_order_at: datetime | None  # None: never ordered
-    usual_gap_days: float | None    # None: too few orders to tell
-    threshold_days: int
+    last_order_on: date | None     # None: never ordered (in the last two years)
+    usual_gap_days: float | None   # the median gap; None: too few order days to tell
+    limit_days: float              # quiet after this many silent days
     days_quiet: int
 
     @property
-    def overdue(self) -> float:
-        return self.days_quiet / self.threshold_days
+    def days_past(self) -> int:
+        return int(self.days_quiet - self.limit_days)
+
+
+def quiet_for(r: rhythm.Rhythm, days_since_joined: int) -> tuple[int, float] | None:
+    """``(days silent, the limit)`` when a partner with this rhythm has gone quiet, else None."""
+    if r.has_rhythm:
+        return (r.days_since, r.overdue_after) if r.overdue else None
+    silent = r.days_since if r.days_since is not None else days_since_joined
+    return (silent, float(NO_RHYTHM_DAYS)) if silent > NO_RHYTHM_DAYS else None
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def threshold(order_times: list[datetime]) -> tuple[int, float | None]:
-    """(days of silence that make a partner quiet, its usual gap in days) from its orders' times."""
-    if len(order_times) < MIN_ORDERS:
-        return DEFAULT_DAYS, None
-    times = sorted(_aware(t) for t in order_times)
-    gap = median((b - a).total_seconds() / 86400 for a, b in zip(times, times[1:], strict=False))
-    return max(math.ceil(gap * FACTOR), MIN_DAYS), gap
-
-
-def quiet_partners(session: Session, actor: Actor, *, now: datetime | None = None, limit: int = 10
-                   ) -> tuple[list[QuietPartner], int]:
+def quiet_partners(session: Session, actor: Actor, *, now: datetime | None = None, limit: int = 10,
+                   zone: tzinfo = UTC) -> tuple[list[QuietPartner], int]:
     """The most overdue quiet partners the actor looks after (up to ``limit``), and how many there
     are in all: two queries, however many partners and orders."""
     now = _aware(now or datetime.now(UTC))
-    counted = and_(Order.partner_id == Partner.id, Order.status != "cancelled")
+    today = now.astimezone(zone).date()
     partners = session.execute(
-        access.scope(select(Partner.id, Partner.name, Partner.code, Partner.created_at,
-                            func.max(Order.created_at)), actor, Partner.id)
-        .outerjoin(Order, counted).where(Partner.status == "active")
-        .group_by(Partner.id, Partner.name, Partner.code, Partner.created_at)
+        access.scope(select(Partner.id, Partner.name, Partner.code, Partner.created_at), actor, Partner.id)
+        .where(Partner.status == "active")
     ).all()
-    recent: dict[int, list[datetime]] = {}
-    for partner_id, created_at in session.execute(
-        access.scope(select(Order.partner_id, Order.created_at), actor, Order.partner_id)
-        .join(Partner, counted).where(Partner.status == "active",
-                                       Order.created_at >= now - timedelta(days=WINDOW_DAYS))
-    ):
-        recent.setdefault(partner_id, []).append(created_at)
+    rhythms = kpis.rhythms(session, [p.id for p in partners], now=now, zone=zone)
     quiet = []
-    for partner_id, name, code, joined, last in partners:
-        days, gap = threshold(recent.get(partner_id, []))
-        since = _aware(last if last is not None else joined)
-        silent = (now - since).days
-        if silent > days:
-            quiet.append(QuietPartner(partner_id, name, code, last, gap, days, silent))
-    quiet.sort(key=lambda q: (-q.overdue, q.name))
+    for partner_id, name, code, joined in partners:
+        r = rhythms[partner_id]
+        found = quiet_for(r, max(0, (today - _aware(joined).astimezone(zone).date()).days))
+        if found is not None:
+            quiet.append(QuietPartner(partner_id, name, code, r.last_order, r.usual_gap, found[1], found[0]))
+    quiet.sort(key=lambda q: (-q.days_past, q.name))
     return quiet[:limit], len(quiet)

@@ -16,6 +16,7 @@ from portal.recurring import ledger as standing_ledger
 from portal.web.forms import ActionForm
 from portal.web.guards import actor
 from portal.workspace import feedback as nps_feedback
+from portal.workspace import relationship_page
 
 bp = Blueprint("main", __name__)
 
@@ -47,7 +48,7 @@ def dashboard():
     elif me.role == "admin":
         board, kind = dashboards.for_admin(db, me), "admin"
     else:
-        board, kind = dashboards.for_manager(db, me), "manager"
+        board, kind = dashboards.for_manager(db, me, zone=relationship_page.zone()), "manager"
     return render_template("home/dashboard.html", kind=kind, board=board, quiet=quiet,
                            standing_next=standing_next, to_review=to_review[:dashboards.LIST_LIMIT],
                            to_review_count=len(to_review), ask_feedback=ask_feedback,

@@ -172,6 +172,16 @@ def keys(session: Session, partner_ids: list[int], *, now: datetime | None = Non
     return out
 
 
+def rhythms(session: Session, partner_ids: list[int], *, now: datetime | None = None,
+            zone: tzinfo = UTC) -> dict[int, rhythm.Rhythm]:
+    """Each partner's order rhythm by the portfolio's rule (``Keys.rhythm``), in one query."""
+    now = now or datetime.now(UTC)
+    ids = sorted(set(partner_ids))
+    days = _order_days(session, ids, now, zone) if ids else {}
+    today = now.astimezone(zone).date()
+    return {pid: rhythm.rhythm(days.get(pid, ()), today) for pid in ids}
+
+
 def _latest_answers(session: Session, ids: list[int], since: datetime) -> dict[int, list[tuple[int, datetime]]]:
     """Each partner's NPS answers since ``since``, oldest first."""
     answers: dict[int, list[tuple[int, datetime]]] = defaultdict(list)

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from portal.home import quiet, spend
 from portal.models import Notification, Task
+from portal.workspace import rhythm
 from tests.portal.helpers import sign_in
 
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=UTC)
@@ -166,31 +167,60 @@ def test_manager_sees_orders_to_confirm_tasks_and_quiet_partners_of_their_own_on
     tasks = page.split('id="tasks-title"')[1].split("</section>")[0]
     assert "Call Busy" in tasks and "Visit Theirs" not in page and "1 open task of your partners" in tasks
     quiet_list = page.split('id="quiet-title"')[1].split("</section>")[0]
-    assert "twice its usual gap" in quiet_list  # the rule, in a sentence
+    assert "nine in ten of its own gaps" in quiet_list  # the rule, in a sentence
     assert "Silent Deli" in quiet_list and "Busy Grocers" not in quiet_list
-    assert "usually every 7 days" in quiet_list and "1 active partner has gone quiet" in quiet_list
+    assert "usually every 7 days" in quiet_list and "overdue after 7 days" in quiet_list
+    assert "1 active partner has gone quiet" in quiet_list
     assert "Add a task for Silent Deli" in quiet_list
 
 
-def test_quiet_means_longer_than_the_partners_own_usual_gap():
-    weekly = [NOW - timedelta(days=7 * n) for n in range(10)]
-    assert quiet.threshold(weekly) == (14, 7.0)  # twice 7 days
-    monthly = [NOW - timedelta(days=30 * n) for n in range(6)]
-    assert quiet.threshold(monthly) == (60, 30.0)
-    daily = [NOW - timedelta(days=n) for n in range(30)]
-    assert quiet.threshold(daily)[0] == quiet.MIN_DAYS  # never quiet after a weekend
-    assert quiet.threshold(weekly[:3]) == (quiet.DEFAULT_DAYS, None)  # too few orders to tell
+def test_quiet_means_longer_than_nine_in_ten_of_the_partners_own_gaps():
+    today = NOW.date()
+    weekly = rhythm.rhythm([today - timedelta(days=7 * n + 8) for n in range(10)], today)
+    assert quiet.quiet_for(weekly, 400) == (8, 7.0)  # past every one of its 7-day gaps
+    on_time = rhythm.rhythm([today - timedelta(days=7 * n + 6) for n in range(10)], today)
+    assert quiet.quiet_for(on_time, 400) is None
+    lumpy = rhythm.rhythm([today - timedelta(days=d) for d in (40, 47, 54, 100, 107, 114, 200)], today)
+    assert lumpy.overdue_after > 40 and quiet.quiet_for(lumpy, 400) is None  # its long gaps count
+    two_days = rhythm.rhythm([today - timedelta(days=91), today - timedelta(days=120)], today)
+    assert quiet.quiet_for(two_days, 400) == (91, 90.0)  # no rhythm yet: after 90 days
+    assert quiet.quiet_for(rhythm.rhythm([today - timedelta(days=90)], today), 400) is None
 
 
-def test_a_partner_that_never_ordered_is_quiet_after_the_default_gap(app, f, db):
+def test_a_partner_that_never_ordered_is_quiet_after_ninety_days(app, f, db):
     from portal.core.access import Actor
 
     manager = f.user(role="account_manager")
-    old = f.partner(name="Never Ordered", account_manager_id=manager.id, created_at=NOW - timedelta(days=90))
-    f.partner(name="Just Joined", account_manager_id=manager.id, created_at=NOW - timedelta(days=5))
+    old = f.partner(name="Never Ordered", account_manager_id=manager.id, created_at=NOW - timedelta(days=91))
+    f.partner(name="Joined 90 Days Ago", account_manager_id=manager.id, created_at=NOW - timedelta(days=90))
     f.partner(name="Gone", status="churned", account_manager_id=manager.id, created_at=NOW - timedelta(days=900))
     found, total = quiet.quiet_partners(db, Actor.of(manager), now=NOW)
-    assert total == 1 and [(q.partner_id, q.last_order_at, q.days_quiet) for q in found] == [(old.id, None, 90)]
+    assert total == 1 and [(q.partner_id, q.last_order_on, q.days_quiet) for q in found] == [(old.id, None, 91)]
+
+
+def test_the_dashboard_and_the_portfolio_agree_on_who_is_overdue(app, f, db):
+    """The dashboard's quiet partners with a rhythm are exactly the portfolio's overdue alerts,
+    in the same order; before, the dashboard used twice the median gap and the portfolio the 90th
+    percentile, so a lumpy partner could be quiet on one page and on time on the other."""
+    from portal.core.access import Actor
+    from portal.workspace import portfolio_table
+
+    manager = f.user(role="account_manager")
+    shapes = {"Weekly, stopped": [7 * n + 30 for n in range(20)],
+              "Lumpy, on time": [40, 47, 54, 100, 107, 114, 200, 207],
+              "Lumpy, late": [130, 137, 144, 190, 197, 204, 300],
+              "Monthly": [30 * n + 5 for n in range(12)],
+              "Two orders": [100, 130]}
+    for name, ago in shapes.items():
+        partner = f.partner(name=name, account_manager_id=manager.id, created_at=NOW - timedelta(days=800))
+        for days in ago:
+            f.order(partner, status="delivered", created_at=NOW - timedelta(days=days))
+    me = Actor.of(manager)
+    found, _total = quiet.quiet_partners(db, me, now=NOW)
+    alerts = portfolio_table.portfolio(db, me, portfolio_table.Filters(), now=NOW).alerts
+    with_rhythm = [q.name for q in found if q.usual_gap_days is not None]
+    assert with_rhythm == [r.partner.name for r in alerts] == ["Lumpy, late", "Weekly, stopped"]
+    assert [q.name for q in found if q.usual_gap_days is None] == ["Two orders"]
 
 
 def test_a_managers_empty_dashboard_says_what_to_do_next(app, f):
