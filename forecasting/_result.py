@@ -75,7 +75,7 @@ class Forecast:
     model : str
         Short name of what produced the forecast: ``"combo(ets,theta,damped)"``
         (the default, and ``method="combo"``) or ``"median(ets,theta,damped)"``
-        (``method="median"``), or
+        (``method="median"``, or the default when one member strayed), or
         ``"median(<members>)"``/``"combo(<members>)"`` when a member failed,
         ``"croston_sba"`` (intermittent history), ``"ets(M,Ad,M)"``
         (ETS with its error,trend,season letters), ``"theta"``, ``"damped"``,
@@ -89,7 +89,8 @@ class Forecast:
             The full method ran (24+ active months): ``model`` is the
             combination, the one member that fitted, or ``croston_sba`` for
             an intermittent history.  ``reason`` is ``None`` unless
-            a member model failed and was dropped, the forecast was capped or
+            a member model failed and was dropped, one member strayed (the
+            default then took the median), the forecast was capped or
             the history is intermittent (it then gives the share of empty months).
         ``"fallback"``
             A simpler model was used, ``reason`` says why: ``seasonal_naive``

@@ -49,7 +49,10 @@ def test_median_method_outvotes_one_member_gone_astray(monkeypatch, rng):
     median = forecast(history, method="median")
     assert median.model == "median(ets,theta,damped)"
     np.testing.assert_allclose(median.mean.to_numpy(), PATTERN, rtol=0.08)
-    assert forecast(history).mean.sum() > 1.4 * median.mean.sum()
+    assert forecast(history, method="combo").mean.sum() > 1.4 * median.mean.sum()
+    default = forecast(history)  # Theta strays by far more than half: the default outvotes it too
+    assert default.model == "median(ets,theta,damped)" and default.reason.startswith("theta forecast")
+    np.testing.assert_allclose(default.mean.to_numpy(), median.mean.to_numpy())
 
 
 def test_short_history_members_repeat_the_season_ets_found(rng):
@@ -81,6 +84,20 @@ def test_short_history_members_ignore_a_step_that_aicc_reads_as_a_season(rng):
     assert season_recurs(np.tile(PATTERN, 3) * (1 + rng.normal(0, 0.05, 36)))
     fc = forecast(monthly(values))
     np.testing.assert_allclose(fc.mean.to_numpy(), 300, rtol=0.2)
+
+
+@pytest.mark.parametrize("before, after", [(100.0, 300.0), (300.0, 100.0)])
+def test_a_member_that_strays_is_outvoted_by_the_default(before, after):
+    """Two years with a step after the first: AICc's ETS reads the step as trend and season and
+    runs away (up or down to zero); the default then takes the members' median, and says so."""
+    rng = np.random.default_rng(0)
+    history = monthly(np.r_[np.full(12, before), np.full(12, after)] + rng.normal(0, 5, 24))
+    fc, mean_of_three = forecast(history), forecast(history, method="combo")
+    assert fc.model == "median(ets,theta,damped)" and "used their median" in fc.reason
+    assert fc.reason.startswith("ets(")  # the member that strayed is named
+    assert mean_of_three.model == "combo(ets,theta,damped)" and mean_of_three.reason is None
+    assert abs(fc.mean.mean() - after) < 0.75 * abs(mean_of_three.mean.mean() - after)
+    assert fc.mean.mean() > 0.4 * after
 
 
 def test_long_history_members_ignore_a_season_only_aicc_sees(rng):
