@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Partner
 from portal.core import access
 from portal.core.access import Actor
+from portal.ordering.models import Order
 from portal.workspace import kpis, rhythm
 
 NO_RHYTHM_DAYS = rhythm.NEW_MEDIUM_DAYS
@@ -33,7 +34,7 @@ class QuietPartner:
     partner_id: int
     name: str
     code: str
-    last_order_on: date | None     # None: never ordered (in the last two years)
+    last_order_on: date | None     # None: never ordered
     usual_gap_days: float | None   # the median gap; None: too few order days to tell
     limit_days: float              # quiet after this many silent days
     days_quiet: int
@@ -43,11 +44,16 @@ class QuietPartner:
         return int(self.days_quiet - self.limit_days)
 
 
-def quiet_for(r: rhythm.Rhythm, days_since_joined: int) -> tuple[int, float] | None:
-    """``(days silent, the limit)`` when a partner with this rhythm has gone quiet, else None."""
+def quiet_for(r: rhythm.Rhythm, days_since_joined: int, days_since_last_order: int | None = None
+              ) -> tuple[int, float] | None:
+    """``(days silent, the limit)`` when a partner with this rhythm has gone quiet, else None.
+    ``days_since_last_order`` counts from its last order ever, which the rhythm (two years of
+    order days) does not see when it is older; without any order, from its joining."""
     if r.has_rhythm:
         return (r.days_since, r.overdue_after) if r.overdue else None
-    silent = r.days_since if r.days_since is not None else days_since_joined
+    silent = r.days_since
+    if silent is None:
+        silent = days_since_last_order if days_since_last_order is not None else days_since_joined
     return (silent, float(NO_RHYTHM_DAYS)) if silent > NO_RHYTHM_DAYS else None
 
 
@@ -61,16 +67,24 @@ def quiet_partners(session: Session, actor: Actor, *, now: datetime | None = Non
     are in all: two queries, however many partners and orders."""
     now = _aware(now or datetime.now(UTC))
     today = now.astimezone(zone).date()
+    counted = and_(Order.partner_id == Partner.id, Order.status != "cancelled")
     partners = session.execute(
-        access.scope(select(Partner.id, Partner.name, Partner.code, Partner.created_at), actor, Partner.id)
-        .where(Partner.status == "active")
+        access.scope(select(Partner.id, Partner.name, Partner.code, Partner.created_at,
+                            func.max(Order.created_at)), actor, Partner.id)
+        .outerjoin(Order, counted).where(Partner.status == "active")
+        .group_by(Partner.id, Partner.name, Partner.code, Partner.created_at)
     ).all()
     rhythms = kpis.rhythms(session, [p.id for p in partners], now=now, zone=zone)
+
+    def days_since(moment: datetime) -> int:
+        return max(0, (today - _aware(moment).astimezone(zone).date()).days)
+
     quiet = []
-    for partner_id, name, code, joined in partners:
+    for partner_id, name, code, joined, last in partners:
         r = rhythms[partner_id]
-        found = quiet_for(r, max(0, (today - _aware(joined).astimezone(zone).date()).days))
+        found = quiet_for(r, days_since(joined), None if last is None else days_since(last))
         if found is not None:
-            quiet.append(QuietPartner(partner_id, name, code, r.last_order, r.usual_gap, found[1], found[0]))
+            last_on = r.last_order or (None if last is None else _aware(last).astimezone(zone).date())
+            quiet.append(QuietPartner(partner_id, name, code, last_on, r.usual_gap, found[1], found[0]))
     quiet.sort(key=lambda q: (-q.days_past, q.name))
     return quiet[:limit], len(quiet)

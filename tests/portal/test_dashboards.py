@@ -198,6 +198,36 @@ def test_a_partner_that_never_ordered_is_quiet_after_ninety_days(app, f, db):
     assert total == 1 and [(q.partner_id, q.last_order_on, q.days_quiet) for q in found] == [(old.id, None, 91)]
 
 
+def test_a_partner_whose_last_order_is_older_than_the_rhythm_window_shows_that_order(app, f, db):
+    """The rhythm reads two years of order days; an order before that is still its last order,
+    not "no order yet", and it has been quiet since then, not since it joined."""
+    from portal.core.access import Actor
+
+    manager = f.user(role="account_manager")
+    old = f.partner(name="Old Buyer", account_manager_id=manager.id, created_at=NOW - timedelta(days=1500))
+    f.order(old, status="delivered", created_at=NOW - timedelta(days=800))
+    found, total = quiet.quiet_partners(db, Actor.of(manager), now=NOW)
+    assert total == 1
+    assert (found[0].last_order_on, found[0].days_quiet) == ((NOW - timedelta(days=800)).date(), 800)
+    with time_machine.travel(NOW, tick=False):
+        page = client_for(app, manager).get("/dashboard").text
+    quiet_list = page.split('id="quiet-title"')[1].split("</section>")[0]
+    assert "800 days ago" in quiet_list and "no order yet" not in quiet_list
+
+
+def test_overdue_after_says_the_last_day_still_on_time(app, f, db):
+    """Gaps of 7, 7 and 8 days: overdue past 7.8 days, so at 8 days; the page says "after 7"."""
+    manager = f.user(role="account_manager")
+    lumpy = f.partner(name="Lumpy Shop", account_manager_id=manager.id, created_at=NOW - timedelta(days=400))
+    for days in (8, 16, 23, 30):
+        f.order(lumpy, status="delivered", created_at=NOW - timedelta(days=days))
+    with time_machine.travel(NOW, tick=False):
+        page = client_for(app, manager).get("/dashboard").text
+    quiet_list = page.split('id="quiet-title"')[1].split("</section>")[0]
+    assert "Lumpy Shop" in quiet_list and "8 days ago" in quiet_list
+    assert "overdue after 7 days" in quiet_list
+
+
 def test_the_dashboard_and_the_portfolio_agree_on_who_is_overdue(app, f, db):
     """The dashboard's quiet partners with a rhythm are exactly the portfolio's overdue alerts,
     in the same order; before, the dashboard used twice the median gap and the portfolio the 90th
