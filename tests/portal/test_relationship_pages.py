@@ -242,3 +242,20 @@ def test_numbers_in_the_csv_stay_numbers_even_when_negative(app, f):
     f.order(shrinking, lines=[(product, 5)], created_at=now - timedelta(days=10))
     text = _client(app, manager).get("/manage/portfolio/export.csv").text
     assert ",-0.5000," in text and "'-" not in text
+
+
+def test_the_rhythm_is_written_with_the_right_plural_in_both_languages(app, f, db):
+    """A partner ordering every day: "every 1 day", not "every 1 days" ("co 1 dzień" in Polish)."""
+    manager = f.user(role="account_manager")
+    daily = f.partner(name="Daily Deli", account_manager_id=manager.id)
+    today = datetime.now(UTC).date()
+    for i in range(1, 6):
+        f.order(daily, status="delivered", created_at=at_noon(today - timedelta(days=i)))
+    client = _client(app, manager)
+    page = client.get(f"/manage/partners/{daily.id}").text
+    assert "Usually every 1 day; overdue after 1 day without an order." in page
+    manager = db.get(type(manager), manager.id)
+    manager.locale = "pl"
+    db.commit()
+    polish = client.get(f"/manage/partners/{daily.id}").text
+    assert "Zwykle co 1 dzień; zaległy po 1 dniu bez zamówienia." in polish
