@@ -20,6 +20,24 @@ from portal import create_app
 from portal.db import Base
 from tests.portal.helpers import BASE_CONFIG
 
+#: The threaded development server of these tests can leave a static file's handle to the
+#: garbage collector when Chromium drops a request (seen once in CI on favicon.svg, 2026-12-04:
+#: "Exception ignored in: <_io.FileIO name='.../portal/static/favicon.svg'>", reported on the
+#: next test's setup). Flask closes those files whenever the server closes the response (checked
+#: for 200, 206 and 304), so this is the test server's, not the portal's: ignored for browser
+#: tests and static files only.
+STATIC_FILE_LEFT_TO_GC = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <_io.FileIO name='[^']*/portal/static/"
+    ":pytest.PytestUnraisableExceptionWarning")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(STATIC_FILE_LEFT_TO_GC)
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
