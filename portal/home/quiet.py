@@ -44,19 +44,6 @@ class QuietPartner:
         return int(self.days_quiet - self.limit_days)
 
 
-def quiet_for(r: rhythm.Rhythm, days_since_joined: int, days_since_last_order: int | None = None
-              ) -> tuple[int, float] | None:
-    """``(days silent, the limit)`` when a partner with this rhythm has gone quiet, else None.
-    ``days_since_last_order`` counts from its last order ever, which the rhythm (two years of
-    order days) does not see when it is older; without any order, from its joining."""
-    if r.has_rhythm:
-        return (r.days_since, r.overdue_after) if r.overdue else None
-    silent = r.days_since
-    if silent is None:
-        silent = days_since_last_order if days_since_last_order is not None else days_since_joined
-    return (silent, float(NO_RHYTHM_DAYS)) if silent > NO_RHYTHM_DAYS else None
-
-
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
@@ -82,7 +69,7 @@ def quiet_partners(session: Session, actor: Actor, *, now: datetime | None = Non
     quiet = []
     for partner_id, name, code, joined, last in partners:
         r = rhythms[partner_id]
-        found = quiet_for(r, days_since(joined), None if last is None else days_since(last))
+        found = rhythm.gone_quiet(r, days_since(joined), None if last is None else days_since(last))
         if found is not None:
             last_on = r.last_order or (None if last is None else _aware(last).astimezone(zone).date())
             quiet.append(QuietPartner(partner_id, name, code, last_on, r.usual_gap, found[1], found[0]))

@@ -7,6 +7,10 @@ closest ranks), so a partner that orders every week is overdue after a couple of
 one that orders every quarter only after a quiet quarter or so. A rhythm needs at least
 ``MIN_GAPS`` gaps (three order days); with fewer, nothing is called overdue.
 
+A partner has **gone quiet** (the manager's dashboard, ``gone_quiet``) when it is overdue, or,
+without a rhythm, when it has not ordered for more than ``NEW_MEDIUM_DAYS`` (or, never having
+ordered, joined that long ago): so the dashboard and the portfolio's alerts never disagree.
+
 Churn risk (``low`` / ``medium`` / ``high``), first rule that applies:
 
 * no orders at all: no risk is given (``None``: a prospect, not a churning partner);
@@ -101,6 +105,21 @@ def churn_risk(r: Rhythm, growth: Decimal | None = None) -> str | None:
     if r.days_since > NEW_MEDIUM_DAYS:
         return "medium"
     return "low"
+
+
+def gone_quiet(r: Rhythm, days_since_joined: int, days_since_last_order: int | None = None
+               ) -> tuple[int, float] | None:
+    """``(days silent, the limit)`` when the partner has gone quiet, else None: overdue by its
+    rhythm (the portfolio's alerts), or, without a rhythm, no order for more than
+    ``NEW_MEDIUM_DAYS`` (where its churn risk turns medium). ``days_since_last_order`` counts
+    from its last order ever, which ``r`` (the order days read) may not see; without any order,
+    the days count from its joining."""
+    if r.has_rhythm:
+        return (r.days_since, r.overdue_after) if r.overdue else None
+    silent = r.days_since
+    if silent is None:
+        silent = days_since_last_order if days_since_last_order is not None else days_since_joined
+    return (silent, float(NEW_MEDIUM_DAYS)) if silent > NEW_MEDIUM_DAYS else None
 
 
 def steady(days: Sequence[date], today: date, r: Rhythm | None = None) -> bool:

@@ -177,14 +177,14 @@ def test_manager_sees_orders_to_confirm_tasks_and_quiet_partners_of_their_own_on
 def test_quiet_means_longer_than_nine_in_ten_of_the_partners_own_gaps():
     today = NOW.date()
     weekly = rhythm.rhythm([today - timedelta(days=7 * n + 8) for n in range(10)], today)
-    assert quiet.quiet_for(weekly, 400) == (8, 7.0)  # past every one of its 7-day gaps
+    assert rhythm.gone_quiet(weekly, 400) == (8, 7.0)  # past every one of its 7-day gaps
     on_time = rhythm.rhythm([today - timedelta(days=7 * n + 6) for n in range(10)], today)
-    assert quiet.quiet_for(on_time, 400) is None
+    assert rhythm.gone_quiet(on_time, 400) is None
     lumpy = rhythm.rhythm([today - timedelta(days=d) for d in (40, 47, 54, 100, 107, 114, 200)], today)
-    assert lumpy.overdue_after > 40 and quiet.quiet_for(lumpy, 400) is None  # its long gaps count
+    assert lumpy.overdue_after > 40 and rhythm.gone_quiet(lumpy, 400) is None  # its long gaps count
     two_days = rhythm.rhythm([today - timedelta(days=91), today - timedelta(days=120)], today)
-    assert quiet.quiet_for(two_days, 400) == (91, 90.0)  # no rhythm yet: after 90 days
-    assert quiet.quiet_for(rhythm.rhythm([today - timedelta(days=90)], today), 400) is None
+    assert rhythm.gone_quiet(two_days, 400) == (91, 90.0)  # no rhythm yet: after 90 days
+    assert rhythm.gone_quiet(rhythm.rhythm([today - timedelta(days=90)], today), 400) is None
 
 
 def test_a_partner_that_never_ordered_is_quiet_after_ninety_days(app, f, db):
