@@ -213,3 +213,35 @@ def test_the_standing_order_pages_fit_a_phone(page: Page, live_server, locale):
         live_server.query_commit("UPDATE recurring_orders SET mode = 'auto' WHERE id = :id", id=schedule)
         live_server.query_commit("UPDATE users SET locale = 'en' WHERE email = 'owner@demo.test'")
     assert wide == {}, f"standing-order pages wider than 390 px: {wide}"
+
+
+def test_the_managers_rhythm_texts_fit_a_phone_in_polish(page: Page, live_server):
+    """The dashboard's quiet partners, the portfolio (its filters and alerts) and a partner's
+    rhythm, in Polish (longer words and the plural forms) at 390 px."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "manager@demo.test")
+    live_server.query_commit("UPDATE users SET locale = 'pl' WHERE email = 'manager@demo.test'")
+    wide, narrow = {}, {}
+    try:
+        page.goto("/dashboard")
+        assert page.locator("html").get_attribute("lang").startswith("pl")
+        expect(page.locator("section[aria-labelledby=quiet-title]")).to_contain_text("dziewięć na dziesięć")
+        page.goto("/manage/portfolio")
+        # Each filter gets a usable width (Pico's role="search" group once squeezed them to slivers).
+        for field in page.locator("form.portfolio-filters select, form.portfolio-filters input[type=search]").all():
+            if (width := field.bounding_box()["width"]) < 150:
+                narrow[field.get_attribute("name")] = width
+        partner = urlsplit(page.locator("main table a[href^='/manage/partners/']").first.get_attribute("href")).path
+        for path in ("/dashboard", "/manage/portfolio", partner):
+            response = page.goto(path)
+            assert response.status == 200, path
+            if (extra := _too_wide(page)) > 0:
+                wide[path] = extra
+            if SHOTS is not None:
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=SHOTS / f"manager-{_slug(path)}-pl-phone.png", full_page=True)
+        expect(page.locator("main")).to_contain_text("Zwykle co")
+    finally:
+        live_server.query_commit("UPDATE users SET locale = 'en' WHERE email = 'manager@demo.test'")
+    assert narrow == {}, f"portfolio filters narrower than 150 px on a phone: {narrow}"
+    assert wide == {}, f"manager pages wider than 390 px in Polish: {wide}"
